@@ -21,7 +21,15 @@ from pycocotools import mask as mask_utils
 
 from vlmr.data_pipelines.build import Built
 from vlmr.data_pipelines.cot import zoom_trajectory
-from vlmr.data_pipelines.shapes import ObjectSpec, ShapeObject, ShapeScene, make_scene, random_specs
+from vlmr.data_pipelines.shapes import (
+    COLORS,
+    SHAPES,
+    ObjectSpec,
+    ShapeObject,
+    ShapeScene,
+    make_scene,
+    random_specs,
+)
 
 TASKS = ("grounding", "pointing", "counting", "segmentation", "spatial", "zoom")
 MAX_REDRAWS = 8
@@ -98,14 +106,37 @@ def _object_question(task: str, scene: ShapeScene, rng: np.random.Generator):
     return "segmentation", f"Segment the {target.label}.", answer, thought
 
 
-def _counting_question(scene: ShapeScene, rng: np.random.Generator):
+def _counting_scene(seed: int, rng: np.random.Generator, width: int, height: int, objects: tuple[int, int],
+                    sizes: tuple[int, int]):
+    """A scene and a "how many" question whose answer is drawn uniformly from 1..4 (capped by the
+    object range), so that always answering "1" does not pass for counting."""
     by_shape = rng.random() < 0.5
-    values = sorted({o.shape if by_shape else o.color for o in scene.objects})
-    value = values[int(rng.integers(len(values)))]
+    values = SHAPES if by_shape else tuple(COLORS)
+    value = str(rng.choice(values))
+    k = int(rng.integers(1, max(1, min(4, objects[1])) + 1))
+    others = [v for v in values if v != value]
+    n_other = int(rng.integers(max(0, objects[0] - k), max(0, objects[1] - k) + 1))
+    specs = random_specs(rng, k + n_other, *sizes)
+    picked = [value] * k + [str(rng.choice(others)) for _ in range(n_other)]
+    specs = [ObjectSpec(v if by_shape else s.shape, s.color if by_shape else v, s.size)
+             for s, v in zip(specs, picked, strict=True)]
+    scene = make_scene(seed, width, height, specs=[specs[i] for i in rng.permutation(len(specs))])
     matches = [o for o in scene.objects if (o.shape if by_shape else o.color) == value]
+    if not matches:  # every target was dropped for lack of room
+        return None
     question = f"How many {value}s are there?" if by_shape else f"How many {value} shapes are there?"
     thought = "; ".join(f"{o.label} at {_box_json(o)}" for o in matches) + f". That is {len(matches)}, so the answer is {len(matches)}."
-    return "counting", question, {"count": len(matches)}, thought
+    return scene, ("counting", question, {"count": len(matches)}, thought)
+
+
+def _scene_question(kind: str, seed: int, rng: np.random.Generator, width: int, height: int,
+                    objects: tuple[int, int], sizes: tuple[int, int]):
+    """A scene and its ``(task, question, answer, thought)`` for a non-zoom task, or None if ambiguous."""
+    if kind == "counting":
+        return _counting_scene(seed, rng, width, height, objects, sizes)
+    scene = make_scene(seed, width, height, n_objects=objects, min_size=sizes[0], max_size=sizes[1])
+    made = _spatial_question(scene, rng) if kind == "spatial" else _object_question(kind, scene, rng)
+    return (scene, made) if made is not None else None
 
 
 def _zoom_scene(seed: int, rng: np.random.Generator, width: int, height: int) -> tuple[ShapeScene, ShapeObject]:
@@ -170,17 +201,15 @@ def build_shapes(
             scene, target = _zoom_scene(scene_seed, rng, width, height)
             task, question, answer, thought, meta = _zoom_question(scene, target, trajectories and cot)
         else:
-            ask = {"counting": _counting_question, "spatial": _spatial_question}.get(kind)
+            sizes = (min_size or max(10, width // 10), max_size or max(14, width // 4))
             for _ in range(MAX_REDRAWS):  # redraw scenes where the question would be ambiguous
-                scene = make_scene(scene_seed, width, height, n_objects=(min_objects, max_objects),
-                                   min_size=min_size or max(10, width // 10), max_size=max_size or max(14, width // 4))
-                made = ask(scene, rng) if ask else _object_question(kind, scene, rng)
-                if made is not None:
+                drawn = _scene_question(kind, scene_seed, rng, width, height, (min_objects, max_objects), sizes)
+                if drawn is not None:
                     break
                 scene_seed = int(rng.integers(2**31))
-            if made is None:
+            if drawn is None:
                 continue
-            task, question, answer, thought = made
+            scene, (task, question, answer, thought) = drawn
         if not cot or (isinstance(thought, str) and rng.random() < thought_dropout):
             thought = "" if cot else None
         name = f"{split}-{i:06d}.png"

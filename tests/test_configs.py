@@ -94,3 +94,10 @@ def test_accelerate_config_parses(path):
     assert int(data["num_processes"]) >= 1 and int(data["num_machines"]) >= 1
     if data["distributed_type"] == "DEEPSPEED":
         assert data["deepspeed_config"]["zero_stage"] in (2, 3)
+
+
+def test_exponent_numbers_are_floats_in_files_and_overrides(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("model: m\noutput_dir: o\ndatasets: [{path: d}]\ntrainer: {learning_rate: 1e-5, weight_decay: 1.0e-2}\n")
+    cfg = TrainConfig.load(config, ["--trainer.adam_epsilon", "-1E-8", "--trainer.run_name", "e5"])
+    assert cfg.trainer == {"learning_rate": 1e-5, "weight_decay": 0.01, "adam_epsilon": -1e-8, "run_name": "e5"}

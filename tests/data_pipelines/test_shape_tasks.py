@@ -51,6 +51,13 @@ class TestShapesSource:
             checked += 1
         assert checked >= 1
 
+    def test_counts_are_spread_so_a_constant_answer_fails(self):
+        counts = [b.record["answer"]["count"] for b in build_shapes(seed=3, limit=200, tasks="counting",
+                                                                      width=112, height=112, max_objects=4)]
+        share = {k: counts.count(k) / len(counts) for k in set(counts)}
+        assert set(share) == {1, 2, 3, 4}
+        assert max(share.values()) < 0.35  # about a quarter each
+
     def test_zoom_trajectory_targets_the_tiny_shape(self, dataset):
         zoom = [s for s in load_samples(dataset) if "target_box" in s.meta]
         assert zoom

@@ -31,7 +31,7 @@ def source_options(builder, pairs: list[str]) -> dict:
     """``["--key", "value", ...]`` -> keyword arguments typed by the builder's signature."""
     import inspect
 
-    import yaml
+    from vlmr.config import load_yaml
 
     params = inspect.signature(builder).parameters
     if len(pairs) % 2:
@@ -42,7 +42,7 @@ def source_options(builder, pairs: list[str]) -> dict:
         if key not in params:
             known = sorted(k for k in params if k not in ("seed", "limit", "split", "shard", "num_shards"))
             raise SystemExit(f"unknown option --{key} for this source; its options: {['--' + k for k in known]}")
-        options[key] = raw if params[key].annotation in (str, "str") else yaml.safe_load(raw)
+        options[key] = raw if params[key].annotation in (str, "str") else load_yaml(raw)
     return options
 
 
