@@ -5,14 +5,15 @@ original pixels (the trainer converts them to the model's frame).
 
 ``vlmr data build shapes --out data/shapes --limit 1000 --tasks grounding,counting,zoom``
 
-Task ``zoom`` (record task ``vqa``) asks the colour of a shape a few pixels wide, too
-small to read at the model's input resolution; its SFT trajectory calls ``zoom_in`` on the
-region around it, then answers. All coordinates are original pixels.
+Task ``zoom`` (record task ``vqa``) asks the colour of a shape a few pixels wide at a named
+place ("at the top left"), too small to read at the model's input resolution; its SFT
+trajectory calls ``zoom_in`` on that ninth of the image (no other shape inside), then answers. All coordinates are original pixels.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import zlib
 from collections.abc import Iterator
 
@@ -33,7 +34,8 @@ from vlmr.data_pipelines.shapes import (
 
 TASKS = ("grounding", "pointing", "counting", "segmentation", "spatial", "zoom")
 MAX_REDRAWS = 8
-ZOOM_WINDOW = 40  # side of the zoom region (px) around a tiny target; above the tools' 28 px minimum
+ZOOM_WINDOW = 40  # smallest side of a zoom region (px); above the tools' 28 px minimum
+ZOOM_MARGIN = 6  # px a zoom region extends past its 3x3 cell, so a tiny shape near the border fits
 
 
 def _where(obj: ShapeObject, scene: ShapeScene) -> str:
@@ -139,27 +141,44 @@ def _scene_question(kind: str, seed: int, rng: np.random.Generator, width: int, 
     return (scene, made) if made is not None else None
 
 
-def _zoom_scene(seed: int, rng: np.random.Generator, width: int, height: int) -> tuple[ShapeScene, ShapeObject]:
-    """A scene whose first object is tiny (5-7 px): the target of the zoom question."""
+def _cell_region(obj: ShapeObject, scene: ShapeScene) -> list[int]:
+    """The zoom region of the 3x3 cell (the one :func:`_where` names) that holds ``obj``'s centre: the
+    cell grown by a margin so the whole object fits, clamped to the image. Pixels, xyxy."""
+    cx, cy = obj.center
+    col, row = min(2, int(3 * cx / scene.width)), min(2, int(3 * cy / scene.height))
+    side = min(max(ZOOM_WINDOW, math.ceil(max(scene.width, scene.height) / 3) + 2 * ZOOM_MARGIN),
+               scene.width, scene.height)
+    x1 = min(max(0.0, (col + 0.5) * scene.width / 3 - side / 2), scene.width - side)
+    y1 = min(max(0.0, (row + 0.5) * scene.height / 3 - side / 2), scene.height - side)
+    return [round(x1), round(y1), round(x1) + side, round(y1) + side]
+
+
+def _zoom_scene(seed: int, rng: np.random.Generator, width: int, height: int):
+    """A scene whose first object is tiny (5-7 px), the zoom region of its cell, and no other object
+    inside that region (redrawn until so), so the zoomed view answers the question."""
     tiny = ObjectSpec(str(rng.choice(("circle", "square"))), str(rng.choice(("red", "green", "blue", "yellow"))),
                       int(rng.integers(5, 8)))
     specs = [tiny, *random_specs(rng, int(rng.integers(2, 5)), max(12, width // 8), max(16, width // 4))]
-    scene = make_scene(seed, width, height, specs=specs)
-    return scene, scene.objects[0]
+    for _ in range(MAX_REDRAWS):
+        scene = make_scene(seed, width, height, specs=specs)
+        target, region = scene.objects[0], _cell_region(scene.objects[0], scene)
+        x1, y1, x2, y2 = region
+        if not any(o.box[0] < x2 and x1 < o.box[2] and o.box[1] < y2 and y1 < o.box[3] for o in scene.objects[1:]):
+            break
+        seed = int(rng.integers(2**31))
+    return scene, target, region
 
 
-def _zoom_question(scene: ShapeScene, target: ShapeObject, trajectories: bool):
-    cx, cy = target.center
-    half = ZOOM_WINDOW / 2
-    x1, y1 = min(max(0.0, cx - half), scene.width - ZOOM_WINDOW), min(max(0.0, cy - half), scene.height - ZOOM_WINDOW)
-    region = [round(x1), round(y1), round(x1 + ZOOM_WINDOW), round(y1 + ZOOM_WINDOW)]
+def _zoom_question(scene: ShapeScene, target: ShapeObject, region: list[int], trajectories: bool):
+    """"What color is the small shape at the top left?": the place is named, the colour needs a zoom."""
+    where = _where(target, scene)
+    question = f"What color is the small shape at the {where}?"
     answer = {"text": target.color}
     meta = {"target_box": target.box, "zoom_region": region}
     if not trajectories:
-        return "vqa", "What color is the smallest shape?", answer, f"The smallest shape is at the {_where(target, scene)}.", meta
-    cot = zoom_trajectory(region, f"The smallest shape, at the {_where(target, scene)}, is too small to read.",
-                          target.color)
-    return "vqa", "What color is the smallest shape?", answer, cot, meta
+        return "vqa", question, answer, f"The small shape is at {json.dumps({'bbox_2d': target.box})}.", meta
+    cot = zoom_trajectory(region, f"The small shape at the {where} is too small to read.", target.color)
+    return "vqa", question, answer, cot, meta
 
 
 def build_shapes(
@@ -198,8 +217,8 @@ def build_shapes(
         kind = names[i % len(names)]
         meta = None
         if kind == "zoom":
-            scene, target = _zoom_scene(scene_seed, rng, width, height)
-            task, question, answer, thought, meta = _zoom_question(scene, target, trajectories and cot)
+            scene, target, region = _zoom_scene(scene_seed, rng, width, height)
+            task, question, answer, thought, meta = _zoom_question(scene, target, region, trajectories and cot)
         else:
             sizes = (min_size or max(10, width // 10), max_size or max(14, width // 4))
             for _ in range(MAX_REDRAWS):  # redraw scenes where the question would be ambiguous

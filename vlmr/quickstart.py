@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 SFT_CONFIG = "quickstart_sft.yaml"
 GRPO_CONFIG = "quickstart_grpo.yaml"
+EVAL_SAMPLES = 4  # samples per held-out prompt for the policy's expected reward
 
 
 def packaged_config(name: str) -> Path:
@@ -29,22 +30,33 @@ def packaged_config(name: str) -> Path:
     return Path(str(resources.files("vlmr") / "configs" / name))
 
 
+DECODINGS = ("sampled", "greedy")
+
+
 @dataclass
 class QuickstartResult:
-    """Held-out metrics of the SFT and the GRPO checkpoints, and where things are."""
+    """Held-out metrics of the SFT and the GRPO checkpoints per decoding, and where things are.
+
+    ``sft["sampled"]`` is the policy's expected reward (what GRPO maximises): each held-out prompt
+    sampled several times at the training temperature. ``sft["greedy"]`` decodes each prompt once.
+    """
 
     out_dir: Path
-    sft: dict[str, float]
-    grpo: dict[str, float]
+    sft: dict[str, dict[str, float]]
+    grpo: dict[str, dict[str, float]]
     checkpoint: Path
     seconds: dict[str, float] = field(default_factory=dict)
 
     def table(self) -> str:
-        """The before/after table as Markdown."""
-        lines = ["| metric | after SFT | after GRPO | change |", "|---|---|---|---|"]
-        for key in self.sft:
-            a, b = self.sft[key], self.grpo.get(key)
-            lines.append(f"| {key} | {a:.3f} | {b:.3f} | {b - a:+.3f} |")
+        """The before/after table as Markdown, one column pair per decoding."""
+        head = " | ".join(f"SFT ({d}) | GRPO ({d}) | change" for d in DECODINGS)
+        lines = [f"| metric | {head} |", "|---" * (1 + 3 * len(DECODINGS)) + "|"]
+        for key in self.sft["sampled"]:
+            cells = []
+            for d in DECODINGS:
+                a, b = self.sft[d][key], self.grpo[d][key]
+                cells.append(f"{a:.3f} | {b:.3f} | {b - a:+.3f}")
+            lines.append(f"| {key} | {' | '.join(cells)} |")
         return "\n".join(lines)
 
 
@@ -62,21 +74,24 @@ def build_data(out_dir: Path, seed: int, n_train: int, n_heldout: int) -> tuple[
 
 
 def evaluate(checkpoint: str | Path, data_dir: str | Path, cfg: TrainConfig, max_new_tokens: int = 64,
-             batch_size: int = 16) -> dict[str, float]:
-    """Greedy held-out metrics of ``checkpoint`` with the config's prompts, tools and rewards.
+             batch_size: int = 16, temperature: float = 0.0, samples: int = 1, seed: int = 0) -> dict[str, float]:
+    """Held-out metrics of ``checkpoint`` with the config's prompts, tools and rewards.
 
-    Returns the mean weighted reward, each reward's mean (over samples it applies to),
-    ``format_rate`` and ``tool_call_rate``.
+    Greedy by default; with ``temperature > 0`` each prompt is sampled ``samples`` times (seeded).
+    Returns the mean weighted reward, each reward's mean (over samples it applies to) and
+    ``tool_call_rate``.
     """
     from PIL import Image
+    from transformers import set_seed
 
     from vlmr.inference import AgentRequest, load_backend, run_batch
     from vlmr.train.data import prompt_rows
     from vlmr.train.grpo import build_reward_funcs
 
-    backend = load_backend(model=str(checkpoint), max_new_tokens=max_new_tokens, temperature=0.0,
+    set_seed(seed)
+    backend = load_backend(model=str(checkpoint), max_new_tokens=max_new_tokens, temperature=temperature,
                            batch_size=batch_size, min_pixels=cfg.min_pixels, max_pixels=cfg.max_pixels)
-    rows = prompt_rows(cfg, str(data_dir), backend.family)
+    rows = prompt_rows(cfg, str(data_dir), backend.family) * (samples if temperature > 0 else 1)
     requests = []
     for row in rows:
         images = [Image.open(p).convert("RGB") for p in row["images"]]
@@ -95,6 +110,14 @@ def evaluate(checkpoint: str | Path, data_dir: str | Path, cfg: TrainConfig, max
     metrics = {"reward": statistics.fmean(total), **metrics}
     metrics["tool_call_rate"] = statistics.fmean(bool(t.tool_calls) for t in trajectories)
     return metrics
+
+
+def evaluate_both(checkpoint: Path, data_dir: Path, cfg: TrainConfig, seed: int,
+                  samples: int = EVAL_SAMPLES) -> dict[str, dict[str, float]]:
+    """``{"sampled": ..., "greedy": ...}`` metrics; sampling uses the GRPO run's temperature."""
+    temperature = float(cfg.trainer.get("temperature", 1.0))
+    return {"sampled": evaluate(checkpoint, data_dir, cfg, temperature=temperature, samples=samples, seed=seed),
+            "greedy": evaluate(checkpoint, data_dir, cfg)}
 
 
 def run_quickstart(out_dir: str | Path = "runs/quickstart", seed: int = 0, size: str = "tiny",
@@ -127,11 +150,11 @@ def run_quickstart(out_dir: str | Path = "runs/quickstart", seed: int = 0, size:
     lap("sft")
     grpo_cfg = TrainConfig.load(packaged_config(GRPO_CONFIG), overrides + [
         "--model", str(sft_ckpt), "--output_dir", str(out_dir / "grpo")])
-    before = evaluate(sft_ckpt, heldout_dir, grpo_cfg)
+    before = evaluate_both(sft_ckpt, heldout_dir, grpo_cfg, seed)
     lap("eval_sft")
     grpo_ckpt = train("grpo", grpo_cfg)
     lap("grpo")
-    after = evaluate(grpo_ckpt, heldout_dir, grpo_cfg)
+    after = evaluate_both(grpo_ckpt, heldout_dir, grpo_cfg, seed)
     lap("eval_grpo")
     result = QuickstartResult(out_dir, before, after, grpo_ckpt, seconds)
     (out_dir / "results.json").write_text(json.dumps(

@@ -68,6 +68,15 @@ class TestShapesSource:
             assert x1 <= tx1 and y1 <= ty1 and tx2 <= x2 and ty2 <= y2 and x2 - x1 >= 28
             assert s.cot[-1]["content"].endswith(f"<answer>{s.answer['text']}</answer>")
 
+    def test_zoom_region_is_the_named_ninth_of_the_image(self):
+        rows, cols = ("top", "middle", "bottom"), ("left", "center", "right")
+        for built in build_shapes(seed=5, limit=60, tasks="zoom", width=112, height=112):
+            x1, y1, x2, y2 = built.record["meta"]["zoom_region"]
+            row, col = built.record["question"].removesuffix("?").split()[-2:]
+            cell_x, cell_y = cols.index(col) * 112 / 3, rows.index(row) * 112 / 3  # top-left of the named cell
+            assert x2 - x1 == y2 - y1 == 50  # a 37 px cell grown by 6 px a side
+            assert x1 <= cell_x + 1 and cell_x + 112 / 3 <= x2 + 1 and y1 <= cell_y + 1 and cell_y + 112 / 3 <= y2 + 1
+
     def test_grounded_cot_cites_the_answer_box(self, dataset):
         grounding = [s for s in load_samples(dataset) if s.task == "grounding"]
         assert grounding

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from vlmr.config import TrainConfig
+from vlmr.config import ConfigError, TrainConfig
 from vlmr.train import train
 
 pytestmark = pytest.mark.slow
@@ -169,6 +169,9 @@ class TestToolGrpo:
         assert environments["counting"].tool_names == ("zoom_in",)
         assert environments[NO_TOOLS].tool_names == ()  # tasks without tools see none
         assert grpo_args(cfg, [1.0], []).max_tool_calling_iterations == 2
+        cfg.trainer["mask_truncated_completions"] = True  # trl 1.16 then crashes on a cut tool-image rollout
+        with pytest.raises(ConfigError, match="mask_truncated_completions cannot be combined with tools"):
+            grpo_args(cfg, [1.0], [])
 
         state = run("grpo", tmp_path / "run", data, ["count", "tool_use"],
                     trainer={"max_completion_length": 4}, **fields)

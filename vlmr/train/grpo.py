@@ -49,6 +49,12 @@ def grpo_args(cfg: TrainConfig, weights: list[float], suppress: list[int], resum
     from trl import GRPOConfig
 
     trainer = dict(cfg.trainer)
+    if cfg.tools and trainer.get("mask_truncated_completions"):
+        raise ConfigError(
+            "trainer.mask_truncated_completions cannot be combined with tools under trl 1.16: it masks the attention "
+            "of a rollout cut by max_completion_length, tool images included, and the loss step fails with a 'shape "
+            "mismatch' in get_rope_index. Drop it (a cut rollout then scores as written: no answer, no reward) or "
+            "raise max_completion_length.")
     generation_kwargs = dict(trainer.pop("generation_kwargs", None) or {})
     # Random or early models sample vision placeholders and break the loss step (USER_NEEDS 3).
     generation_kwargs["suppress_tokens"] = sorted(set(generation_kwargs.get("suppress_tokens", [])) | set(suppress))
