@@ -20,8 +20,8 @@ from typing import Any
 from PIL import Image
 
 from vlmr.demo.inputs import DEFAULT_MAX_MEGAPIXELS, InputError, Media, check_question, load_media, media_kind
-from vlmr.demo.render import read_answer, render_answer
 from vlmr.demo.stream import stream_episode
+from vlmr.render import read_answer, render_answer
 
 logger = logging.getLogger(__name__)
 

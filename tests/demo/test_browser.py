@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vlmr.demo.render import BOX_COLORS
+from vlmr.render import BOX_COLORS
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vlmr.demo.render import BOX_COLORS
 from vlmr.demo.session import Settings, ask, default_tools, page_tools, preview, with_sampling
 from vlmr.formats import CoordinateSpace
 from vlmr.inference import Generation
+from vlmr.render import BOX_COLORS
 
 
 class Scripted:

@@ -132,7 +132,7 @@ def _save_overlay(save_dir: Path, traj, args, backend) -> Path:
     """The final answer drawn on the input image (boxes, points; the mask for segmentation) -> answer.png."""
     from PIL import Image
 
-    from vlmr.demo.render import read_answer, render_answer
+    from vlmr.render import read_answer, render_answer
 
     image = Image.open(args.image).convert("RGB")
     answer = read_answer(traj.final_text, args.task, backend.coordinate_space(*image.size))

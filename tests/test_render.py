@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vlmr.demo.render import (
+from vlmr.formats import CoordinateSpace
+from vlmr.render import (
     BOX_COLORS,
     MASK_COLOR,
     Answer,
@@ -13,7 +14,6 @@ from vlmr.demo.render import (
     read_answer,
     render_answer,
 )
-from vlmr.formats import CoordinateSpace
 from vlmr.tools.segmenters import get_segmenter
 
 RED = BOX_COLORS[0]
