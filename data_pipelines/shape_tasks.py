@@ -7,7 +7,8 @@ original pixels (the trainer converts them to the model's frame).
 
 Task ``zoom`` (record task ``vqa``) asks the colour of a shape a few pixels wide at a named
 place ("at the top left"), too small to read at the model's input resolution; its SFT
-trajectory calls ``zoom_in`` on that ninth of the image (no other shape inside), then answers. All coordinates are original pixels.
+trajectory calls ``zoom_in`` on that ninth of the image (no other shape inside), then
+answers. All coordinates are original pixels.
 """
 
 from __future__ import annotations
@@ -38,11 +39,16 @@ ZOOM_WINDOW = 40  # smallest side of a zoom region (px); above the tools' 28 px 
 ZOOM_MARGIN = 6  # px a zoom region extends past its 3x3 cell, so a tiny shape near the border fits
 
 
+def _cell(obj: ShapeObject, scene: ShapeScene) -> tuple[int, int]:
+    """(row, column) of the 3x3 cell that holds ``obj``'s centre."""
+    cx, cy = obj.center
+    return min(2, int(3 * cy / scene.height)), min(2, int(3 * cx / scene.width))
+
+
 def _where(obj: ShapeObject, scene: ShapeScene) -> str:
     """Coarse position words, e.g. ``"top left"``."""
-    cx, cy = obj.center
-    rows, cols = ("top", "middle", "bottom"), ("left", "center", "right")
-    return f"{rows[min(2, int(3 * cy / scene.height))]} {cols[min(2, int(3 * cx / scene.width))]}"
+    row, col = _cell(obj, scene)
+    return f"{('top', 'middle', 'bottom')[row]} {('left', 'center', 'right')[col]}"
 
 
 def _unique_target(scene: ShapeScene, rng: np.random.Generator) -> ShapeObject | None:
@@ -144,8 +150,7 @@ def _scene_question(kind: str, seed: int, rng: np.random.Generator, width: int, 
 def _cell_region(obj: ShapeObject, scene: ShapeScene) -> list[int]:
     """The zoom region of the 3x3 cell (the one :func:`_where` names) that holds ``obj``'s centre: the
     cell grown by a margin so the whole object fits, clamped to the image. Pixels, xyxy."""
-    cx, cy = obj.center
-    col, row = min(2, int(3 * cx / scene.width)), min(2, int(3 * cy / scene.height))
+    row, col = _cell(obj, scene)
     side = min(max(ZOOM_WINDOW, math.ceil(max(scene.width, scene.height) / 3) + 2 * ZOOM_MARGIN),
                scene.width, scene.height)
     x1 = min(max(0.0, (col + 0.5) * scene.width / 3 - side / 2), scene.width - side)
