@@ -105,54 +105,13 @@ class TestDistill:
 
 
 @pytest.fixture(scope="module")
-def transformers_server(tmp_path_factory):
+def transformers_server(tmp_path_factory, transformers_serve):
     """A real `transformers serve` process on the offline tiny model, on a free loopback port."""
-    import os
-    import shutil
-    import signal
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-    from pathlib import Path
-
     from vlmr.tiny_model import build_tiny_model
 
-    exe = Path(sys.executable).with_name("transformers")
-    if not exe.exists() and not shutil.which("transformers"):
-        pytest.skip("the `transformers` CLI is not installed, so `transformers serve` cannot run here")
     model = build_tiny_model(tmp_path_factory.mktemp("tiny") / "nano", size="nano")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen([str(exe if exe.exists() else "transformers"), "serve", str(model), "--host",
-                                 "127.0.0.1", "--port", str(port), "--device", "cpu"], stdout=out,
-                                stderr=subprocess.STDOUT, env={**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"},
-                                start_new_session=True)
-    try:
-        deadline = time.time() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.skip(f"`transformers serve` exited at start-up: {log.read_text()[-500:]}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.time() < deadline, f"`transformers serve` not healthy in 120 s: {log.read_text()[-500:]}"
-            time.sleep(0.5)
-        yield f"http://127.0.0.1:{port}/v1", str(model)
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    with transformers_serve(model, tmp_path_factory.mktemp("serve")) as api_base:
+        yield api_base, str(model)
 
 
 @pytest.mark.slow
