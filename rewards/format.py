@@ -24,7 +24,7 @@ _TOOL_CALL = re.compile(rf"<tool_call>({_NO_TAG}*)</tool_call>", re.DOTALL)
 def _valid_tool_call(payload: str) -> bool:
     try:
         call = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: a model's thousands of nested brackets
         return False
     return isinstance(call, dict) and isinstance(call.get("name"), str) and bool(call["name"])
 

@@ -266,7 +266,7 @@ def _as_method(func: Callable[..., ToolResult], convention: str | None) -> Calla
     """Wrap a registered tool as a guarded environment method with the model-facing docstring."""
 
     @functools.wraps(func)
-    def method(self: ToolEnvironment, **arguments: Any) -> list[dict]:
+    def method(self: ToolEnvironment, /, **arguments: Any) -> list[dict]:  # a model's "self" argument is a name
         return self._call(func, arguments)
 
     method.__doc__ = (func.__doc__ or "").replace("{coords}", COORDINATE_PHRASES[convention])

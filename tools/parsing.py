@@ -41,11 +41,11 @@ def _load(text: str) -> Any:
     for candidate in (text, _TRAILING_COMMA.sub(r"\1", text)):
         try:
             return json.loads(candidate)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than the interpreter's stack
             pass
     try:
         return ast.literal_eval(text)  # single quotes, True/None; literals only, never code
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):  # TypeError: {[1]: 2}
         return None
 
 
@@ -61,6 +61,8 @@ def _from_payload(payload: Any) -> ToolCall:
         arguments = _load(arguments) if arguments.strip() else {}
     if not isinstance(arguments, dict):
         return ToolCall(payload["name"].strip(), error=f"the arguments must be a JSON object; write {EXPECTED}")
+    if not all(isinstance(key, str) for key in arguments):
+        return ToolCall(payload["name"].strip(), error=f"argument names must be strings; write {EXPECTED}")
     return ToolCall(payload["name"].strip(), arguments)
 
 

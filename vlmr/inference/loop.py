@@ -15,6 +15,7 @@ in order.
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -145,12 +146,19 @@ def _environment(tools: list[str], convention: str) -> ToolEnvironment:
     return _ENV_CLASSES[key]()
 
 
+@functools.cache
+def _schemas(env_class: type[ToolEnvironment]) -> list[dict]:
+    """The tool schemas of an environment class (read from type hints and docstrings once, not per request)."""
+    from transformers.utils import get_json_schema
+
+    env = env_class()
+    return [get_json_schema(getattr(env, name)) for name in env.tool_names]
+
+
 class _Episode:
     """Loop state of one request."""
 
     def __init__(self, request: AgentRequest, backend: Backend):
-        from transformers.utils import get_json_schema
-
         from vlmr.formats import get_family
 
         self.messages = fill_images(request.messages, request.images)
@@ -168,7 +176,7 @@ class _Episode:
             if not has_coord and images and isinstance(images[0], Image.Image):
                 row["coord"] = backend.coordinate_space(*images[0].size)
             self.env.reset(**row)
-            self.schemas = [get_json_schema(getattr(self.env, name)) for name in self.env.tool_names]
+            self.schemas = copy.deepcopy(_schemas(type(self.env)))
 
     def finish(self, error: str | None = None) -> None:
         self.done = True
@@ -233,5 +241,9 @@ def run_batch(backend: Backend, requests: list[AgentRequest], max_turns: int = 4
             logger.exception("generation failed for a batch of %d requests", len(active))
             generations = [Generation("", error=f"{type(e).__name__}: {e}")] * len(active)
         for episode, generation in zip(active, generations, strict=True):
-            episode.step(generation, last_turn=turn == max_turns - 1)
+            try:
+                episode.step(generation, last_turn=turn == max_turns - 1)
+            except Exception as e:  # model output never ends a batch: the sample records the error
+                logger.exception("request failed on the model's output %r", generation.text[:200])
+                episode.finish(f"{type(e).__name__}: {e}")
     return [e.trajectory for e in episodes]

@@ -98,7 +98,9 @@ def build_grpo_trainer(cfg: TrainConfig, resume: bool | str = False):
     from trl import GRPOTrainer
 
     from vlmr import trl_compat
+    from vlmr.train import resume as resume_fix
 
+    resume_fix.apply()  # transformers 5.x: resuming must restore the checkpoint's weights
     trl_compat.apply()  # trl 1.16 tool-loop fix for VLMs (see vlmr/trl_compat.py)
     trl_compat.apply_text_only_rows()  # trl 1.16: text-only rows next to image rows in one batch
     funcs, weights = build_reward_funcs(cfg.rewards)

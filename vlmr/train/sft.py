@@ -92,6 +92,9 @@ def train_sft(cfg: TrainConfig, resume: bool | str = False) -> Path:
     from trl import SFTConfig, SFTTrainer
 
     from vlmr.tools.environment import make_environment
+    from vlmr.train import resume as resume_fix
+
+    resume_fix.apply()  # transformers 5.x: resuming must restore the checkpoint's weights
 
     model, processor, family = load_for_training(cfg)
     env_classes = {task: make_environment(names) for task, names in cfg.tools.items()}
