@@ -16,41 +16,9 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import cv2
-import numpy as np
-
 from vlmr.data_pipelines.build import Built, Skipped
 from vlmr.data_pipelines.coco import open_image
-from vlmr.data_pipelines.masks import mask_box, mask_to_rle
-
-IGNORE = 255
-
-
-def lisa_mask(shapes: list[dict], height: int, width: int) -> np.ndarray:
-    """LISA's label map (0 background, 1 target, 255 ignore) from LabelMe ``shapes``.
-
-    >>> square = {"label": "target", "points": [[1, 1], [4, 1], [4, 4], [1, 4]]}
-    >>> int(lisa_mask([square], 8, 8).sum())
-    16
-    """
-    valid, areas = [], []
-    for shape in shapes:
-        if shape["label"].lower() == "flag":
-            continue
-        pts = np.array([shape["points"]], dtype=np.int32)
-        tmp = np.zeros((height, width), dtype=np.uint8)
-        cv2.polylines(tmp, pts, True, 1, 1)
-        cv2.fillPoly(tmp, pts, 1)
-        valid.append(shape)
-        areas.append(int(tmp.sum()))
-    mask = np.zeros((height, width), dtype=np.uint8)
-    for idx in np.argsort(areas)[::-1]:
-        shape = valid[idx]
-        value = IGNORE if "ignore" in shape["label"].lower() else 1
-        pts = np.array([shape["points"]], dtype=np.int32)
-        cv2.polylines(mask, pts, True, value, 1)
-        cv2.fillPoly(mask, pts, value)
-    return mask
+from vlmr.masks import IGNORE, lisa_mask, mask_box, mask_to_rle
 
 
 def question_for(text: str, is_sentence: bool) -> str:

@@ -19,7 +19,6 @@ import zlib
 from collections.abc import Iterator
 
 import numpy as np
-from pycocotools import mask as mask_utils
 
 from vlmr.data_pipelines.build import Built
 from vlmr.data_pipelines.cot import zoom_trajectory
@@ -32,6 +31,7 @@ from vlmr.data_pipelines.shapes import (
     make_scene,
     random_specs,
 )
+from vlmr.masks import mask_to_rle
 
 TASKS = ("grounding", "pointing", "counting", "segmentation", "spatial", "zoom")
 MAX_REDRAWS = 8
@@ -85,11 +85,6 @@ def _spatial_question(scene: ShapeScene, rng: np.random.Generator):
     return "vqa", f"Is the {a.label} to the left of the {b.label}? Answer yes or no.", {"text": verdict}, thought
 
 
-def _rle(mask: np.ndarray) -> dict:
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")}
-
-
 def _record(idx: str, task: str, question: str, scene_name: str, scene: ShapeScene, answer: dict,
             cot, split: str, extra_meta: dict | None = None) -> dict:
     return {
@@ -110,7 +105,7 @@ def _object_question(task: str, scene: ShapeScene, rng: np.random.Generator):
         return "grounding", f"Find the {target.label}.", {"boxes": [box], "labels": [target.label]}, thought
     if task == "pointing":
         return "pointing", f"Point to the {target.label}.", {"points": [point]}, thought
-    answer = {"boxes": [box], "points": [point], "masks": [_rle(target.mask)], "labels": [target.label]}
+    answer = {"boxes": [box], "points": [point], "masks": [mask_to_rle(target.mask)], "labels": [target.label]}
     return "segmentation", f"Segment the {target.label}.", answer, thought
 
 

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from vlmr.eval.predictions import PredictionsFile, first_items
 from vlmr.eval.registry import Benchmark, ScoreContext
 from vlmr.schema import Sample
 
@@ -29,6 +30,9 @@ class ScoreResult:
     n_missing: int
     n_errors: int
     warnings: list[str]
+    n_malformed: int = 0  # predictions lines skipped as unreadable
+    n_unknown: int = 0  # predictions whose id is not among the samples scored
+    n_invalid: int = 0  # samples whose prediction could not be used (e.g. a bad mask_rle), scored 0
 
 
 def score_predictions(
@@ -36,8 +40,13 @@ def score_predictions(
     samples: list[Sample],
     predictions: dict[str, dict[str, Any]],
     ctx: ScoreContext,
+    source: PredictionsFile | None = None,
 ) -> ScoreResult:
-    """Run ``process_results`` on every sample and aggregate overall and per group."""
+    """Run ``process_results`` on every sample and aggregate overall and per group.
+
+    ``source`` (the file ``predictions`` were read from) adds its skipped lines and repeated ids
+    to the counts and warnings.
+    """
     rows: list[dict[str, Any]] = []
     missing = errors = 0
     for sample in samples:
@@ -51,9 +60,19 @@ def score_predictions(
         rows.append({"id": sample.id, **row})
     if missing:
         logger.warning("%d of %d samples have no prediction; they are scored as wrong", missing, len(samples))
+    unknown = sorted(set(predictions) - {sample.id for sample in samples})
+    invalid = [f"{row['id']} ({row['_invalid']})" for row in rows if row.get("_invalid")]
     warnings = _frame_warnings(rows)
+    if unknown:
+        warnings.append(f"{len(unknown)} prediction(s) have ids that are not among the {len(samples)} samples "
+                        f"scored, and are ignored: {first_items(unknown)}")
+    if invalid:
+        warnings.append(f"{len(invalid)} of {len(samples)} samples have a prediction that cannot be used and score 0: "
+                        f"{first_items(invalid)}")
     for warning in warnings:
         logger.warning(warning)
+    if source is not None:
+        warnings = source.warnings() + warnings  # already logged when the file was read
     return ScoreResult(
         overall=benchmark.aggregate(rows),
         breakdown=benchmark.breakdown(samples, rows),
@@ -62,6 +81,9 @@ def score_predictions(
         n_missing=missing,
         n_errors=errors,
         warnings=warnings,
+        n_malformed=len(source.malformed) if source is not None else 0,
+        n_unknown=len(unknown),
+        n_invalid=len(invalid),
     )
 
 
@@ -91,6 +113,9 @@ def scores_document(
         "n": result.n,
         "n_missing": result.n_missing,
         "n_errors": result.n_errors,
+        "n_malformed": result.n_malformed,
+        "n_unknown": result.n_unknown,
+        "n_invalid": result.n_invalid,
         "warnings": result.warnings,
         "command": command,
         "model": model,

@@ -5,33 +5,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from pycocotools import mask as mask_utils
 
+from vlmr.masks import Segmenter
 from vlmr.rewards.base import Reward, boxes_to_pixels, coordinate_space, image_size
 from vlmr.rewards.metrics import mask_iou, to_rle, valid_boxes
 from vlmr.rewards.parse import parse_boxes, parse_masks, parse_points, split_think_answer
 from vlmr.rewards.registry import register_reward
 
 logger = logging.getLogger(__name__)
-
-
-class Segmenter(Protocol):
-    """Turns box/point prompts into masks (SAM, GrabCut, ...; see ``vlmr.tools.segmenters``).
-
-    Called as ``segmenter(image, boxes, points, point_labels)`` with a PIL image and prompts in
-    original pixels; returns one COCO RLE dict per box (or one for a points-only prompt).
-    """
-
-    def __call__(
-        self,
-        image: Any,
-        boxes: list[list[float]],
-        points: list[list[float]] | None,
-        point_labels: list[int] | None,
-    ) -> list[dict]: ...
 
 
 def first_image(images: Any = None, image: Any = None, **_: Any) -> Any:

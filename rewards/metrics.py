@@ -24,8 +24,7 @@ import numpy as np
 from pycocotools import mask as mask_utils
 from scipy.optimize import linear_sum_assignment
 
-MaskLike = Any  # COCO RLE dict | polygon list | {"polygon": [...]} | binary np.ndarray (H, W)
-
+from vlmr.masks import MaskLike, rle_to_mask, to_rle
 
 # --------------------------------------------------------------------------- boxes
 
@@ -190,58 +189,6 @@ def point_in_box(point: Sequence[float], box: Sequence[float]) -> bool:
 # --------------------------------------------------------------------------- masks
 
 
-def to_rle(mask: MaskLike, height: int | None = None, width: int | None = None) -> dict:
-    """Convert a mask to compressed COCO RLE.
-
-    Accepts a binary array (H, W), a COCO RLE dict (compressed or with list counts), a
-    polygon list ``[[x1, y1, x2, y2, ...], ...]`` or ``{"polygon": [...]}``; polygons and
-    uncompressed RLE need ``height``/``width`` (taken from the RLE ``size`` when present).
-
-    >>> rle = to_rle(np.eye(3, dtype=np.uint8))
-    >>> rle["size"], int(mask_utils.area(rle))
-    ([3, 3], 3)
-    >>> int(mask_utils.area(to_rle([[0, 0, 4, 0, 4, 4, 0, 4]], height=8, width=8)))
-    16
-    """
-    if isinstance(mask, np.ndarray):
-        arr = np.asfortranarray((mask != 0).astype(np.uint8))
-        return mask_utils.encode(arr)
-    if isinstance(mask, dict) and "counts" in mask:
-        h, w = (int(v) for v in mask["size"])
-        counts = mask["counts"]
-        if isinstance(counts, list):
-            return mask_utils.frPyObjects({"size": [h, w], "counts": counts}, h, w)
-        return {"size": [h, w], "counts": counts.encode() if isinstance(counts, str) else counts}
-    polygon = mask.get("polygon") if isinstance(mask, dict) else mask
-    if height is None or width is None:
-        raise ValueError("a polygon mask needs height and width to be rasterised")
-    polys = _polygons(polygon)
-    if not polys:
-        return mask_utils.encode(np.zeros((height, width), dtype=np.uint8, order="F"))
-    return mask_utils.merge(mask_utils.frPyObjects(polys, height, width))
-
-
-def _polygons(polygon: Any) -> list[list[float]]:
-    """Normalise polygon input to a list of flat ``[x, y, ...]`` lists with >= 3 points."""
-    if not polygon:
-        return []
-    first = polygon[0]
-    if isinstance(first, (int, float)):
-        polys = [list(polygon)]
-    elif isinstance(first, Sequence) and first and isinstance(first[0], (int, float)) and len(first) == 2:
-        polys = [[float(v) for pt in polygon for v in pt]]  # [[x, y], [x, y], ...]
-    else:
-        polys = [[float(v) for v in p] for p in polygon]
-    return [p for p in polys if len(p) >= 6 and len(p) % 2 == 0 and all(math.isfinite(v) for v in p)]
-
-
-def _mask_array(mask: MaskLike, height: int | None = None, width: int | None = None) -> np.ndarray:
-    """Decode any mask form to a boolean array (H, W)."""
-    if isinstance(mask, np.ndarray):
-        return mask != 0
-    return mask_utils.decode(to_rle(mask, height, width)).astype(bool)
-
-
 def mask_iou(
     pred_rle: MaskLike, gt_rle: MaskLike, height: int | None = None, width: int | None = None
 ) -> float:
@@ -276,12 +223,12 @@ def mask_intersection_union(pred: MaskLike, gt: MaskLike, ignore: MaskLike | Non
     >>> mask_intersection_union(p, g, ignore=np.array([[0, 0], [1, 0]]))
     (1, 2)
     """
-    g = _mask_array(gt)
-    p = _mask_array(pred, *g.shape)
+    g = rle_to_mask(gt)
+    p = rle_to_mask(pred, *g.shape)
     if p.shape != g.shape:
         raise ValueError(f"mask sizes differ: prediction {p.shape} vs ground truth {g.shape}")
     if ignore is not None:
-        keep = ~_mask_array(ignore, *g.shape)
+        keep = ~rle_to_mask(ignore, *g.shape)
         p, g = p & keep, g & keep
     return int(np.count_nonzero(p & g)), int(np.count_nonzero(p | g))
 

@@ -40,28 +40,17 @@ from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 from PIL import Image
-from pycocotools import mask as mask_utils
+
+# the segmenter contract and the RLE helpers live in vlmr.masks; named here too, beside the backends
+from vlmr.masks import Segmenter as Segmenter
+from vlmr.masks import mask_to_rle
+from vlmr.masks import rle_to_mask as rle_to_mask
 
 # --------------------------------------------------------------------------- interface
-
-
-@runtime_checkable
-class Segmenter(Protocol):
-    """What rewards, eval and the demo need from a segmenter (pixels in, RLE out)."""
-
-    def __call__(
-        self,
-        image: Image.Image,
-        boxes: list[list[float]],
-        points: list[list[float]] | None = None,
-        point_labels: list[int] | None = None,
-    ) -> list[dict]: ...
-
-    def segment_batch(self, images: Sequence[Image.Image], prompts: Sequence[dict]) -> list[list[dict]]: ...
 
 
 @dataclass(frozen=True)
@@ -93,26 +82,6 @@ class SegmenterStats:
         """Zero every counter."""
         self.masks = self.cache_hits = self.empty_prompts = 0
         self.seconds = 0.0
-
-
-def mask_to_rle(mask: np.ndarray) -> dict:
-    """A boolean (H, W) mask as compressed COCO RLE with a JSON-friendly ``str`` ``counts``.
-
-    >>> mask_to_rle(np.eye(2, dtype=bool))
-    {'size': [2, 2], 'counts': '0120'}
-    """
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")}
-
-
-def rle_to_mask(rle: dict) -> np.ndarray:
-    """Decode a compressed COCO RLE (``str`` or ``bytes`` counts) to a boolean (H, W) array."""
-    counts = rle["counts"]
-    encoded = {
-        "size": list(rle["size"]),
-        "counts": counts.encode("ascii") if isinstance(counts, str) else counts,
-    }
-    return mask_utils.decode(encoded).astype(bool)
 
 
 def _finite_numbers(values: Any, n: int) -> list[float] | None:

@@ -216,7 +216,7 @@ def render_answer(
         return draw_timeline(image, duration, answer.span)
     mask = None
     if task == "segmentation" and segmenter is not None and (answer.boxes or answer.points):
-        from vlmr.tools.segmenters import rle_to_mask
+        from vlmr.masks import rle_to_mask
 
         rles = segmenter(image, boxes=answer.boxes, points=answer.points or None)
         masks = [rle_to_mask(rle) for rle in rles]

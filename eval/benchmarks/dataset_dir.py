@@ -32,9 +32,15 @@ from typing import Any
 import numpy as np
 
 from vlmr.eval import answers
-from vlmr.eval.benchmarks.reasonseg import lisa_iou, predict_mask, rle_json
+from vlmr.eval.benchmarks.reasonseg import (
+    invalid_mask_scores,
+    lisa_iou,
+    predict_mask,
+    stored_or_predicted_mask,
+)
 from vlmr.eval.loaders import image_size
 from vlmr.eval.registry import Benchmark, ScoreContext, register_benchmark
+from vlmr.masks import MaskError, mask_to_rle, rle_to_mask
 from vlmr.rewards.metrics import mask_intersection_union, match_boxes, point_in_box, point_in_mask
 from vlmr.rewards.parse import parse_points
 from vlmr.schema import Sample, load_samples
@@ -79,8 +85,6 @@ def _pointing(sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any
 
 
 def _segmentation(sample: Sample, response: str, ctx: ScoreContext, mask_rle: dict | None = None) -> dict[str, Any]:
-    from vlmr.rewards.metrics import to_rle
-
     masks = sample.answer.get("masks", [])
     if sample.meta.get("height") and sample.meta.get("width"):
         height, width = int(sample.meta["height"]), int(sample.meta["width"])
@@ -91,17 +95,15 @@ def _segmentation(sample: Sample, response: str, ctx: ScoreContext, mask_rle: di
     sample.meta.update(height=height, width=width)
     gt = np.zeros((height, width), dtype=bool)
     for m in masks:
-        gt |= _decode(to_rle(m, height, width)).astype(bool)
-    pred = mask_rle if mask_rle else predict_mask(DatasetDir(), sample, response, ctx)
+        gt |= rle_to_mask(m, height, width)
+    try:
+        pred = stored_or_predicted_mask(DatasetDir(), sample, {"response": response, "mask_rle": mask_rle}, ctx,
+                                        height, width)
+    except MaskError as e:
+        return invalid_mask_scores(e, gt)
     inter, union = mask_intersection_union(pred, gt)
-    return {"giou": lisa_iou(inter, union), "_intersection": inter, "_union": union, "_pred_mask": rle_json(pred),
-            "_gt_mask": rle_json(gt.astype(np.uint8))}
-
-
-def _decode(rle: dict) -> np.ndarray:
-    from pycocotools import mask as mask_utils
-
-    return mask_utils.decode(rle)
+    return {"giou": lisa_iou(inter, union), "_intersection": inter, "_union": union, "_pred_mask": mask_to_rle(pred),
+            "_gt_mask": mask_to_rle(gt)}
 
 
 def _temporal(sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any]:
@@ -176,7 +178,7 @@ class DatasetDir(Benchmark):
         """Segmentation samples store their predicted mask (segmenter on the box/point)."""
         if sample.task != "segmentation":
             return {}
-        return {"mask_rle": rle_json(predict_mask(self, sample, response, ctx))}
+        return {"mask_rle": mask_to_rle(predict_mask(self, sample, response, ctx))}
 
     def process_results(self, sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> dict[str, Any]:
         """The task's scorer on the response (a stored ``mask_rle`` for segmentation)."""

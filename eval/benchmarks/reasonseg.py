@@ -26,13 +26,13 @@ from typing import Any
 
 import numpy as np
 
+from vlmr import masks
 from vlmr.eval.answers import answer_text
 from vlmr.eval.registry import Benchmark, ScoreContext, register_benchmark
+from vlmr.masks import IGNORE, MaskError, mask_to_rle
 from vlmr.schema import Sample, resolve_media
 
 logger = logging.getLogger(__name__)
-
-IGNORE = 255  # LISA's ignore label
 
 
 def _read_labelme(path: Path) -> dict[str, Any]:
@@ -43,32 +43,8 @@ def _read_labelme(path: Path) -> dict[str, Any]:
 
 
 def lisa_mask(annotation: dict[str, Any], height: int, width: int) -> np.ndarray:
-    """LISA's ground-truth mask (H, W) uint8: 1 target, 255 ignore, 0 background.
-
-    >>> ann = {"shapes": [{"label": "target", "points": [[0, 0], [3, 0], [3, 3], [0, 3]]},
-    ...                   {"label": "ignore", "points": [[2, 2], [3, 2], [3, 3], [2, 3]]}]}
-    >>> m = lisa_mask(ann, 5, 5)
-    >>> int((m == 1).sum()), int((m == 255).sum())
-    (12, 4)
-    """
-    import cv2
-
-    shapes = [s for s in annotation.get("shapes", []) if s.get("label", "").lower() != "flag"]
-    areas = []
-    for shape in shapes:
-        tmp = np.zeros((height, width), dtype=np.uint8)
-        pts = np.array([shape["points"]], dtype=np.int32)
-        cv2.polylines(tmp, pts, True, 1, 1)
-        cv2.fillPoly(tmp, pts, 1)
-        areas.append(int(tmp.sum()))
-    mask = np.zeros((height, width), dtype=np.uint8)
-    for index in np.argsort(areas)[::-1]:  # largest first, so small shapes stay on top
-        shape = shapes[int(index)]
-        value = IGNORE if "ignore" in shape.get("label", "").lower() else 1
-        pts = np.array([shape["points"]], dtype=np.int32)
-        cv2.polylines(mask, pts, True, value, 1)
-        cv2.fillPoly(mask, pts, value)
-    return mask
+    """LISA's ground-truth label map of a LabelMe annotation (see :func:`vlmr.masks.lisa_mask`)."""
+    return masks.lisa_mask(annotation.get("shapes", []), height, width)
 
 
 def lisa_iou(intersection: int, union: int) -> float:
@@ -131,7 +107,7 @@ class ReasonSeg(Benchmark):
 
     def postprocess(self, sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any]:
         """Predicted mask as ``{"mask_rle": ...}`` (segmenter on the box/point, else the box)."""
-        return {"mask_rle": rle_json(self.predict_mask(sample, response, ctx))}
+        return {"mask_rle": mask_to_rle(self.predict_mask(sample, response, ctx))}
 
     def predict_mask(self, sample: Sample, response: str, ctx: ScoreContext) -> np.ndarray | dict:
         """The answer's box and point turned into a mask (see :func:`predict_mask`)."""
@@ -139,21 +115,38 @@ class ReasonSeg(Benchmark):
 
     def process_results(self, sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> dict[str, Any]:
         """Per-image I, U and IoU against LISA's mask (the stored ``mask_rle`` if any)."""
-        from vlmr.rewards.metrics import mask_intersection_union, to_rle
+        from vlmr.rewards.metrics import mask_intersection_union
 
         gt = self.gt_mask(sample, ctx.root)
-        if prediction.get("mask_rle"):
-            pred = prediction["mask_rle"]
-        else:
-            pred = self.predict_mask(sample, prediction.get("response") or "", ctx)
-        inter, union = mask_intersection_union(pred, (gt == 1).astype(np.uint8), ignore=(gt == IGNORE))
+        target, ignore = gt == 1, gt == IGNORE
+        try:
+            pred = stored_or_predicted_mask(self, sample, prediction, ctx, *gt.shape)
+        except MaskError as e:
+            return invalid_mask_scores(e, target)
+        inter, union = mask_intersection_union(pred, target, ignore=ignore)
         return {
             "giou": lisa_iou(inter, union),
             "_intersection": inter,
             "_union": union,
-            "_pred_mask": rle_json(pred),
-            "_gt_mask": rle_json(to_rle((gt == 1).astype(np.uint8))),
+            "_pred_mask": mask_to_rle(pred),
+            "_gt_mask": mask_to_rle(target),
         }
+
+
+def stored_or_predicted_mask(bench: Benchmark, sample: Sample, prediction: dict[str, Any], ctx: ScoreContext,
+                             height: int, width: int) -> np.ndarray | dict:
+    """The prediction's stored ``mask_rle``, checked against the image size before it is decoded
+    (:class:`vlmr.masks.MaskError` if it cannot be this image's mask), else the response's mask."""
+    if prediction.get("mask_rle"):
+        return masks.checked_mask(prediction["mask_rle"], height, width)
+    return predict_mask(bench, sample, prediction.get("response") or "", ctx)
+
+
+def invalid_mask_scores(error: MaskError, target: np.ndarray) -> dict[str, Any]:
+    """Scores of a sample whose stored mask is unusable: IoU 0 (its target still counts in cIoU's union),
+    the reason kept as ``_invalid`` so the run counts and names it."""
+    return {"giou": 0.0, "_intersection": 0, "_union": int(np.count_nonzero(target)),
+            "_invalid": f"mask_rle: {error}", "_gt_mask": mask_to_rle(target)}
 
 
 def predict_mask(bench: Benchmark, sample: Sample, response: str, ctx: ScoreContext) -> np.ndarray | dict:
@@ -175,12 +168,3 @@ def predict_mask(bench: Benchmark, sample: Sample, response: str, ctx: ScoreCont
         return box_mask(boxes[:1], height, width)
     image = bench.doc_to_visual(sample, ctx.root)[0]
     return ctx.segmenter(image, boxes=boxes[:1], points=points[:1] or None)[0]
-
-
-def rle_json(mask: np.ndarray | dict) -> dict:
-    """COCO RLE with ``counts`` as str, ready for JSON."""
-    from vlmr.rewards.metrics import to_rle
-
-    rle = to_rle(mask) if isinstance(mask, np.ndarray) else mask
-    counts = rle["counts"]
-    return {"size": [int(v) for v in rle["size"]], "counts": counts.decode() if isinstance(counts, bytes) else counts}

@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 
 from vlmr.data_pipelines.build import build_dataset
-from vlmr.data_pipelines.masks import rle_to_mask
 from vlmr.data_pipelines.reasonseg import lisa_mask
+from vlmr.masks import rle_to_mask
 from vlmr.schema import load_samples, resolve_media
 
 
@@ -203,7 +203,7 @@ def test_missing_required_option_names_it(source):
 
 
 def test_mask_rle_roundtrip():
-    from vlmr.data_pipelines.masks import mask_box, mask_to_rle
+    from vlmr.masks import mask_box, mask_to_rle
 
     mask = np.zeros((7, 9), dtype=bool)
     mask[2:5, 3:8] = True

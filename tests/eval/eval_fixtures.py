@@ -191,12 +191,11 @@ def build_slake(root: Path) -> Path:
 
 def square_rle(x1: int, y1: int, x2: int, y2: int, height: int = 48, width: int = 64) -> dict:
     """COCO RLE (``counts`` as str) of the pixels ``[y1:y2, x1:x2]``."""
-    from vlmr.rewards.metrics import to_rle
+    from vlmr.masks import mask_to_rle
 
     mask = np.zeros((height, width), np.uint8)
     mask[y1:y2, x1:x2] = 1
-    rle = to_rle(mask)
-    return {"size": rle["size"], "counts": rle["counts"].decode()}
+    return mask_to_rle(mask)
 
 
 def build_dataset(root: Path) -> Path:

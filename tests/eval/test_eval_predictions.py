@@ -1,4 +1,4 @@
-"""predictions.jsonl: atomic appends, torn-line repair, first row per id, concurrent writers."""
+"""predictions.jsonl: atomic appends, torn-line repair, last row per id, concurrent writers."""
 
 from __future__ import annotations
 
@@ -36,11 +36,11 @@ class TestPredictions:
         append_predictions(path, [{"id": "b", "response": ""}])
         assert path.read_text() == '{"id": "b", "response": ""}\n'
 
-    def test_duplicate_ids_keep_first(self, tmp_path):
+    def test_duplicate_ids_keep_the_last_row(self, tmp_path):  # and say so: tests/reliability/test_inputs.py
         path = tmp_path / "p.jsonl"
         append_predictions(path, [{"id": "a", "response": "first"}])
         append_predictions(path, [{"id": "a", "response": "second"}])
-        assert read_predictions(path)["a"]["response"] == "first"
+        assert read_predictions(path)["a"]["response"] == "second"
 
     def test_success_replaces_error(self, tmp_path):
         path = tmp_path / "p.jsonl"

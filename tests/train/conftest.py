@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from vlmr.data_pipelines.shapes import make_scene
+from vlmr.masks import mask_to_rle
 from vlmr.schema import DatasetWriter, Sample
 
 SIZE = 56  # px; min_pixels of the nano preset is 56*56, so every image is 2x2 merged tokens
@@ -33,13 +34,6 @@ FAST_TRAINER = {
     "disable_tqdm": True,
 }
 SFT_TRAINER = {k: v for k, v in FAST_TRAINER.items() if k not in ("num_generations", "max_completion_length")}
-
-
-def _rle(mask: np.ndarray) -> dict:
-    from pycocotools import mask as mask_utils
-
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    return {"size": list(rle["size"]), "counts": rle["counts"].decode("ascii")}
 
 
 def _write_video(path: Path, n_frames: int = 8, fps: float = 4.0) -> None:
@@ -80,7 +74,7 @@ def _record(task: str, i: int, w: DatasetWriter) -> Sample:
     answer = {
         "grounding": {"boxes": [obj.box], "labels": [obj.label]},
         "pointing": {"points": [list(obj.center)], "boxes": [obj.box]},
-        "segmentation": {"boxes": [obj.box], "points": [list(obj.center)], "masks": [_rle(obj.mask)]},
+        "segmentation": {"boxes": [obj.box], "points": [list(obj.center)], "masks": [mask_to_rle(obj.mask)]},
         "counting": {"count": len(scene.objects)},
         "mcq": {"choice": "A"},
     }[task]

@@ -109,6 +109,8 @@ def _print_scores(console, scores: dict, out: str) -> None:
     console.print(f"coordinates read as: {scores['coordinate_convention']}")
     if scores["n_missing"] or scores["n_errors"]:
         console.print(f"[yellow]missing predictions: {scores['n_missing']}, errors: {scores['n_errors']}[/yellow]")
+    for warning in scores.get("warnings", []):
+        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     console.print(f"results in {out} (scores.json, report.md, gallery.html)")
 
 
