@@ -115,22 +115,6 @@ def prompt_row(
     }
 
 
-def sample_rows(
-    root: str | Path,
-    family: str = "qwen2_5_vl",
-    min_pixels: int | None = None,
-    max_pixels: int | None = None,
-    tools: list[str] | None = None,
-    system: str | None = SYSTEM_PROMPT,
-    limit: int | None = None,
-) -> list[dict]:
-    """One GRPO/eval row per sample of the dataset at ``root``."""
-    return [
-        prompt_row(root, sample, space, tools, system)
-        for sample, space in prepared_samples(root, family, min_pixels, max_pixels, limit)
-    ]
-
-
 def to_hf_dataset(rows: list[dict]):
     """A ``datasets.Dataset`` of ``rows`` with ``images`` (paths or PIL images) decoded lazily as PIL images."""
     import datasets
