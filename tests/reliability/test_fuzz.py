@@ -3,7 +3,6 @@ loop (a scripted backend replaying them) and every registered reward; none may r
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import random
 
@@ -131,7 +130,7 @@ class TestHostileCompletions:
     def test_every_reward_scores_every_completion(self):
         answer = {"boxes": [[10, 10, 60, 60]], "points": [[30, 30]], "count": 2, "span": [1.0, 2.0], "choice": "B",
                   "text": "3", "number": 3.0, "labels": ["cat"]}
-        space = dataclasses.asdict(CoordinateSpace.for_image(112, 112, "qwen2_5_vl"))
+        space = CoordinateSpace.for_image(112, 112, "qwen2_5_vl").to_dict()
         texts = completions()[:2000]  # rewards are pure functions; a fifth of the cases covers their parsers
         # mask_iou and point_in_mask need a segmenter or mask answers; their parsers are the box and point ones
         rewards = [get_reward(name) for name in list_rewards() if name not in ("mask_iou", "point_in_mask")]
