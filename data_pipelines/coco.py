@@ -21,6 +21,8 @@ from PIL import Image
 
 from vlmr.data_pipelines.build import Built, Skipped
 from vlmr.data_pipelines.cot import drop_thought, grounded_thought
+from vlmr.media.image import UnreadableImage, open_rgb
+from vlmr.schema import SchemaError, resolve_media
 
 
 def xywh_to_xyxy(box: list[float]) -> list[float]:
@@ -41,15 +43,22 @@ def load_coco(ann_file: str | Path):
         return COCO(str(ann_file))
 
 
+def image_in(image_dir: str | Path, name: str) -> Path | Skipped:
+    """The file ``name`` (from an annotation file) inside ``image_dir``, or a :class:`Skipped` if it points
+    elsewhere: an absolute path, a ``..`` or a symlink leading out of the folder."""
+    try:
+        return resolve_media(image_dir, name)
+    except SchemaError:
+        return Skipped("image path outside the image directory (absolute, '..' or a symlink out)")
+
+
 def open_image(path: Path) -> Image.Image | Skipped:
     """The RGB image at ``path``, or a :class:`Skipped` saying why it cannot be read."""
     if not path.is_file():
         return Skipped("missing image")
     try:
-        with Image.open(path) as im:
-            im.load()
-            return im.convert("RGB")
-    except (OSError, SyntaxError, ValueError):
+        return open_rgb(path)
+    except UnreadableImage:  # corrupt, truncated, not an image, or a decompression bomb
         return Skipped("corrupted image")
 
 
@@ -84,8 +93,8 @@ def build_coco(
             return drop_thought(grounded_thought(task, answer, subject), rng, thought_dropout) if cot else None
 
         info = coco.loadImgs(image_id)[0]
-        path = Path(image_dir) / info["file_name"]
-        image = open_image(path)
+        path = image_in(image_dir, info["file_name"])
+        image = path if isinstance(path, Skipped) else open_image(path)
         if isinstance(image, Skipped):
             yield image
             continue

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from vlmr.data_pipelines.build import Built, Skipped
 from vlmr.data_pipelines.chartqa import answer_for
-from vlmr.data_pipelines.coco import open_image
+from vlmr.data_pipelines.coco import image_in, open_image
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -60,8 +60,8 @@ def build_folder(
         if missing:
             yield Skipped(f"row lacks {', '.join(missing)}")
             continue
-        image_path = Path(image_dir) / row["image"]
-        image = open_image(image_path)
+        image_path = image_in(image_dir, row["image"])
+        image = image_path if isinstance(image_path, Skipped) else open_image(image_path)
         if isinstance(image, Skipped):
             yield image
             continue

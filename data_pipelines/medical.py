@@ -22,6 +22,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from vlmr.data_pipelines.build import Built, Skipped
+from vlmr.data_pipelines.coco import image_in
+from vlmr.media.image import UnreadableImage, open_rgb
 from vlmr.media.volume import Volume, foreground_slices, load_volume, mask_boxes, orient_slice, strip_phi
 from vlmr.schema import Sample, resolve_media
 
@@ -194,11 +196,13 @@ def build_vqa_rad(*, annotations: str, image_dir: str, seed: int = 0, limit: int
     for i, item in enumerate(items[:limit]):
         if i % num_shards != shard:
             continue
-        image_path = Path(image_dir) / str(item.get("image_name") or item["img_name"])
+        image_path = image_in(image_dir, str(item.get("image_name") or item["img_name"]))
+        if isinstance(image_path, Skipped):
+            yield image_path
+            continue
         try:
-            with Image.open(image_path) as im:
-                im.verify()
-        except (OSError, SyntaxError):
+            open_rgb(image_path)
+        except UnreadableImage:  # missing, corrupt or a decompression bomb
             yield Skipped("missing or corrupted image")
             continue
         answer = str(item["answer"]).strip()
@@ -216,8 +220,7 @@ def preview(sample: Sample, root: str | Path) -> Image.Image:
     from pycocotools import mask as mask_utils
 
     if sample.images:
-        with Image.open(resolve_media(root, sample.images[0])) as im:
-            image = im.convert("RGB")
+        image = open_rgb(resolve_media(root, sample.images[0]))
     else:
         vol = sample.volume
         volume = load_volume(resolve_media(root, vol["path"]))

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from vlmr.data_pipelines.build import Built, Skipped
-from vlmr.data_pipelines.coco import open_image, xywh_to_xyxy
+from vlmr.data_pipelines.coco import image_in, open_image, xywh_to_xyxy
 from vlmr.data_pipelines.cot import drop_thought, grounded_thought
 
 
@@ -51,8 +51,8 @@ def build_refcoco(
         if ann is None or info is None:
             yield Skipped("ref points at a missing annotation or image")
             continue
-        path = Path(image_dir) / info["file_name"]
-        image = open_image(path)
+        path = image_in(image_dir, info["file_name"])
+        image = path if isinstance(path, Skipped) else open_image(path)
         if isinstance(image, Skipped):
             yield image
             continue

@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from vlmr.data_pipelines.build import Built, Skipped
+from vlmr.media.image import open_rgb
 from vlmr.media.pointcloud import (
     load_points,
     orbit_camera,
@@ -239,8 +240,7 @@ def build_scanqa(*, annotations: str, scene_dir: str, seed: int = 0, limit: int 
 def preview(sample: Sample, root: str | Path) -> Image.Image:
     """The first rendered view with the answer's projected 2D boxes (or a fresh render of the scene)."""
     if sample.images:
-        with Image.open(resolve_media(root, sample.images[0])) as im:
-            image = im.convert("RGB")
+        image = open_rgb(resolve_media(root, sample.images[0]))
     else:
         xyz, rgb = load_points(resolve_media(root, sample.scene["path"]))
         image, _ = render_view(xyz, rgb, 45.0, 45.0, view_distance(xyz), IMAGE_SIZE, IMAGE_SIZE)

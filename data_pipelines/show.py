@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from pycocotools import mask as mask_utils
 
+from vlmr.media.image import open_rgb
 from vlmr.schema import Sample, load_samples, resolve_media
 
 TILE = 256
@@ -51,8 +52,7 @@ def sample_preview(sample: Sample, root: Path) -> Image.Image:
             except (ImportError, AttributeError):
                 break
     if sample.images:
-        with Image.open(resolve_media(root, sample.images[0])) as im:
-            return draw_answer(im, sample.answer)
+        return draw_answer(open_rgb(resolve_media(root, sample.images[0])), sample.answer)
     return Image.new("RGB", (TILE, TILE), (40, 40, 40))
 
 

@@ -82,7 +82,7 @@ def _extension(data: bytes) -> str:
     try:
         with Image.open(io.BytesIO(data)) as im:
             return "." + (im.format or "bin").lower()
-    except (OSError, UnidentifiedImageError):
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError):
         return ".bin"
 
 

@@ -44,12 +44,12 @@ def image_size(path: str | Path) -> tuple[int | None, int | None]:
     A missing or corrupted image does not stop loading: the runner records the sample with
     an error (scored wrong, counted in ``n_errors``).
     """
-    from PIL import Image, UnidentifiedImageError
+    from vlmr.media.image import UnreadableImage
+    from vlmr.media.image import image_size as read_size
 
     try:
-        with Image.open(path) as im:
-            return im.size
-    except (OSError, UnidentifiedImageError) as e:
+        return read_size(path)
+    except UnreadableImage as e:
         logger.warning("unreadable image %s (%s)", path, e)
         return None, None
 

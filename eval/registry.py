@@ -159,13 +159,9 @@ class Benchmark:
     # ------------------------------------------------------------------ prompting
     def doc_to_visual(self, sample: Sample, root: Path) -> list[Any]:
         """The images the model sees (PIL, RGB), in prompt order."""
-        from PIL import Image
+        from vlmr.media.image import open_rgb
 
-        images = []
-        for rel in sample.images:
-            with Image.open(resolve_media(root, rel)) as im:
-                images.append(im.convert("RGB"))
-        return images
+        return [open_rgb(resolve_media(root, rel)) for rel in sample.images]
 
     def doc_to_text(self, sample: Sample) -> str:
         """The question text of the prompt (before the task's answer instruction)."""

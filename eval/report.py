@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vlmr.eval.predictions import write_atomic
+from vlmr.media.image import open_rgb
 from vlmr.schema import Sample, resolve_media
 
 logger = logging.getLogger(__name__)
@@ -173,8 +174,7 @@ def make_gallery(out_dir: Path, scores: dict[str, Any], rows: Sequence[dict[str,
         picture = ""
         if sample.images:
             try:
-                with Image.open(resolve_media(root, sample.images[0])) as im:
-                    drawn = _draw(im, sample, row)
+                drawn = _draw(open_rgb(resolve_media(root, sample.images[0])), sample, row)
                 drawn.thumbnail((512, 512))
                 factor = max(1, 256 // max(drawn.size))  # blow tiny images up so the overlay is visible
                 drawn = drawn.resize((drawn.width * factor, drawn.height * factor), Image.Resampling.NEAREST)

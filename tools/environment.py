@@ -39,6 +39,7 @@ from typing import Any
 from PIL import Image
 
 from vlmr.formats import CoordinateSpace
+from vlmr.media.image import open_rgb
 from vlmr.tools.image_ops import fit_pixels
 from vlmr.tools.registry import ToolResult, get_tool, resolve_tools
 from vlmr.tools.validation import ToolArgumentError
@@ -100,13 +101,11 @@ def _load_image(value: Any, root: Path | None) -> Image.Image:
     if isinstance(value, Image.Image):
         return value.convert("RGB")
     if isinstance(value, dict) and value.get("bytes"):
-        return Image.open(io.BytesIO(value["bytes"])).convert("RGB")
+        return open_rgb(io.BytesIO(value["bytes"]))
     path = value.get("path") if isinstance(value, dict) else value
     if not isinstance(path, str | Path):
         raise ValueError(f"cannot read an image from {type(value).__name__}")
-    path = Path(path) if root is None or Path(path).is_absolute() else root / path
-    with Image.open(path) as im:
-        return im.convert("RGB")
+    return open_rgb(Path(path) if root is None or Path(path).is_absolute() else root / path)
 
 
 def _media(value: Any, root: Path | None) -> dict | None:

@@ -19,6 +19,7 @@ import logging
 from pathlib import Path
 
 from vlmr.formats import CoordinateSpace, coord_column
+from vlmr.media.image import image_size
 from vlmr.prompts import SYSTEM_PROMPT, build_prompt, coordinate_space
 from vlmr.schema import Sample, load_samples, resolve_media
 
@@ -44,10 +45,7 @@ def _image_size(root: Path, sample: Sample) -> tuple[int, int] | None:
         return int(sample.meta["width"]), int(sample.meta["height"])
     if not sample.images:
         return None
-    from PIL import Image
-
-    with Image.open(resolve_media(root, sample.images[0])) as im:
-        return im.size
+    return image_size(resolve_media(root, sample.images[0]))
 
 
 def prepared_samples(

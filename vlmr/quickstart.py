@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from vlmr.config import TrainConfig
+from vlmr.media.image import open_rgb
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,6 @@ def evaluate(checkpoint: str | Path, data_dir: str | Path, cfg: TrainConfig, max
     Returns the mean weighted reward, each reward's mean (over samples it applies to) and
     ``tool_call_rate``.
     """
-    from PIL import Image
     from transformers import set_seed
 
     from vlmr.inference import AgentRequest, load_backend, run_batch
@@ -94,7 +94,7 @@ def evaluate(checkpoint: str | Path, data_dir: str | Path, cfg: TrainConfig, max
     rows = prompt_rows(cfg, str(data_dir), backend.family) * (samples if temperature > 0 else 1)
     requests = []
     for row in rows:
-        images = [Image.open(p).convert("RGB") for p in row["images"]]
+        images = [open_rgb(p) for p in row["images"]]
         env_row = {"images": images, "coord": row["coord"]}
         requests.append(AgentRequest(row["prompt"], images, env_row, cfg.tools.get(row["task"])))
     trajectories = run_batch(backend, requests, max_turns=cfg.max_tool_calls + 1)

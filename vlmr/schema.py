@@ -214,6 +214,17 @@ def load_samples(root: str | Path) -> list[Sample]:
     return list(read_records(root))
 
 
+def temporary_sibling(out_dir: str | Path) -> Path:
+    """A new empty directory beside ``out_dir`` to fill and then rename into place, with the mode a
+    plain ``mkdir`` gives under the user's umask (``mkdtemp`` alone makes it 0700 for good)."""
+    out_dir = Path(out_dir)
+    path = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    path.chmod(0o777 & ~umask)
+    return path
+
+
 class DatasetWriter:
     """Write a dataset directory atomically: everything goes to a temporary sibling
     directory that is renamed into place only when the ``with`` block succeeds.
@@ -236,17 +247,19 @@ class DatasetWriter:
 
     def __enter__(self) -> DatasetWriter:
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
-        self.root = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.tmp-", dir=self.out_dir.parent))
+        self.root = temporary_sibling(self.out_dir)
         (self.root / "media").mkdir()
         self._file = (self.root / RECORDS_FILE).open("w", encoding="utf-8")
         return self
 
     def media_path(self, name: str) -> tuple[Path, str]:
-        """(absolute path to write, relative path to store) for a media file called ``name``."""
-        rel = f"media/{name}"
-        path = resolve_media(self.root, rel)
+        """(absolute path to write, relative path to store) for a media file called ``name``.
+
+        ``name`` must stay inside ``media/`` (a ``..`` that reaches ``records.jsonl`` is refused).
+        """
+        path = resolve_media(self.root / "media", name)
         path.parent.mkdir(parents=True, exist_ok=True)
-        return path, rel
+        return path, path.relative_to(self.root.resolve()).as_posix()
 
     def add(self, sample: Sample | dict[str, Any]) -> None:
         """Validate and append one record; ids must be unique within the dataset."""

@@ -28,6 +28,7 @@ import numpy as np
 
 from vlmr import masks
 from vlmr.eval.answers import answer_text
+from vlmr.eval.loaders import image_size
 from vlmr.eval.registry import Benchmark, ScoreContext, register_benchmark
 from vlmr.masks import IGNORE, MaskError, mask_to_rle
 from vlmr.schema import Sample, resolve_media
@@ -78,7 +79,6 @@ class ReasonSeg(Benchmark):
 
     def load(self, path: str | Path) -> list[Sample]:
         """Read every ``*.json`` of the split folder with its image."""
-        from PIL import Image
 
         root = Path(path)
         samples = []
@@ -90,8 +90,10 @@ class ReasonSeg(Benchmark):
             ann = _read_labelme(ann_path)
             width, height = ann.get("imageWidth"), ann.get("imageHeight")
             if not (width and height):
-                with Image.open(image) as im:
-                    width, height = im.size
+                width, height = image_size(image)
+            if not (width and height):
+                logger.warning("skipping %s: its image is unreadable and the annotation has no size", ann_path.name)
+                continue
             samples.append(Sample(
                 id=ann_path.stem, task="segmentation", source="reasonseg",
                 question=str(ann["text"][0]).strip(), images=[image.name],

@@ -49,17 +49,16 @@ def register(subparsers) -> None:
 
 def _request(args, backend):
     """The AgentRequest for the image or video in ``args``."""
-    from PIL import Image
 
     from vlmr.inference import AgentRequest
+    from vlmr.media.image import open_rgb
     from vlmr.prompts import build_prompt
     from vlmr.schema import Sample
     from vlmr.tools import resolve_tools
 
     tools = resolve_tools(args.tools) if args.tools else None
     if args.image:
-        with Image.open(args.image) as im:
-            image = im.convert("RGB")
+        image = open_rgb(args.image)
         sample = Sample(id="infer", task=args.task, question=args.question, images=[args.image])
         space = backend.coordinate_space(*image.size)
         return AgentRequest(build_prompt(sample, space, tools=tools), [image],
@@ -130,11 +129,11 @@ def _save(save_dir: Path, traj, args) -> dict[int, Path]:
 
 def _save_overlay(save_dir: Path, traj, args, backend) -> Path:
     """The final answer drawn on the input image (boxes, points; the mask for segmentation) -> answer.png."""
-    from PIL import Image
 
+    from vlmr.media.image import open_rgb
     from vlmr.render import read_answer, render_answer
 
-    image = Image.open(args.image).convert("RGB")
+    image = open_rgb(args.image)
     answer = read_answer(traj.final_text, args.task, backend.coordinate_space(*image.size))
     segmenter = None
     if args.task == "segmentation":

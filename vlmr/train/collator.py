@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from PIL import Image
+
+from vlmr.media.image import open_rgb
 
 
 def _pil(image):
     """A PIL image as is; a path opened with PIL (never handed to the processor's own decoder)."""
     if isinstance(image, str | Path):
-        with Image.open(image) as im:
-            return im.convert("RGB")
+        return open_rgb(image)
     return image
 
 

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from vlmr.config import ConfigError, TrainConfig
+from vlmr.media.image import open_rgb
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def rollout_rewards(model, processor, rows: list[dict], cfg: TrainConfig, spec: 
                                   batch_size=spec.batch_size)
     requests = []
     for row in rows:
-        images = [im if isinstance(im, Image.Image) else Image.open(im).convert("RGB") for im in row["images"]]
+        images = [im if isinstance(im, Image.Image) else open_rgb(im) for im in row["images"]]
         env_row = {"images": images, "coord": row["coord"], "video": row.get("video")}
         request = AgentRequest(row["prompt"], images, env_row, cfg.tools.get(row["task"]))
         requests += [request] * spec.num_rollouts

@@ -6,11 +6,11 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from vlmr.config import TrainConfig
 from vlmr.models import load_model_and_processor, model_family
+from vlmr.schema import temporary_sibling
 
 logger = logging.getLogger(__name__)
 
@@ -93,12 +93,11 @@ def save_checkpoint(model, processor, out_dir: str | Path, meta: dict) -> Path:
     out_dir = Path(out_dir)
     model = model.merge_and_unload() if hasattr(model, "merge_and_unload") else model
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    tmp = temporary_sibling(out_dir)
     try:
         model.save_pretrained(tmp)
         processor.save_pretrained(tmp)
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
-        tmp.chmod(0o755)  # mkdtemp creates 0700
         if out_dir.exists():
             shutil.rmtree(out_dir)
         os.replace(tmp, out_dir)
