@@ -13,20 +13,45 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 from vlmr.data_pipelines.build import Built, Skipped
 from vlmr.data_pipelines.chartqa import answer_for
 from vlmr.data_pipelines.coco import image_in, open_image
+from vlmr.schema import SchemaError
+
+logger = logging.getLogger(__name__)
 
 
-def read_rows(path: Path) -> list[dict]:
-    """Rows of a ``.csv`` (header line) or ``.jsonl`` file as dicts."""
-    if path.suffix.lower() == ".csv":
-        with path.open(newline="", encoding="utf-8") as f:
-            return list(csv.DictReader(f))
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def read_rows(path: Path) -> list[dict | Skipped]:
+    """Rows of a ``.csv`` (header line) or ``.jsonl`` file as dicts; a JSONL line that is not a JSON
+    object comes back as a :class:`Skipped` (counted in the build) and is named in a warning.
+
+    Raises :class:`~vlmr.schema.SchemaError` naming the file if it is not UTF-8 text.
+    """
+    try:
+        if path.suffix.lower() == ".csv":
+            with path.open(newline="", encoding="utf-8") as f:
+                return list(csv.DictReader(f))
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as e:
+        raise SchemaError(f"{path}: not UTF-8 text (byte {e.start}); save the annotations as UTF-8") from e
+    rows: list[dict | Skipped] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except (ValueError, RecursionError) as e:
+            row = str(e)
+        if not isinstance(row, dict):
+            logger.warning("%s:%d: skipped, not a JSON object (%s)", path, number, row if isinstance(row, str)
+                           else type(row).__name__)
+            row = Skipped("annotation line is not a JSON object")
+        rows.append(row)
+    return rows
 
 
 def row_answer(task: str, answer) -> dict:
@@ -55,6 +80,9 @@ def build_folder(
     rows = read_rows(Path(annotations))
     for i, row in enumerate(rows[:limit]):
         if i % num_shards != shard:
+            continue
+        if isinstance(row, Skipped):
+            yield row
             continue
         missing = [c for c in ("image", "question", "answer") if row.get(c) in (None, "")]
         if missing:

@@ -8,15 +8,18 @@ modality's module when it provides one (``preview(sample, root) -> PIL.Image``).
 from __future__ import annotations
 
 import importlib
+import logging
 import textwrap
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
-from pycocotools import mask as mask_utils
 
+from vlmr.masks import checked_mask, rle_to_mask
 from vlmr.media.image import open_rgb
-from vlmr.schema import Sample, load_samples, resolve_media
+from vlmr.schema import Sample, SchemaError, load_samples, resolve_media
+
+logger = logging.getLogger(__name__)
 
 TILE = 256
 CAPTION = 56
@@ -28,8 +31,13 @@ def draw_answer(image: Image.Image, answer: dict) -> Image.Image:
     """A copy of ``image`` with the answer's masks, boxes and points drawn (original pixels)."""
     image = image.convert("RGB")
     for rle in answer.get("masks") or []:
-        mask = mask_utils.decode(rle).astype(bool)
-        if mask.shape == (image.height, image.width):
+        try:
+            mask = (checked_mask(rle, image.height, image.width) if isinstance(rle, dict) and "counts" in rle
+                    else rle_to_mask(rle, image.height, image.width))  # a polygon, rasterised at the image's size
+        except (ValueError, TypeError) as e:  # MaskError is a ValueError
+            logger.warning("not drawing a mask: %s", e)
+            continue
+        if mask.any():
             pixels = np.asarray(image).copy()
             pixels[mask] = (0.5 * pixels[mask] + 0.5 * np.array([255, 0, 255])).astype(np.uint8)
             image = Image.fromarray(pixels)
@@ -61,13 +69,19 @@ def show_dataset(root: str | Path, n: int = 8, out: str | Path | None = None) ->
     root = Path(root)
     samples = load_samples(root)[:n]
     if not samples:
-        raise ValueError(f"{root} has no records to show")
+        raise SchemaError(f"{root / 'records.jsonl'} has no records to show")
     cols = min(4, len(samples))
     rows = (len(samples) + cols - 1) // cols
     grid = Image.new("RGB", (cols * TILE, rows * (TILE + CAPTION)), "white")
     draw = ImageDraw.Draw(grid)
     for k, sample in enumerate(samples):
-        tile = sample_preview(sample, root)
+        try:
+            tile = sample_preview(sample, root)
+        except (OSError, ValueError) as e:  # unreadable media: a grey tile, the reason in the log
+            logger.warning("cannot draw sample %s: %s", sample.id, e)
+            tile = Image.new("RGB", (TILE, TILE), (40, 40, 40))
+            ImageDraw.Draw(tile).multiline_text((8, 8), "\n".join(textwrap.wrap(f"unreadable: {e}", 36)[:8]),
+                                                fill="white")
         tile.thumbnail((TILE, TILE))
         x, y = (k % cols) * TILE, (k // cols) * (TILE + CAPTION)
         grid.paste(tile, (x + (TILE - tile.width) // 2, y))

@@ -16,10 +16,12 @@ Prompts are built here from the records (never stored twice on disk). Each row c
 from __future__ import annotations
 
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from vlmr.formats import CoordinateSpace, coord_column
-from vlmr.media.image import image_size
+from vlmr.media.image import image_size, open_rgb
 from vlmr.prompts import SYSTEM_PROMPT, build_prompt, coordinate_space
 from vlmr.schema import Sample, load_samples, resolve_media
 
@@ -48,6 +50,34 @@ def _image_size(root: Path, sample: Sample) -> tuple[int, int] | None:
     return image_size(resolve_media(root, sample.images[0]))
 
 
+def media_problem(root: Path, sample: Sample) -> str | None:
+    """Why the images or video of ``sample`` cannot be read (``None`` if they can): each image is
+    decoded in full, a truncated file fails here rather than in the middle of an epoch."""
+    try:
+        for rel in sample.images:
+            open_rgb(resolve_media(root, rel))
+        if sample.video:
+            from vlmr.media.video import probe
+
+            probe(resolve_media(root, sample.video["path"]))
+    except (OSError, ValueError) as e:  # UnreadableImage is an OSError; an unreadable video a ValueError
+        return str(e)
+    return None
+
+
+def readable_samples(root: str | Path, samples: list[Sample]) -> list[Sample]:
+    """``samples`` without those whose media cannot be read; the skipped ones are counted and named in a warning."""
+    root = Path(root)
+    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:  # decoders release the GIL
+        problems = list(pool.map(lambda sample: media_problem(root, sample), samples))
+    skipped = [f"{sample.id} ({problem})" for sample, problem in zip(samples, problems, strict=True) if problem]
+    if skipped:
+        logger.warning("%s: skipped %d of %d samples whose media cannot be read: %s", root, len(skipped),
+                       len(samples), "; ".join(skipped[:5]) + (f"; ... ({len(skipped) - 5} more)" if len(skipped) > 5
+                                                               else ""))
+    return [sample for sample, problem in zip(samples, problems, strict=True) if not problem]
+
+
 def prepared_samples(
     root: str | Path,
     family: str = "qwen2_5_vl",
@@ -55,11 +85,12 @@ def prepared_samples(
     max_pixels: int | None = None,
     limit: int | None = None,
 ) -> list[tuple[Sample, CoordinateSpace | None]]:
-    """Samples of the dataset at ``root`` with the coordinate space the model sees each in."""
+    """Readable samples of the dataset at ``root`` (see :func:`readable_samples`) with the coordinate
+    space the model sees each in."""
     root = Path(root)
     return [
         (sample, coordinate_space(sample, family, min_pixels, max_pixels, image_size=_image_size(root, sample)))
-        for sample in load_samples(root)[:limit]
+        for sample in readable_samples(root, load_samples(root)[:limit])
     ]
 
 

@@ -196,15 +196,19 @@ def read_records(root: str | Path) -> Iterator[Sample]:
     path = Path(root) / RECORDS_FILE
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: is {root} a vlmr dataset directory (built by `vlmr data build`)?")
-    with path.open(encoding="utf-8") as f:
+    with path.open("rb") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue
             try:
-                sample = Sample.from_dict(json.loads(line))
+                sample = Sample.from_dict(json.loads(line.decode("utf-8").strip()))
                 for rel in sample.media_paths():
                     resolve_media(root, rel)
-            except (json.JSONDecodeError, SchemaError) as e:
+            except UnicodeDecodeError as e:
+                raise SchemaError(f"{path}:{lineno}: not UTF-8 text (byte {e.start})") from e
+            except json.JSONDecodeError as e:
+                raise SchemaError(f"{path}:{lineno}: not valid JSON ({e.msg} at column {e.colno})") from e
+            except (SchemaError, RecursionError) as e:
                 raise SchemaError(f"{path}:{lineno}: {e}") from e
             yield sample
 

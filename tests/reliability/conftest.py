@@ -14,3 +14,4 @@ datasets_dir = _train.datasets_dir
 dataset_of = _train.dataset_of
 fast_trainer = _train.fast_trainer
 sft_trainer = _train.sft_trainer
+make_dataset_fixture = _train.make_dataset_fixture

@@ -6,7 +6,7 @@ import logging
 import random
 from collections.abc import Callable
 
-from vlmr.config import DatasetSpec, TrainConfig
+from vlmr.config import ConfigError, DatasetSpec, TrainConfig
 from vlmr.dataset import prepared_samples, prompt_row
 from vlmr.prompts import SYSTEM_PROMPT
 
@@ -32,7 +32,7 @@ def mix(cfg: TrainConfig, rows_of: Callable[[DatasetSpec], list[dict]]) -> list[
         logger.info("dataset %s: %d samples x weight %.2f", spec.path, len(base), spec.weight)
     rng.shuffle(rows)
     if not rows:
-        raise ValueError(f"the training mix is empty (datasets: {[s.path for s in cfg.datasets]})")
+        raise ConfigError(f"the training mix is empty (datasets: {[s.path for s in cfg.datasets]})")
     return rows
 
 
