@@ -11,6 +11,9 @@ def register(sub) -> None:
     p.add_argument("method", choices=["sft", "grpo"], help="sft: cold start; grpo: RL with vlmr rewards.")
     p.add_argument("--config", required=True, help="YAML config (see configs/).")
     p.add_argument("--resume", action="store_true", help="Resume from the last checkpoint in output_dir.")
+    p.add_argument("--overwrite", action="store_true",
+                   help="Train again from scratch, removing the checkpoints already in output_dir (a finished run "
+                        "with other settings is otherwise an error).")
     p.set_defaults(handler=run, overrides=[])
 
 
@@ -24,6 +27,6 @@ def run(args) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[RichHandler(show_path=False)])
     cfg = TrainConfig.load(args.config, args.overrides)
-    final = train(args.method, cfg, resume=args.resume)
+    final = train(args.method, cfg, resume=args.resume, overwrite=args.overwrite)
     print(f"final checkpoint: {final}")
     return 0

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 from vlmr.config import TrainConfig
@@ -112,6 +113,11 @@ def is_complete(checkpoint: str | Path) -> bool:
     return (Path(checkpoint) / META_FILE).is_file() and (Path(checkpoint) / "config.json").is_file()
 
 
+def run_settings(method: str, cfg: TrainConfig) -> dict:
+    """What a stage is trained with (the method and every config field), as plain JSON values."""
+    return json.loads(json.dumps({"method": method, **asdict(cfg)}, default=str))
+
+
 def save_final(trainer, processor, cfg: TrainConfig, family: str, method: str) -> Path:
     """Save ``<output_dir>/final`` from the main process (others wait) with the run's metadata, and the
     trainer state (``log_history``: every logged metric) as ``<output_dir>/trainer_state.json``."""
@@ -121,6 +127,7 @@ def save_final(trainer, processor, cfg: TrainConfig, family: str, method: str) -
         save_checkpoint(trainer.model, processor, final, {
             "family": family, "trained_with": method, "base_model": cfg.model,
             "global_step": trainer.state.global_step, "world_size": trainer.args.world_size,
+            "settings": run_settings(method, cfg),  # a rerun with other settings is refused, not skipped
         })
     trainer.accelerator.wait_for_everyone()  # the next stage (or caller) reads `final` on every rank
     return final
