@@ -1,8 +1,9 @@
 """Medical sources: synthetic CT phantoms, real DICOM/NIfTI scans with masks, VQA-RAD/SLAKE JSON.
 
 Scans are written as NIfTI (RAS, Hounsfield units, empty header description), so no DICOM
-patient tag reaches a built dataset; with ``--keep_dicom true`` DICOM scans are copied with
-patient-identifying tags and private tags removed (:func:`vlmr.media.volume.strip_phi`). Slices are windowed PNGs, and lesion boxes come
+patient tag reaches a built dataset; with ``--keep_dicom true`` DICOM scans are copied de-identified by
+DICOM PS3.15's Basic Application Level Confidentiality Profile (:mod:`vlmr.media.deid`). Records are named
+by a keyed hash of the scan, never its file name. Slices are windowed PNGs, and lesion boxes come
 from the mask slice shown (pixels of that PNG).
 
 ``vlmr data build medical_phantom --out data/phantom --limit 200 --window lung``
@@ -12,6 +13,7 @@ from the mask slice shown (pixels of that PNG).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import tempfile
@@ -23,8 +25,10 @@ from PIL import Image, ImageDraw
 
 from vlmr.data_pipelines.build import Built, Skipped
 from vlmr.data_pipelines.coco import image_in
+from vlmr.masks import checked_mask, mask_to_rle
+from vlmr.media.deid import Deidentifier
 from vlmr.media.image import UnreadableImage, open_rgb
-from vlmr.media.volume import Volume, foreground_slices, load_volume, mask_boxes, orient_slice, strip_phi
+from vlmr.media.volume import Volume, foreground_slices, load_volume, mask_boxes, orient_slice
 from vlmr.schema import Sample, resolve_media
 
 # Phantom tissue values in HU.
@@ -93,8 +97,6 @@ def window_spec(window: str) -> str | tuple[float, float]:
 def _slice_samples(volume: Volume, labels: np.ndarray, stem: str, source: str, split: str, window: str,
                    axis: str, rng: np.random.Generator) -> Built:
     """One grounding/counting/segmentation question on the slice with most foreground."""
-    from pycocotools import mask as mask_utils
-
     spec = window_spec(window)
     shown = f"{window} window" if isinstance(spec, str) else f"window level {spec[0]:g} HU, width {spec[1]:g} HU"
     best = foreground_slices(labels, axis, k=1)
@@ -114,9 +116,7 @@ def _slice_samples(volume: Volume, labels: np.ndarray, stem: str, source: str, s
         record |= {"task": "counting", "answer": {"count": len(boxes)},
                    "question": f"This is an {axis} CT slice ({shown}). How many lesions are visible?"}
     else:
-        rle = mask_utils.encode(np.asfortranarray((mask2d > 0).astype(np.uint8)))
-        record |= {"task": "segmentation", "answer": {"masks": [{"size": [int(v) for v in rle["size"]],
-                                                                 "counts": rle["counts"].decode("ascii")}]},
+        record |= {"task": "segmentation", "answer": {"masks": [mask_to_rle(mask2d)]},
                    "question": f"This is an {axis} CT slice ({shown}). Segment the lesions."}
     return Built(record, {f"{stem}.png": image, f"{stem}.nii.gz": _nifti_bytes(volume)})
 
@@ -137,18 +137,31 @@ def _scan_name(path: Path) -> str:
     return path.name.removesuffix(".gz").removesuffix(".nii").removesuffix(".dcm")
 
 
+def folder_key(folder: Path) -> bytes:
+    """A key only the holder of ``folder``'s files can compute (their names and first 64 KiB, patient
+    headers included): it names records and replaces UIDs the same way in every shard and rebuild."""
+    digest = hashlib.blake2b(digest_size=32)
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        with path.open("rb") as f:
+            digest.update(f.read(65536))
+    return digest.digest()
+
+
 def build_medical_scans(*, scans: str, masks: str, seed: int = 0, limit: int | None = None, split: str = "train",
                         shard: int = 0, num_shards: int = 1, window: str = "soft_tissue",
                         axis: str = "axial", keep_dicom: bool = False) -> Iterator[Built | Skipped]:
     """Real scans (NIfTI files, DICOM files or DICOM series folders in ``scans``) with same-named NIfTI
     label masks in ``masks``: lesion grounding/counting/segmentation on the slice with most foreground.
-    ``window`` is a preset or ``"level,width"``; ``keep_dicom`` stores DICOM scans as DICOM (PHI stripped)
-    rather than NIfTI.
+    ``window`` is a preset or ``"level,width"``; ``keep_dicom`` stores DICOM scans as DICOM, de-identified by
+    the PS3.15 Basic Profile (:mod:`vlmr.media.deid`), rather than NIfTI. Records and media are named by a
+    keyed hash of the scan's name (:func:`folder_key`), never by the name itself.
 
     ``vlmr data build medical_scans --out data/ct --scans scans/ --masks masks/ --window soft_tissue``
     """
     mask_files = {_scan_name(p): p for p in Path(masks).iterdir() if p.name.endswith((".nii", ".nii.gz"))}
     entries = sorted(Path(scans).iterdir())[:limit]
+    key = folder_key(Path(scans))
     for i, scan in enumerate(entries):
         if i % num_shards != shard:
             continue
@@ -166,14 +179,15 @@ def build_medical_scans(*, scans: str, masks: str, seed: int = 0, limit: int | N
             yield Skipped("mask shape differs from scan")
             continue
         rng = np.random.default_rng([seed, i])
-        built = _slice_samples(volume, labels, f"scan-{split}-{name}", "medical_scans", split, window, axis, rng)
+        hashed = hashlib.blake2b(name.encode(), key=key, digest_size=8).hexdigest()
+        built = _slice_samples(volume, labels, f"scan-{split}-{hashed}", "medical_scans", split, window, axis, rng)
         if keep_dicom and not scan.name.endswith((".nii", ".nii.gz")):
-            _replace_with_dicom(built, scan)
+            _replace_with_dicom(built, scan, Deidentifier(key))
         yield built
 
 
-def _replace_with_dicom(built: Built, scan: Path) -> None:
-    """Store the scan as its DICOM files with patient-identifying tags stripped instead of NIfTI."""
+def _replace_with_dicom(built: Built, scan: Path, deidentify: Deidentifier) -> None:
+    """Store the scan as its DICOM files, de-identified, instead of NIfTI."""
     import pydicom
 
     stem = built.record["id"]
@@ -181,7 +195,7 @@ def _replace_with_dicom(built: Built, scan: Path) -> None:
     files = sorted(p for p in scan.iterdir() if p.is_file()) if scan.is_dir() else [scan]
     for k, f in enumerate(files):
         buffer = io.BytesIO()
-        strip_phi(pydicom.dcmread(str(f))).save_as(buffer)
+        deidentify(pydicom.dcmread(str(f))).save_as(buffer)
         built.media[f"{stem}_dicom/{k:04d}.dcm"] = buffer.getvalue()
     built.record["volume"]["path"] = f"media/{stem}_dicom"
 
@@ -217,8 +231,6 @@ def build_vqa_rad(*, annotations: str, image_dir: str, seed: int = 0, limit: int
 
 def preview(sample: Sample, root: str | Path) -> Image.Image:
     """The windowed slice with the lesion mask tinted red and boxes outlined."""
-    from pycocotools import mask as mask_utils
-
     if sample.images:
         image = open_rgb(resolve_media(root, sample.images[0]))
     else:
@@ -226,7 +238,7 @@ def preview(sample: Sample, root: str | Path) -> Image.Image:
         volume = load_volume(resolve_media(root, vol["path"]))
         image = volume.slice(vol["axis"], vol["index"], window_spec(vol["window"])).convert("RGB")
     for rle in sample.answer.get("masks", []):
-        mask = mask_utils.decode({"size": rle["size"], "counts": rle["counts"].encode()}).astype(bool)
+        mask = checked_mask(rle, image.height, image.width)
         pixels = np.asarray(image).copy()
         pixels[mask] = (0.5 * pixels[mask] + [127, 0, 0]).astype(np.uint8)
         image = Image.fromarray(pixels)

@@ -133,14 +133,12 @@ def _draw(image, sample: Sample, row: dict[str, Any]):
     import numpy as np
     from PIL import Image, ImageDraw
 
-    from vlmr.rewards.metrics import to_rle
+    from vlmr.masks import rle_to_mask
 
     canvas = image.convert("RGB")
     for rle, color in ((row.get("_gt_mask"), GREEN), (row.get("_pred_mask"), RED)):
         if rle:
-            from pycocotools import mask as mask_utils
-
-            mask = mask_utils.decode(to_rle(rle)).astype(bool)
+            mask = rle_to_mask(rle)
             if mask.shape == (canvas.height, canvas.width):
                 overlay = np.asarray(canvas).copy()
                 overlay[mask] = (0.5 * overlay[mask] + 0.5 * np.array(color)).astype(np.uint8)

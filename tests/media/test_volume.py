@@ -10,7 +10,8 @@ from nibabel.testing import data_path
 from pydicom.data import get_testdata_file
 from pydicom.pixels import apply_modality_lut
 
-from vlmr.media.volume import WINDOWS, foreground_slices, load_volume, mask_boxes, strip_phi, window
+from vlmr.media.deid import Deidentifier
+from vlmr.media.volume import WINDOWS, foreground_slices, load_volume, mask_boxes, window
 
 CT = get_testdata_file("CT_small.dcm")
 
@@ -42,9 +43,9 @@ class TestDicom:
         with pytest.raises(ValueError, match="empty.dcm.*no pixel data"):
             load_volume(tmp_path / "empty.dcm")
 
-    def test_strip_phi_removes_patient_tags(self):
-        ds = strip_phi(pydicom.dcmread(CT))
-        assert "PatientName" not in ds and "PatientID" not in ds and "PatientBirthDate" not in ds
+    def test_deidentify_empties_patient_tags(self):  # the whole profile: tests/reliability/test_deid.py
+        ds = Deidentifier(b"key")(pydicom.dcmread(CT))
+        assert not (ds.PatientName or ds.PatientBirthDate) and ds.PatientID == "ANONYMOUS"
 
 
 class TestNifti:

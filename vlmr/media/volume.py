@@ -35,19 +35,6 @@ WINDOWS: dict[str, tuple[int, int]] = {
 }
 AXES = ("axial", "coronal", "sagittal")
 
-# Patient-identifying attributes removed by strip_phi (DICOM PS3.15 Annex E basic profile, abridged).
-PHI_KEYWORDS = (
-    "PatientName", "PatientID", "PatientBirthDate", "PatientBirthTime", "PatientSex", "PatientAge",
-    "PatientAddress", "PatientTelephoneNumbers", "OtherPatientIDs", "OtherPatientNames",
-    "OtherPatientIDsSequence", "PatientMotherBirthName", "MilitaryRank", "EthnicGroup", "Occupation",
-    "InstitutionName", "InstitutionAddress", "ReferringPhysicianName", "PerformingPhysicianName",
-    "OperatorsName", "PhysiciansOfRecord", "NameOfPhysiciansReadingStudy", "AccessionNumber",
-    "StudyID", "StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate", "StudyTime",
-    "SeriesTime", "AcquisitionTime", "ContentTime", "InstanceCreationDate", "DeviceSerialNumber",
-    "StationName", "RequestingPhysician", "AdmittingDiagnosesDescription", "AdditionalPatientHistory",
-)
-
-
 def window(values: np.ndarray, level: float, width: float) -> np.ndarray:
     """Map values (HU) to uint8 with a linear window centred on ``level``, ``width`` wide."""
     if width <= 0:
@@ -257,17 +244,6 @@ def _load_dicom_series(files: list[Path], where: Path) -> Volume:
         modality=str(datasets[0].get("Modality", "")),
         path=str(where),
     )
-
-
-def strip_phi(ds):
-    """Remove patient-identifying attributes and private tags from a pydicom Dataset (in place); return it."""
-    def remove(dataset, element):
-        if element.keyword in PHI_KEYWORDS:
-            del dataset[element.tag]
-
-    ds.remove_private_tags()
-    ds.walk(remove)  # also reaches nested sequences
-    return ds
 
 
 def foreground_slices(mask: np.ndarray, axis: str, k: int = 1) -> list[int]:
