@@ -15,8 +15,8 @@ Pixel Data Option).
 >>> from pydicom.data import get_testdata_file
 >>> import pydicom
 >>> ds = Deidentifier(b"key")(pydicom.dcmread(get_testdata_file("CT_small.dcm")))
->>> str(ds.PatientName), ds.PatientIdentityRemoved, ds.StudyInstanceUID.startswith("2.25.")
-('', 'YES', True)
+>>> bool(ds.PatientName), ds.PatientIdentityRemoved, ds.StudyInstanceUID.startswith("2.25.")
+(False, 'YES', True)
 """
 
 from __future__ import annotations
