@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from vlmr.masks import Segmenter
+from vlmr.masks import Segmenter, rle_problem
 from vlmr.rewards.base import Reward, boxes_to_pixels, coordinate_space, image_size
 from vlmr.rewards.metrics import mask_iou, to_rle, valid_boxes
 from vlmr.rewards.parse import parse_boxes, parse_masks, parse_points, split_think_answer
@@ -148,7 +148,7 @@ class MaskIouReward(Reward):
         out = []
         for m in written:
             if "counts" in m:
-                if tuple(m["size"]) == (h, w):
+                if rle_problem(m, h, w) is None:  # written by the model: checked before pycocotools reads it
                     out.append(to_rle(m))
                 continue
             polys = [space.to_pixels(p) for p in m["polygon"]] if space else m["polygon"]

@@ -97,29 +97,41 @@ def rle_to_mask(mask: MaskLike, height: int | None = None, width: int | None = N
     return mask_utils.decode(to_rle(mask, height, width)).astype(bool)
 
 
-def checked_mask(rle: Any, height: int, width: int) -> np.ndarray:
-    """An untrusted RLE (e.g. a ``mask_rle`` of ``predictions.jsonl``) decoded as the ``height x width``
-    image's mask, its size checked before anything is decoded.
+def rle_problem(rle: Any, height: int | None = None, width: int | None = None) -> str | None:
+    """Why ``rle`` is not a consistent COCO RLE of a ``height x width`` mask (any size if not given);
+    ``None`` if it is one. Nothing is decoded: pycocotools trusts its input, and an RLE whose runs
+    do not add up to its size makes it read garbage or loop forever.
 
-    Raises :class:`MaskError` naming the problem: not an RLE, another size, or counts that do not
-    describe ``height * width`` pixels.
+    >>> rle_problem({"size": [2, 2], "counts": [1, 2, 1]}), rle_problem({"size": [2, 2], "counts": "11"})
+    (None, 'mask counts cover 2 pixels, the mask has 4')
     """
     if not (isinstance(rle, dict) and "size" in rle and "counts" in rle):
-        raise MaskError(f"a mask must be COCO RLE {{'size': [h, w], 'counts': ...}}, got {_short(rle)}")
+        return f"a mask must be COCO RLE {{'size': [h, w], 'counts': ...}}, got {_short(rle)}"
     size = rle["size"]
-    if not (isinstance(size, list | tuple) and len(size) == 2 and all(type(v) is int for v in size)):
-        raise MaskError(f"mask size must be [height, width], got {_short(size)}")
-    if list(size) != [height, width]:
-        raise MaskError(f"mask size {list(size)} is not the image's [{height}, {width}] (height, width)")
+    if not (isinstance(size, list | tuple) and len(size) == 2 and all(type(v) is int and v >= 0 for v in size)):
+        return f"mask size must be [height, width], got {_short(size)}"
+    if height is not None and list(size) != [height, width]:
+        return f"mask size {list(size)} is not the image's [{height}, {width}] (height, width)"
     counts = rle["counts"]
     if isinstance(counts, bytes | str):
         counts = _string_counts(counts)
     if not (isinstance(counts, list) and all(type(v) is int and v >= 0 for v in counts)):
-        raise MaskError(f"mask counts must be a COCO RLE string or a list of run lengths, got {_short(rle['counts'])}")
-    if sum(counts) != height * width:
-        raise MaskError(f"mask counts cover {sum(counts)} pixels, the image has {height * width}")
-    return mask_utils.decode(mask_utils.frPyObjects({"size": [height, width], "counts": counts}, height, width)
-                             ).astype(bool)
+        return f"mask counts must be a COCO RLE string or a list of run lengths, got {_short(rle['counts'])}"
+    if sum(counts) != size[0] * size[1]:
+        return f"mask counts cover {sum(counts)} pixels, the mask has {size[0] * size[1]}"
+    return None
+
+
+def checked_mask(rle: Any, height: int, width: int) -> np.ndarray:
+    """An untrusted RLE (e.g. a ``mask_rle`` of ``predictions.jsonl``) decoded as the ``height x width``
+    image's mask, after :func:`rle_problem` found nothing wrong with it (its size is checked first).
+
+    Raises :class:`MaskError` naming the problem.
+    """
+    problem = rle_problem(rle, height, width)
+    if problem is not None:
+        raise MaskError(problem)
+    return rle_to_mask(rle)
 
 
 def _string_counts(text: str | bytes) -> list[int] | None:

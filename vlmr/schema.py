@@ -134,9 +134,12 @@ def _check_answer(record: dict, answer: Any) -> None:
         masks = present["masks"]
         if not isinstance(masks, list):
             _fail(record, "answer.masks", "expected a list of COCO RLE dicts {'size': [h, w], 'counts': str}")
+        from vlmr.masks import rle_problem
+
         for i, m in enumerate(masks):
-            if not (isinstance(m, dict) and isinstance(m.get("size"), list | tuple) and "counts" in m):
-                _fail(record, f"answer.masks[{i}]", f"expected COCO RLE {{'size': [h, w], 'counts': ...}}, got {m!r:.80}")
+            problem = rle_problem(m)  # an inconsistent RLE would hang pycocotools in every metric
+            if problem:
+                _fail(record, f"answer.masks[{i}]", problem)
     if "labels" in present and not (isinstance(present["labels"], list)
                                     and all(isinstance(x, str) for x in present["labels"])):
         _fail(record, "answer.labels", f"expected a list of strings, got {present['labels']!r}")

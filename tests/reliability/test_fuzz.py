@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from vlmr.formats import CoordinateSpace
 from vlmr.inference import AgentRequest, Generation, run_batch
+from vlmr.masks import mask_to_rle
 from vlmr.rewards import get_reward, list_rewards
 from vlmr.tools import parse_tool_calls, resolve_tools
 
@@ -21,7 +25,11 @@ ARG_NAMES = ["bbox_2d", "point_2d", "start_2d", "end_2d", "angle", "divisions", 
              "__class__", "kwargs", "", "bbox_2d ", "1"]
 VALUES = ["[0, 0, 500, 500]", "[10, 10, 12, 12]", "[1e308, -1e308, 1e308, 1e308]", "[NaN, 0, Infinity, 1]", "[]",
           "[[1, 2], [3, 4]]", '"left half"', "-1", "0", "1e400", "9" * 5000, "true", "null", '{"x": 1}',
-          "[0, 0, 0, 0]", "[5, 5, 4, 4]", '"red\\u0000"', "3.7", "[1, 2, 3, 4, 5]", '"' + "\U0001F600" * 50 + '"']
+          "[0, 0, 0, 0]", "[5, 5, 4, 4]", '"red\\u0000"', "3.7", "[1, 2, 3, 4, 5]", '"' + "\U0001F600" * 50 + '"',
+          # masks written by a model: runs that do not add up to the size made pycocotools loop forever
+          '{"size": [112, 112], "counts": "zz"}', '{"size": [112, 112], "counts": "0"}',
+          '{"size": [100000, 100000], "counts": "0"}', '{"size": [112, 112], "counts": [12544]}',
+          '{"polygon": [[0, 0], [1e308, 0], [50, NaN]]}']
 TAGS = ["<think>", "</think>", "<answer>", "</answer>", "<tool_call>", "</tool_call>", "<tool_response>"]
 
 
@@ -127,13 +135,15 @@ class TestHostileCompletions:
         assert sum(call["ok"] for call in calls) > 100 and len(errors) > 2000  # both paths were exercised
         assert any("unknown argument(s) ['self']" in text for text in errors)
 
+    @pytest.mark.timeout(300, method="thread")  # before the fix a bad RLE hung mask_iou in C code
     def test_every_reward_scores_every_completion(self):
+        target = np.zeros((112, 112), bool)
+        target[10:60, 10:60] = True
         answer = {"boxes": [[10, 10, 60, 60]], "points": [[30, 30]], "count": 2, "span": [1.0, 2.0], "choice": "B",
-                  "text": "3", "number": 3.0, "labels": ["cat"]}
+                  "text": "3", "number": 3.0, "labels": ["cat"], "masks": [mask_to_rle(target)]}
         space = CoordinateSpace.for_image(112, 112, "qwen2_5_vl").to_dict()
         texts = completions()[:2000]  # rewards are pure functions; a fifth of the cases covers their parsers
-        # mask_iou and point_in_mask need a segmenter or mask answers; their parsers are the box and point ones
-        rewards = [get_reward(name) for name in list_rewards() if name not in ("mask_iou", "point_in_mask")]
+        rewards = [get_reward(name) for name in list_rewards()]  # mask_iou without a segmenter: boxes as rectangles
         for reward in [*rewards, get_reward("format", allow_tools=True)]:
             scores = reward(texts, answer=[answer] * len(texts), coord=[space] * len(texts))
             assert len(scores) == len(texts), reward.__name__
@@ -158,6 +168,15 @@ class TestReportedCrashes:
     def test_a_hundred_thousand_brackets_are_an_unreadable_call(self):
         text = self.run_one("<tool_call>" + "[" * 100_000)
         assert text.startswith("Error: could not read the tool call as JSON: '[[[[")
+
+    def test_an_rle_whose_runs_miss_its_size_scores_zero_instead_of_hanging(self):
+        target = np.zeros((8, 10), bool)
+        target[2:5, 2:5] = True
+        script = ("from vlmr.rewards import get_reward; print(get_reward('mask_iou').score("
+                  "'<answer>{\"size\": [8, 10], \"counts\": \"zz\"}</answer>', "
+                  f"{{'masks': [{mask_to_rle(target)!r}]}}))")
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0 and done.stdout.strip() == "0.0", done.stderr[-2000:]
 
     def test_the_format_reward_reads_deep_nesting_as_an_invalid_call(self):
         completion = "<think>a</think><tool_call>" + "[" * 100_000 + "</tool_call><think>b</think><answer>1</answer>"

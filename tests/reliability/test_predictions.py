@@ -55,7 +55,7 @@ class TestMaskRle:
 
     @pytest.mark.parametrize(("rle", "message"), [
         ({"size": [100000, 100000], "counts": "0"}, r"mask size \[100000, 100000\] is not the image's \[4, 5\]"),
-        ({"size": [4, 5], "counts": "0"}, "mask counts cover 0 pixels, the image has 20"),  # pycocotools reads
+        ({"size": [4, 5], "counts": "0"}, "mask counts cover 0 pixels, the mask has 20"),  # pycocotools reads
         ({"size": [4, 5], "counts": "92209999"}, "cover 77 pixels"),                        # both as garbage
         ({"size": [4, 5], "counts": [3, -1, 18]}, "list of run lengths"),
         ({"size": ["4", 5], "counts": "0"}, r"mask size must be \[height, width\]"),
