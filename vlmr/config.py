@@ -136,7 +136,12 @@ class TrainConfig:
     @classmethod
     def load(cls, path: str | Path, overrides: list[str] | None = None) -> TrainConfig:
         """Read a YAML config and apply command-line ``overrides`` (``--key value`` pairs)."""
-        data = load_yaml(Path(path).read_text(encoding="utf-8")) or {}
+        try:
+            data = load_yaml(Path(path).read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+            raise ConfigError(f"{where}: not valid YAML ({getattr(e, 'problem', None) or e})") from e
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
         return cls.from_dict(apply_overrides(data, overrides or []))

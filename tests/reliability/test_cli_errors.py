@@ -79,6 +79,18 @@ class TestDataShow:
         assert f"cannot draw sample {sample.id}: cannot read image {dataset / sample.images[0]}" in caplog.text
 
 
+class TestTrainConfig:
+    def test_a_config_that_is_not_yaml_is_one_line_with_its_line(self, tmp_path, capsys):
+        config = tmp_path / "sft.yaml"
+        config.write_text("model: runs/tiny\n  datasets: [\n", encoding="utf-8")
+        assert cli.main(["train", "sft", "--config", str(config)]) == 2
+        assert one_line_error(capsys) == f"vlmr: error: {config}:2: not valid YAML (mapping values are not allowed here)"
+
+    def test_a_missing_config_is_one_line(self, tmp_path, capsys):
+        assert cli.main(["train", "grpo", "--config", str(tmp_path / "nope.yaml")]) == 2
+        assert str(tmp_path / "nope.yaml") in one_line_error(capsys)
+
+
 class TestBugsKeepTheirTraceback:
     def test_an_unexpected_exception_is_not_turned_into_one_line(self, monkeypatch):
         from vlmr.commands import data
