@@ -65,7 +65,8 @@ def test_unreadable_image_is_recorded_not_fatal(bench_data, tiny_model, tmp_path
     out = tmp_path / "run"
     scores = run_eval(EvalConfig(benchmark="countbench", data=str(data), out=str(out), model=tiny_model, **GEN))
     assert scores["n"] == 2 and scores["n_errors"] == 1
-    assert read_predictions(out / "predictions.jsonl")["countbench-00001"]["error"].startswith("UnidentifiedImageError")
+    error = read_predictions(out / "predictions.jsonl")["countbench-00001"]["error"]
+    assert error.startswith("UnreadableImage") and "cannot identify image file" in error  # the file is named
     write_image(data.parent / "images/1.png")  # repaired: --retry-errors generates it again
     scores = run_eval(EvalConfig(benchmark="countbench", data=str(data), out=str(out), model=tiny_model,
                                  retry_errors=True, **GEN))
