@@ -16,8 +16,9 @@ def register(sub) -> None:
     b.add_argument("--limit", type=int, default=None, help="At most N samples.")
     b.add_argument("--seed", type=int, default=0, help="Seed for sampling and synthetic generation.")
     b.add_argument("--workers", type=int, default=1, help="Parallel worker processes.")
-    b.add_argument("--splits", "--split", nargs="+", default=["train"], dest="splits",
-                   help="Split(s) to build into the one dataset (read, for real formats; recorded in meta.split).")
+    b.add_argument("--splits", "--split", nargs="+", default=None, dest="splits",
+                   help="Split(s) to build into the one dataset (read, for real formats; recorded in meta.split). "
+                        "Default: the source's own (a real format's file decides its split).")
     b.add_argument("--overwrite", action="store_true", help="Replace an existing output directory.")
     b.set_defaults(handler=run_build, overrides=[])
     s = actions.add_parser("show", help="Render samples with their boxes/points/masks to a PNG grid.")
@@ -50,8 +51,8 @@ def command_line(args) -> str:
     """The full ``vlmr data build`` command that reproduces this build (for the dataset card)."""
     import shlex
 
-    words = ["vlmr", "data", "build", args.source, "--out", str(args.out), "--seed", str(args.seed),
-             "--splits", *args.splits]
+    words = ["vlmr", "data", "build", args.source, "--out", str(args.out), "--seed", str(args.seed)]
+    words += ["--splits", *args.splits] if args.splits else []
     words += ["--limit", str(args.limit)] if args.limit is not None else []
     words += ["--workers", str(args.workers)] if args.workers != 1 else []
     return shlex.join([*words, *args.overrides])
