@@ -100,10 +100,16 @@ def choice_scores(response: str, gt_letter: str, choices: Sequence[str] | None =
 def span_scores(response: str, gt_span: Sequence[float], comparison: str = ">=") -> dict[str, Any]:
     """Temporal grounding: ``iou`` (mIoU once averaged) and ``R@1,IoU=m`` for m in 0.3/0.5/0.7.
 
+    A reversed span (``7.0 - 2.5``) is swapped before the IoU, as lmms-eval's ``eval_tvg.py``
+    does (the ``temporal_iou`` training reward keeps scoring it 0).
+
     >>> span_scores("<answer>2.5s - 7.5s</answer>", [2.5, 10.0])["r@0.5"]
     1.0
+    >>> span_scores("<answer>7.5 - 2.5</answer>", [2.5, 10.0])["miou"]
+    0.6666666666666666
     """
     span = parse_span(answer_text(response))
+    span = sorted(span) if span else None
     iou = temporal_iou(span, gt_span) if span else 0.0
     out: dict[str, Any] = {"miou": iou, "_pred_span": span}
     for m in SPAN_THRESHOLDS:

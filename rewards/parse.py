@@ -346,16 +346,22 @@ _ANSWER_IS_LOWER = re.compile(
     r"(?i:answer|option|choice)(?:\s+is)?\s*[:\-]?\s*[(\[]?([a-z])[)\]]?\s*[.!]?\s*$"
 )
 _LETTER = re.compile(r"(?<![A-Za-z'])[(\[]?([A-Z])[)\].:]?(?![A-Za-z'])(?!\s+[a-z])")
-_TIME = re.compile(r"(?<![\w.:])(?:(\d+):)?(\d+):(\d+(?:\.\d+)?)(?![\w:])|(?<![\w.])(\d+(?:\.\d+)?|\.\d+)")
+# A plain number is a time unless an ordinal suffix follows ("the 2nd half", "12th second").
+_TIME = re.compile(r"(?<![\w.:])(?:(\d+):)?(\d+):(\d+(?:\.\d+)?)(?![\w:])"
+                   r"|(?<![\w.])(\d+(?:\.\d+)?|\.\d+)(?!\d|(?i:st|nd|rd|th)\b)")
 
 
 def parse_span(text: Any) -> list[float] | None:
     """A time span ``[start, end]`` in seconds from the first two times written, or ``None``.
 
-    Understands "2.5 - 7.0 seconds", "from 2.5s to 7s", "0:02-0:07", "1:02:03" and "[2.5, 7.0]".
+    Understands "2.5 - 7.0 seconds", "from 2.5s to 7s", "0:02-0:07", "1:02:03" and "[2.5, 7.0]";
+    ordinals ("the 2nd half") are not times. The order is kept as written (a reversed span
+    stays reversed: the ``temporal_iou`` reward scores it 0, evaluation decides for itself).
 
     >>> parse_span("2.5 - 7.0 seconds"), parse_span("0:02-0:07"), parse_span("[2.5, 7.0]")
     ([2.5, 7.0], [2.0, 7.0], [2.5, 7.0])
+    >>> parse_span("in the 2nd half, from 12 to 20s")
+    [12.0, 20.0]
     >>> parse_span("at 3s") is None
     True
     """
