@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -159,23 +160,26 @@ def _copy_video(video_dir: Path, vid: str) -> tuple[Path, dict] | Skipped:
     return Skipped("video file missing")
 
 
-def parse_charades_sta(text: str) -> list[tuple[str, float, float, str]]:
-    """Parse Charades-STA lines ``"VID start end##sentence"`` into (vid, start, end, sentence).
+def split_of_file(annotations: str | Path, known: tuple[str, ...], split: str | None, default: str) -> str:
+    """The split a real annotation file holds: its name when it is one of ``known``
+    (``charades_sta_test.txt`` -> ``test``, ``val_2.json`` -> ``val_2``), else ``split`` or ``default``.
 
-    >>> parse_charades_sta("3MSZA 24.3 30.4##person turn a light on.")
-    [('3MSZA', 24.3, 30.4, 'person turn a light on.')]
+    A ``split`` that contradicts the file's name is an error, so a test file is never labelled train.
+
+    >>> split_of_file("charades_sta_test.txt", ("train", "test"), None, "test")
+    'test'
     """
-    rows = []
-    for line in text.splitlines():
-        if "##" not in line:
-            continue
-        head, sentence = line.split("##", 1)
-        vid, start, end = head.split()
-        rows.append((vid, float(start), float(end), sentence.strip()))
-    return rows
+    stem = Path(annotations).stem.lower()
+    named = next((name for name in known if stem == name or stem.endswith(f"_{name}")), None)
+    if named and split and split != named:
+        raise ValueError(f"--split {split} contradicts the annotation file {Path(annotations).name} (the {named} "
+                         f"split); drop --split or pass the {split} file")
+    return named or split or default
 
 
 def _grounding_records(rows, video_dir: Path, source: str, split: str, limit, shard, num_shards, frames):
+    """Temporal grounding records; spans are kept as annotated (also past the video's end), as
+    lmms-eval scores them and the ``charades_sta`` benchmark reads them."""
     for i, (vid, start, end, sentence) in enumerate(rows[:limit]):
         if i % num_shards != shard:
             continue
@@ -184,42 +188,79 @@ def _grounding_records(rows, video_dir: Path, source: str, split: str, limit, sh
             yield found
             continue
         path, info = found
-        if not 0 <= start < end or start >= info["duration"]:
-            yield Skipped("span outside the video")
-            continue
-        end = min(end, info["duration"])
         name = f"{vid}{path.suffix}"
         built = Built({"id": f"{source}-{split}-{i:06d}", "task": "temporal_grounding", "source": source,
                        "question": f"When does this happen in the video: \"{sentence.rstrip('.')}\"? "
                                    f"Give the start and end time in seconds.",
-                       "video": _video_entry(f"media/{name}", info), "answer": {"span": [start, round(end, 3)]},
-                       "meta": {"split": split, "video_id": vid}}, {name: path})
+                       "video": _video_entry(f"media/{name}", info), "answer": {"span": [start, end]},
+                       "meta": {"split": split, "video_id": vid, "sentence": sentence}}, {name: path})
         yield _add_frames(built, path, frames)
 
 
 def build_charades_sta(*, annotations: str, video_dir: str, seed: int = 0, limit: int | None = None,
-                       split: str = "test", shard: int = 0, num_shards: int = 1, extract_frames: bool = False,
+                       split: str | None = None, shard: int = 0, num_shards: int = 1, extract_frames: bool = False,
                        sample_fps: float = 2.0, max_frames: int | None = 32) -> Iterator[Built | Skipped]:
     """Charades-STA temporal grounding (``charades_sta_{train,test}.txt`` lines ``VID s e##sentence``).
 
+    The split comes from the file name (``..._test.txt`` -> test; default test). A line that is
+    not ``VID s e##sentence`` with ``0 <= s < e`` is skipped and counted.
+
     ``vlmr data build charades_sta --out data/charades --annotations charades_sta_test.txt --video_dir Charades_v1``
     """
-    rows = parse_charades_sta(Path(annotations).read_text(encoding="utf-8"))
+    from vlmr.eval.benchmarks.charades import parse_charades_sta
+
+    split = split_of_file(annotations, ("train", "test"), split, "test")
+    bad: list[str] = []
+    rows = parse_charades_sta(Path(annotations).read_text(encoding="utf-8"), bad.append)
+    yield from (Skipped(reason) for reason in bad if shard == 0)  # counted once over all shards
     yield from _grounding_records(rows, Path(video_dir), "charades_sta", split, limit, shard, num_shards,
                                   _frame_options(extract_frames, sample_fps, max_frames))
 
 
+def read_activitynet_captions(data: Any, on_skip: Callable[[str], Any]) -> list[tuple[str, float, float, str]]:
+    """``(video, start, end, sentence)`` rows of an ActivityNet-Captions JSON
+    (``{vid: {"duration", "timestamps": [[s, e]], "sentences": [...]}}``).
+
+    Sentences lose the leading space the release puts before all but a video's first sentence.
+    A video whose timestamps and sentences differ in number, or a span not ``0 <= s < e``, is
+    skipped and its reason passed to ``on_skip``.
+
+    >>> read_activitynet_captions({"v_a": {"timestamps": [[0, 2.5]], "sentences": ["  He waves."]}}, print)
+    [('v_a', 0.0, 2.5, 'He waves.')]
+    """
+    rows = []
+    for vid, ann in (data.items() if isinstance(data, dict) else ()):
+        try:
+            pairs = list(zip(ann["timestamps"], ann["sentences"], strict=True))
+        except (KeyError, TypeError, ValueError):
+            on_skip("video without matching timestamps and sentences")
+            continue
+        for span, sentence in pairs:
+            try:
+                start, end = float(span[0]), float(span[1])
+            except (TypeError, ValueError, IndexError):
+                start, end = -1.0, -1.0
+            if 0 <= start < end and isinstance(sentence, str) and sentence.strip():
+                rows.append((vid, start, end, sentence.strip()))
+            else:
+                on_skip("span not 0 <= start < end, or no sentence")
+    return rows
+
+
 def build_activitynet_captions(*, annotations: str, video_dir: str, seed: int = 0, limit: int | None = None,
-                               split: str = "val", shard: int = 0, num_shards: int = 1,
+                               split: str | None = None, shard: int = 0, num_shards: int = 1,
                                extract_frames: bool = False, sample_fps: float = 2.0,
                                max_frames: int | None = 32) -> Iterator[Built | Skipped]:
     """ActivityNet-Captions (``{vid: {"duration", "timestamps": [[s, e]], "sentences": [...]}}``) grounding.
 
+    The split comes from the file name (``train.json``, ``val_1.json``, ``val_2.json``; default val).
+
     ``vlmr data build activitynet_captions --out data/anet --annotations val_1.json --video_dir videos``
     """
-    data = json.loads(Path(annotations).read_text(encoding="utf-8"))
-    rows = [(vid, float(s), float(e), sentence) for vid, ann in data.items()
-            for (s, e), sentence in zip(ann["timestamps"], ann["sentences"], strict=True)]
+    split = split_of_file(annotations, ("train", "val_1", "val_2"), split, "val")
+    bad: list[str] = []
+    rows = read_activitynet_captions(json.loads(Path(annotations).read_text(encoding="utf-8")), bad.append)
+    yield from (Skipped(reason) for reason in bad if shard == 0)  # counted once over all shards
     yield from _grounding_records(rows, Path(video_dir), "activitynet_captions", split, limit, shard, num_shards,
                                   _frame_options(extract_frames, sample_fps, max_frames))
 
