@@ -206,7 +206,8 @@ class TestVideo:
     def test_videomme_official_extraction(self, bench_data):
         result = score("videomme", bench_data("videomme"), {"001-1": "<answer>The best answer is C.</answer>"})
         assert result.overall["accuracy"] == 1.0
-        assert result.breakdown["duration"]["short"] == {"accuracy": 1.0, "n": 1}
+        assert result.breakdown["duration"]["short"] == {"accuracy": 1.0, "accuracy_all": 1.0, "n_unextractable": 0.0,
+                                                         "n": 1}
 
     def test_mvbench_letter_from_candidate_order(self, bench_data):
         bench = get_benchmark("mvbench")
