@@ -121,7 +121,12 @@ class Benchmark:
         raise NotImplementedError(f"{type(self).__name__} must implement load(path)")
 
     def media_root(self, path: str | Path) -> Path:
-        """Directory the samples' media paths are relative to (the data dir by default)."""
+        """Directory the samples' media paths are relative to: the data dir, or for a Hub copy
+        the media cache its images are saved into (:mod:`vlmr.eval.hub`)."""
+        from vlmr.eval.hub import hub_media_dir, is_hub_copy
+
+        if is_hub_copy(path):
+            return hub_media_dir()
         path = Path(path)
         return path if path.is_dir() else path.parent
 
