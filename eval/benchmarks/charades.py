@@ -2,8 +2,10 @@
 
 Data: the release's ``charades_sta_test.txt`` (lines ``VIDEO START END##sentence``, 3,720 in
 the test file) with videos under ``Charades_v1_480/`` (option ``video_dir``); a folder holding
-both also works. A line that is not ``VIDEO START END##sentence`` with ``0 <= START < END``
-is skipped and counted (``skipped`` in ``scores.json``).
+both also works; or the Hub copy ``lmms-lab/charades_sta`` (``data/test-*.parquet``, rows
+``video, caption, timestamp``, with ``Charades_v1_480/`` unzipped beside ``data/``), whose
+float16 timestamps are rounded to the release's 0.1 s (24.296875 -> 24.3). A row that is not
+a video, a sentence and ``0 <= START < END`` is skipped and counted (``skipped_rows``).
 
 Metric: lmms-eval's ``charades_sta`` scoring (``eval_tvg.py``): the first span written in
 the answer (``[2.5, 7.0]``, ``2.5s - 7s``, ``0:02-0:07``; seconds) against the annotated
@@ -26,8 +28,9 @@ from typing import Any
 
 from vlmr.eval.answers import span_scores
 from vlmr.eval.benchmarks.video import VideoBenchmark
+from vlmr.eval.hub import HubCopy, is_hub_copy
 from vlmr.eval.loaders import find_file
-from vlmr.eval.registry import ScoreContext, register_benchmark
+from vlmr.eval.registry import MetricRule, ScoreContext, register_benchmark
 from vlmr.schema import Sample
 
 GroundingRow = tuple[str, float, float, str]  # (video id, start s, end s, sentence)
@@ -70,11 +73,17 @@ class CharadesSTA(VideoBenchmark):
     task = "temporal_grounding"
     primary_metric = "miou"
 
+    headline = tuple(MetricRule(m, "lmms-eval charades_sta (eval_tvg.py): first span of the answer, a reversed span "
+                                   "swapped, temporal IoU (r@m: IoU >= m)") for m in ("miou", "r@0.3", "r@0.5", "r@0.7"))
+
     def load(self, path: str | Path) -> list[Sample]:
-        """Parse ``VIDEO START END##sentence`` lines; bad lines are skipped and counted."""
-        file = find_file(path, ("charades_sta_test.txt",))
+        """The test file's lines or the Hub copy's rows; bad rows are skipped and counted."""
         video_dir = self.options.get("video_dir", "Charades_v1_480")
-        rows = parse_charades_sta(file.read_text(encoding="utf-8"), self.skip)
+        if is_hub_copy(path):
+            rows = self._hub_rows(path)
+        else:
+            rows = parse_charades_sta(find_file(path, ("charades_sta_test.txt",)).read_text(encoding="utf-8"),
+                                      self.skip)
         return [
             Sample(id=f"{vid}-{i:05d}", task="temporal_grounding", source="charades_sta",
                    question=f"When does this happen in the video: {sentence.rstrip('.')}?",
@@ -82,6 +91,29 @@ class CharadesSTA(VideoBenchmark):
                    answer={"span": [start, end]}, meta={"video_id": vid, "sentence": sentence})
             for i, (vid, start, end, sentence) in enumerate(rows)
         ]
+
+    def _hub_rows(self, path: str | Path) -> list[GroundingRow]:
+        copy = HubCopy(path)
+        rows = []
+        for row in copy.rows(copy.choose_split(self.options.get("split"), prefer=("test",))):
+            try:
+                start, end = (round(float(t), 1) for t in row["timestamp"])
+                vid, sentence = Path(str(row["video"])).stem, str(row["caption"]).strip()
+            except (KeyError, TypeError, ValueError):
+                self.skip("row without video, caption or a [start, end] timestamp")
+                continue
+            if vid and sentence and 0 <= start < end:
+                rows.append((vid, start, end, sentence))
+            else:
+                self.skip("span not 0 <= start < end, or no sentence")
+        return rows
+
+    def media_root(self, path: str | Path) -> Path:
+        """The release folder (``Charades_v1_480/`` inside; a Hub parquet sits in its ``data/``)."""
+        path = Path(path)
+        if path.is_dir():
+            return path
+        return path.parent.parent if path.suffix == ".parquet" and path.parent.name == "data" else path.parent
 
     def process_results(self, sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> dict[str, Any]:
         """Temporal IoU of the predicted span (reversed spans swapped) and the recall hits."""

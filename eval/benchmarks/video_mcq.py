@@ -6,7 +6,7 @@ task_type, question, options ["A. ...", ...], answer "A"``) or the same rows as 
 or the official JSON (one object per video: ``video_id, duration_category, video_category,
 video_sub_category, url, questions [{question_id, task_type, question, choices|options,
 answer}]``); videos at ``data/<videoID>.mp4`` (``.MP4``/``.mkv`` too; the YouTube id is read
-from ``url`` when a row has no ``videoID``). Metric: the official ``eval_your_results.py``:
+from ``url`` when a row has no ``videoID``, else ``video_id`` names the file). Metric: the official ``eval_your_results.py``:
 ``extract_characters_regex`` (drop "The best answer is"-style prefixes; a response of more than
 10 words with no capital A-D is unanswered; else the first capital A-D anywhere, so "Based
 on..." answers B), compared with the letter. ``accuracy`` (headline) divides by the questions
@@ -39,8 +39,9 @@ from typing import Any
 
 from vlmr.eval.answers import answer_text
 from vlmr.eval.benchmarks.video import VideoBenchmark
+from vlmr.eval.hub import HubCopy, is_hub_copy
 from vlmr.eval.loaders import read_rows
-from vlmr.eval.registry import ScoreContext, aggregate_rows, register_benchmark
+from vlmr.eval.registry import MetricRule, ScoreContext, aggregate_rows, register_benchmark
 from vlmr.schema import Sample
 
 _PREFIXES = (
@@ -97,13 +98,19 @@ def videomme_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return flat
 
 
-def _videomme_file(path: Path) -> Path:
+def _videomme_source_rows(path: Path) -> list[dict[str, Any]]:
+    """Rows of the question file at ``path``, the Hub copy's parquet in a snapshot folder, or a
+    ``save_to_disk`` folder."""
     if path.is_file():
-        return path
+        return read_rows(path)
     for pattern in ("videomme/test-*.parquet", "videomme.json", "videomme.jsonl", "*.parquet"):
         found = sorted(path.glob(pattern))
         if found:
-            return found[0]
+            return [row for file in found for row in read_rows(file)] if found[0].suffix == ".parquet" \
+                else read_rows(found[0])
+    if is_hub_copy(path):
+        copy = HubCopy(path)
+        return list(copy.rows(copy.choose_split(prefer=("test",))))
     raise FileNotFoundError(f"no Video-MME questions in {path}: expected the Hub copy (videomme/test-*.parquet), "
                             "videomme.json or the official JSON; pass the file itself")
 
@@ -115,16 +122,19 @@ class VideoMME(VideoBenchmark):
     task = "mcq"
     primary_metric = "accuracy"
     breakdown_keys = ("duration", "domain", "sub_category", "task_type")
+    headline = (MetricRule("accuracy", "official eval_your_results.py: first capital A-D after dropping 'The best "
+                                       "answer is'-style prefixes; correct / questions whose letter was extracted"),)
+    alternatives = (MetricRule("accuracy_all", "lmms-eval videomme: the same extraction; correct / all questions"),)
 
     def load(self, path: str | Path) -> list[Sample]:
         """Every question of the release; a row without a question, 2+ options or a valid letter is skipped."""
         root = self.media_root(path)
         video_dir = self.options.get("video_dir", "data")
         samples = []
-        for row in videomme_rows(read_rows(_videomme_file(Path(path)))):
+        for row in videomme_rows(_videomme_source_rows(Path(path))):
             options = [str(o) for o in row.get("options") or []]
             letter = str(row.get("answer") or "").strip()
-            video_id = row.get("videoID") or _youtube_id(row.get("url"))
+            video_id = row.get("videoID") or _youtube_id(row.get("url")) or row.get("video_id")
             if not (row.get("question") and row.get("question_id") and video_id and len(options) >= 2):
                 self.skip("row without question, question_id, video or options")
                 continue
@@ -234,6 +244,10 @@ class MVBench(VideoBenchmark):
     task = "mcq"
     primary_metric = "accuracy"
     breakdown_keys = ("mvbench_task",)
+    headline = (MetricRule("accuracy", "official check_ans (mvbench.ipynb): the answer's first word names the "
+                                       "option; pooled over all questions"),)
+    alternatives = (MetricRule("accuracy_lmms_eval", "lmms-eval mvbench mcq_acc: first standalone letter A-E; "
+                                                     "correct / non-empty answers"),)
 
     def load(self, path: str | Path) -> list[Sample]:
         """Every task JSON of the release (official task order), or the one task file given."""

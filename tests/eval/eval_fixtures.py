@@ -139,31 +139,72 @@ def build_pixmo_count(root: Path) -> Path:
     return root / "pixmo_count.json"
 
 
+# Real Video-MME rows: the first of showlab/livecc README.md (the lmms-lab/Video-MME Hub schema,
+# `videoID` included) and question 001-2 of showlab/livecc
+# evaluation/videomme/results/LiveCC-7B-Instruct_no_subtitles.json (its `url`/`videoID` as in 001-1).
+VIDEOMME_ROWS = [
+    {"video_id": "001", "duration": "short", "domain": "Knowledge", "sub_category": "Humanity & History",
+     "url": "https://www.youtube.com/watch?v=fFjv93ACGo8", "videoID": "fFjv93ACGo8", "question_id": "001-1",
+     "task_type": "Counting Problem", "question": "When demonstrating the Germany modern Christmas tree is initially "
+     "decorated with apples, candles and berries, which kind of the decoration has the largest number?",
+     "options": ["A. Apples.", "B. Candles.", "C. Berries.", "D. The three kinds are of the same number."],
+     "answer": "C"},
+    {"video_id": "001", "duration": "short", "domain": "Knowledge", "sub_category": "Humanity & History",
+     "url": "https://www.youtube.com/watch?v=fFjv93ACGo8", "videoID": "fFjv93ACGo8", "question_id": "001-2",
+     "task_type": "Information Synopsis", "question": "What is the genre of this video?",
+     "options": ["A. It is a news report that introduces the history behind Christmas decorations.",
+                 "B. It is a documentary on the evolution of Christmas holiday recipes.",
+                 "C. It is a travel vlog exploring Christmas markets around the world.",
+                 "D. It is a tutorial on DIY Christmas ornament crafting."], "answer": "A"},
+]
+
+
 def build_videomme(root: Path) -> Path:
-    """videomme.json rows + data/<videoID>.mp4."""
-    rows = [{"video_id": "001", "duration": "short", "domain": "Knowledge", "sub_category": "Humanity & History",
-             "videoID": "fFjv93ACGo8", "question_id": "001-1", "task_type": "Counting Problem",
-             "question": "How many scenes are there?", "options": ["A. 1.", "B. 2.", "C. 3.", "D. 4."],
-             "answer": "C"}]
+    """The Hub copy's layout: videomme/test-00000-of-00001.parquet + data/<videoID>.mp4."""
+    import datasets
+
     write_video(root / "data/fFjv93ACGo8.mp4")
-    (root / "videomme.json").write_text(json.dumps(rows))
+    datasets.Dataset.from_list(VIDEOMME_ROWS).to_parquet(str(root / "videomme/test-00000-of-00001.parquet"))
     return root
 
 
+# MVBench rows. action_antonym: the row quoted from OpenGVLab/MVBench json/action_antonym.json in
+# modelscope/evalscope docs/en/benchmarks/mvbench.md (main branch name .webm; the `video` branch
+# renamed it .mp4). action_sequence: the question and candidates the official
+# OpenGVLab/Ask-Anything video_chat2/mvbench.ipynb prints for its first sample (clip name,
+# start and end made up). episodic_reasoning: a made-up row on a TVQA frame folder.
+MVBENCH_ROWS = {
+    "action_sequence": [{"video": "ZS9XR.mp4", "question": "What happened after the person took the food?",
+                         "candidates": ["Ate the medicine.", "Tidied up the blanket.",
+                                        "Put down the cup/glass/bottle.", "Took the box."],
+                         "answer": "Ate the medicine.", "start": 0.5, "end": 4.5}],
+    "action_antonym": [{"video": "166583.webm", "question": "What is the action performed by the person in the video?",
+                        "candidates": ["Not sure", "Scattering something down", "Piling something up"],
+                        "answer": "Piling something up"}],
+    "episodic_reasoning": [{"video": "castle_s01e01_seg02_clip_00", "question": "Why is Castle smiling?",
+                            "candidates": ["He won.", "He lost.", "He slept."], "answer": "He won.",
+                            "start": 1.0, "end": 3.0}],
+}
+
+
 def build_mvbench(root: Path) -> Path:
-    """One task JSON (action_sequence.json) + video/."""
-    rows = [{"video": "clip1.mp4", "question": "What happened after the person took the food?",
-             "candidates": ["Ate the medicine.", "Tidied up the blanket.", "Put down the cup."],
-             "answer": "Tidied up the blanket.", "start": 0.5, "end": 4.5}]
-    write_video(root / "video/clip1.mp4")
-    (root / "action_sequence.json").write_text(json.dumps(rows))
+    """The release layout: json/<task>.json + video/<task folder>/<clip> (a frame folder for TVQA)."""
+    (root / "json").mkdir(parents=True)
+    for task, rows in MVBENCH_ROWS.items():
+        (root / "json" / f"{task}.json").write_text(json.dumps(rows))
+    write_video(root / "video/star/Charades_v1_480/ZS9XR.mp4")
+    write_video(root / "video/ssv2_video/166583.webm")  # mp4 bytes under the release's .webm name
+    for k in range(1, 13):  # 4 s at 3 fps, frames 00001.jpg ... as the official read_frame expects
+        write_image(root / f"video/tvqa/frames_fps3_hq/castle_s01e01_seg02_clip_00/{k:05d}.jpg", color=(k * 20, 0, 0))
     return root
 
 
 def build_charades_sta(root: Path) -> Path:
-    """charades_sta_test.txt + Charades_v1_480/."""
-    write_video(root / "Charades_v1_480/3MSZA.mp4")
-    (root / "charades_sta_test.txt").write_text("3MSZA 1.0 3.5##person turn a light on.\n3MSZA 0.0 2.0##person opens the door.\n")
+    """charades_sta_test.txt (its first two lines, microsoft/VideoX MS-2D-TAN/data/Charades-STA/
+    charades_sta_test.txt) + Charades_v1_480/."""
+    write_video(root / "Charades_v1_480/3MSZA.mp4", seconds=32.0, fps=1)
+    (root / "charades_sta_test.txt").write_text(
+        "3MSZA 24.3 30.4##person turn a light on.\n3MSZA 24.3 30.4##person flipped the light switch near the door.\n")
     return root
 
 

@@ -202,32 +202,6 @@ class TestCounting:
         assert result.overall == {"accuracy": 0.0, "abs_error": 2.0, "parsed": 0.0, "rmse": 2.0}
 
 
-class TestVideo:
-    def test_videomme_official_extraction(self, bench_data):
-        result = score("videomme", bench_data("videomme"), {"001-1": "<answer>The best answer is C.</answer>"})
-        assert result.overall["accuracy"] == 1.0
-        assert result.breakdown["duration"]["short"] == {"accuracy": 1.0, "accuracy_all": 1.0, "n_unextractable": 0.0,
-                                                         "n": 1}
-
-    def test_mvbench_letter_from_candidate_order(self, bench_data):
-        bench = get_benchmark("mvbench")
-        [sample] = bench.load(bench_data("mvbench"))
-        assert sample.answer["choice"] == "B" and sample.choices[1] == "(B) Tidied up the blanket."
-        assert sample.video["start"] == 0.5
-        result = score("mvbench", bench_data("mvbench"), {sample.id: "<answer>(B) Tidied up the blanket.</answer>"})
-        assert result.breakdown["mvbench_task"]["action_sequence"]["accuracy"] == 1.0
-
-    def test_charades_recall_and_miou(self, bench_data):
-        result = score("charades_sta", bench_data("charades_sta"), {
-            "3MSZA-00000": "<answer>from 2.5s to 3.5s</answer>",  # gt [1.0, 3.5]: IoU 1.0 / 2.5 = 0.4
-            "3MSZA-00001": "<answer>[0s, 2.5s]</answer>",  # gt [0, 2]: IoU 2 / 2.5 = 0.8
-        })
-        assert result.overall["miou"] == pytest.approx(0.6)
-        assert result.overall["r@0.3"] == 1.0
-        assert result.overall["r@0.5"] == 0.5
-        assert result.overall["r@0.7"] == 0.5
-
-
 class TestMedical:
     def test_vqa_rad_closed_and_open(self, bench_data):
         result = score("vqa_rad", bench_data("vqa_rad"), {
