@@ -260,21 +260,29 @@ def build_dataset(root: Path) -> Path:
     return out
 
 
+# ScanQA rows as `vlmr data build scanqa` writes them. q0 is ScanQA_v1.0_train.json's first row
+# (answers ["brown cabinet with tv sitting in it"], object_ids [8], scene0000_00), quoted verbatim in
+# a public conversion script's docstring; q1's question and first answer are a ScanQA pair quoted in a
+# public few-shot prompt, its second reference made up to test "any reference".
+SCANQA_ROWS = [
+    ("q0", "What is in the right corner of room by curtains?", ["brown cabinet with tv sitting in it"]),
+    ("q1", "What color table is on the left side of the cabinet?", ["light brown", "brown"]),
+]
+
+
 def build_scene3d(root: Path) -> Path:
-    """A vlmr dataset dir of 3D scene QA samples (point cloud + rendered view)."""
+    """A vlmr dataset dir of ScanQA samples (point cloud + rendered view, every reference answer)."""
     out = root / "scenes"
     with DatasetWriter(out) as w:
-        ply, ply_rel = w.media_path("scene0.ply")
+        ply, ply_rel = w.media_path("scene0000_00.ply")
         ply.write_text("ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\n"
                        "property float z\nend_header\n0 0 0\n")
-        view, view_rel = w.media_path("scene0.png")
+        view, view_rel = w.media_path("scene0000_00.png")
         write_image(view)
-        w.add(Sample(id="q0", task="scene3d_qa", source="scannet_synth", question="How many chairs are in the room?",
-                     images=[view_rel], scene={"path": ply_rel}, answer={"count": 2},
-                     meta={"width": 64, "height": 48}))
-        w.add(Sample(id="q1", task="scene3d_qa", source="scannet_synth", question="What color is the table?",
-                     images=[view_rel], scene={"path": ply_rel}, answer={"text": "brown"},
-                     meta={"width": 64, "height": 48}))
+        for qid, question, answers in SCANQA_ROWS:
+            w.add(Sample(id=qid, task="scene3d_qa", source="scanqa", question=question, images=[view_rel],
+                         scene={"path": ply_rel}, answer={"text": answers[0]},
+                         meta={"width": 64, "height": 48, "answers": answers, "split": "val"}))
     return out
 
 

@@ -243,7 +243,3 @@ class TestDatasetDir:
         assert result.overall["ciou"] == pytest.approx(1.0)
         assert set(result.breakdown["task"]) == {"grounding", "counting", "mcq", "vqa", "segmentation", "pointing",
                                                  "detection"}
-
-    def test_scene3d(self, bench_data):
-        result = score("scene3d", bench_data("scene3d"), {"q0": "<answer>2</answer>", "q1": "<answer>red</answer>"})
-        assert result.overall["accuracy"] == 0.5
