@@ -213,3 +213,20 @@ def dataset_card(source: str, summary: BuildSummary, command: str) -> str:
         f"Records follow the vlmr sample schema (see the vlmr README); ground truth in original pixels.\n\n"
         f"```\n{summary.text()}\n```\n"
     )
+
+
+def split_of_file(annotations: str | Path, known: tuple[str, ...], split: str | None, default: str) -> str:
+    """The split a real annotation file holds: its name when it is one of ``known``
+    (``charades_sta_test.txt`` -> ``test``, ``val_2.json`` -> ``val_2``), else ``split`` or ``default``.
+
+    A ``split`` that contradicts the file's name is an error, so a test file is never labelled train.
+
+    >>> split_of_file("charades_sta_test.txt", ("train", "test"), None, "test")
+    'test'
+    """
+    stem = Path(annotations).stem.lower()
+    named = next((name for name in known if stem == name or stem.endswith(f"_{name}")), None)
+    if named and split and split != named:
+        raise ValueError(f"--split {split} contradicts the annotation file {Path(annotations).name} (the {named} "
+                         f"split); drop --split or pass the {split} file")
+    return named or split or default

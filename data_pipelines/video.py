@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from vlmr.data_pipelines.build import Built, Skipped
+from vlmr.data_pipelines.build import Built, Skipped, split_of_file
 from vlmr.media.video import frames_strip, probe, sample_frames
 from vlmr.schema import Sample, resolve_media
 
@@ -158,23 +158,6 @@ def _copy_video(video_dir: Path, vid: str) -> tuple[Path, dict] | Skipped:
             except ValueError:
                 return Skipped("corrupted video")
     return Skipped("video file missing")
-
-
-def split_of_file(annotations: str | Path, known: tuple[str, ...], split: str | None, default: str) -> str:
-    """The split a real annotation file holds: its name when it is one of ``known``
-    (``charades_sta_test.txt`` -> ``test``, ``val_2.json`` -> ``val_2``), else ``split`` or ``default``.
-
-    A ``split`` that contradicts the file's name is an error, so a test file is never labelled train.
-
-    >>> split_of_file("charades_sta_test.txt", ("train", "test"), None, "test")
-    'test'
-    """
-    stem = Path(annotations).stem.lower()
-    named = next((name for name in known if stem == name or stem.endswith(f"_{name}")), None)
-    if named and split and split != named:
-        raise ValueError(f"--split {split} contradicts the annotation file {Path(annotations).name} (the {named} "
-                         f"split); drop --split or pass the {split} file")
-    return named or split or default
 
 
 def _grounding_records(rows, video_dir: Path, source: str, split: str, limit, shard, num_shards, frames):
