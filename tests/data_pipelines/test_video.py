@@ -74,16 +74,3 @@ class TestRealFormats:
         assert [s.answer["span"] for s in samples] == [[0.2, 1.1], [1.5, 9.0]]  # as annotated, as scored
         assert {s.meta["split"] for s in samples} == {"val_1"}
         assert len(samples[0].images) == 4 and samples[0].meta["frame_times"] == [0.0, 1.0, 1.9, 2.9]
-
-    def test_video_mme_and_mvbench_mcq(self, tmp_path):
-        video_dir = _videos(tmp_path, ["vid1"])
-        ann = tmp_path / "mcq.json"
-        ann.write_text(json.dumps([
-            {"videoID": "vid1", "question_id": "001-1", "question": "What moves?",
-             "options": ["A. a square", "B. a circle"], "answer": "A"},
-            {"video": "vid1.mp4", "question": "Colour?", "candidates": ["red", "blue", "green"], "answer": "blue"},
-        ]))
-        samples = load_samples(build_dataset("video_mcq", tmp_path / "ds", annotations=str(ann),
-                                             video_dir=str(video_dir), progress=False))
-        assert [s.answer["choice"] for s in samples] == ["A", "B"]
-        assert samples[1].choices == ["A. red", "B. blue", "C. green"]

@@ -193,7 +193,7 @@ def build_mvbench(root: Path) -> Path:
     for task, rows in MVBENCH_ROWS.items():
         (root / "json" / f"{task}.json").write_text(json.dumps(rows))
     write_video(root / "video/star/Charades_v1_480/ZS9XR.mp4")
-    write_video(root / "video/ssv2_video/166583.webm")  # mp4 bytes under the release's .webm name
+    write_video(root / "video/ssv2_video/166583.mp4").rename(root / "video/ssv2_video/166583.webm")  # mp4 bytes, .webm name
     for k in range(1, 13):  # 4 s at 3 fps, frames 00001.jpg ... as the official read_frame expects
         write_image(root / f"video/tvqa/frames_fps3_hq/castle_s01e01_seg02_clip_00/{k:05d}.jpg", color=(k * 20, 0, 0))
     return root

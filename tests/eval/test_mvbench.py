@@ -17,9 +17,11 @@ import pytest
 from eval_fixtures import MVBENCH_ROWS, write_video
 from test_eval_metrics import score
 
+from vlmr.data_pipelines.build import build_dataset
 from vlmr.eval import get_benchmark
 from vlmr.eval.benchmarks.video_mcq import MVBENCH_TASKS, lmms_eval_letter, mvbench_check
 from vlmr.eval.registry import ScoreContext
+from vlmr.schema import load_samples
 
 
 @pytest.mark.parametrize(("answer", "letter", "expected"), [
@@ -134,3 +136,17 @@ class TestRelease:
         bench = get_benchmark("mvbench")
         assert [s.id for s in bench.load(tmp_path)] == ["action_count-00001"]
         assert dict(bench.skipped) == {"answer is not one of the candidates": 1}
+
+
+def test_build_from_release_layout(bench_data, tmp_path):
+    data = bench_data("mvbench")
+    out = build_dataset("video_mcq", tmp_path / "mv", annotations=str(data), progress=False)
+    samples = load_samples(out)
+    assert [s.meta["mvbench_task"] for s in samples] == ["action_sequence", "action_antonym"]
+    assert samples[0].choices[0] == "(A) Ate the medicine." and samples[0].video["start"] == 0.5
+    assert "skipped 1: frame-folder clip needs --extract_frames true" in (out / "README.md").read_text()
+    samples = load_samples(build_dataset("video_mcq", tmp_path / "mv2", annotations=str(data), extract_frames=True,
+                                         max_frames=4, progress=False))
+    # the TVQA frame folder, bound [1, 3] s at 3 fps: the frames of test_frame_folder_sampled_within_bounds
+    # at 2 fps: 7 frames -> 4.67 -> 4 frames, linspace(3, 9, 4)
+    assert samples[2].meta["frame_times"] == [1.0, 1.667, 2.333, 3.0] and len(samples[2].images) == 4

@@ -17,8 +17,10 @@ import pytest
 from eval_fixtures import VIDEOMME_ROWS, write_video
 from test_eval_metrics import score
 
+from vlmr.data_pipelines.build import build_dataset
 from vlmr.eval import get_benchmark
 from vlmr.eval.benchmarks.video_mcq import videomme_extract
+from vlmr.schema import load_samples
 
 
 @pytest.mark.parametrize(("response", "expected"), [
@@ -109,3 +111,11 @@ class TestRelease:
         bench = get_benchmark("videomme")
         assert [s.id for s in bench.load(tmp_path)] == ["001-1"]
         assert dict(bench.skipped) == {"answer is not the letter of an option": 1}
+
+
+def test_build_from_hub_copy(bench_data, tmp_path):
+    samples = load_samples(build_dataset("video_mcq", tmp_path / "ds", annotations=str(bench_data("videomme")),
+                                         progress=False))
+    assert [(s.id, s.answer["choice"], s.source) for s in samples] == [("001-1", "C", "videomme"),
+                                                                      ("001-2", "A", "videomme")]
+    assert samples[0].choices == VIDEOMME_ROWS[0]["options"] and samples[0].meta["split"] == "test"
