@@ -11,14 +11,13 @@ import re
 from pathlib import Path
 
 import pytest
-import torch
 import yaml
 
 from vlmr.chat_templates import RESPONSE_TEMPLATE, tool_chat_template
 from vlmr.cli import main
 from vlmr.config import load_yaml
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPES = sorted((ROOT / "configs").glob("*.yaml"))
@@ -51,14 +50,6 @@ CPU_STEP = {
     },
 }
 DROPPED_TRAINER_KEYS = ("vllm_mode", "save_steps")  # meaningless without vLLM / saving
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def header(path: Path) -> str:
