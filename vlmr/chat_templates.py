@@ -97,8 +97,8 @@ def prepare_for_tools(processor, family: str) -> bool:
         _set_template(processor, tool_chat_template(family))
         logger.info(
             "the chat template of this %s checkpoint renders no tools; using vlmr's tool template for %s (Hermes "
-            "<tools> schemas, <tool_call> JSON, images in tool results; non-tool prompts render as before). It is "
-            "saved with checkpoints trained from here.", family, family)
+            "<tools> schemas, <tool_call> JSON, images in tool results; prompts without tools render as before); "
+            "a checkpoint trained from here is saved with it.", family, family)
         replaced = True
     tokenizer = getattr(processor, "tokenizer", processor)
     has_parser = any(getattr(tokenizer, a, None) is not None for a in ("response_template", "response_schema"))
