@@ -144,7 +144,7 @@ def build_dataset(
     *,
     seed: int = 0,
     limit: int | None = None,
-    split: str | Sequence[str] = "train",
+    split: str | Sequence[str] | None = None,
     workers: int = 1,
     overwrite: bool = False,
     command: str | None = None,
@@ -153,16 +153,18 @@ def build_dataset(
 ) -> Path:
     """Build dataset ``out`` from ``source`` (a name in :mod:`vlmr.data_pipelines.sources`).
 
-    ``split`` may list several splits (``limit`` applies to each); records carry
-    ``meta.split``. Returns the dataset directory; a summary is logged and written into its card.
+    ``split`` may list several splits (``limit`` applies to each); ``None`` leaves the split to
+    the builder (its default, or what the files say). Records carry ``meta.split``. Returns the
+    dataset directory; a summary is logged and written into its card.
     """
     out = Path(out)
-    splits = [split] if isinstance(split, str) else list(split)
+    splits = [split] if isinstance(split, str) or split is None else list(split)
     summary = BuildSummary(out)
     seen: set[str] = set()
     written_media: set[str] = set()
     items = itertools.chain.from_iterable(
-        _shards(source, workers, {"seed": seed, "limit": limit, "split": s, **options}) for s in splits)
+        _shards(source, workers, {"seed": seed, "limit": limit, **({} if s is None else {"split": s}), **options})
+        for s in splits)
     with DatasetWriter(out, overwrite=overwrite) as writer:
         bar = tqdm(items, desc=f"build {source}", unit="sample", disable=not progress)
         for item in bar:
