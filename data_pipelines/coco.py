@@ -41,12 +41,13 @@ def load_coco(ann_file: str | Path):
         return COCO(str(ann_file))
 
 
-def open_image(path: Path) -> Image.Image | Skipped:
-    """The RGB image at ``path``, or a :class:`Skipped` saying why it cannot be read."""
-    if not path.is_file():
+def open_image(path: Path | bytes) -> Image.Image | Skipped:
+    """The RGB image at ``path`` (or encoded in bytes, as a Hub copy holds it), or a
+    :class:`Skipped` saying why it cannot be read."""
+    if isinstance(path, Path) and not path.is_file():
         return Skipped("missing image")
     try:
-        with Image.open(path) as im:
+        with Image.open(io.BytesIO(path) if isinstance(path, bytes) else path) as im:
             im.load()
             return im.convert("RGB")
     except (OSError, SyntaxError, ValueError):

@@ -111,10 +111,16 @@ def span_scores(response: str, gt_span: Sequence[float], comparison: str = ">=")
     return out
 
 
-def relaxed_scores(response: str, target: str) -> dict[str, Any]:
-    """ChartQA ``relaxed_accuracy`` of the stripped answer text against ``target``."""
+def relaxed_scores(response: str, targets: str | Sequence[str]) -> dict[str, Any]:
+    """ChartQA ``relaxed_accuracy`` of the stripped answer text: right if it matches any target.
+
+    >>> relaxed_scores("<answer>96</answer>", ["100", "96.5"])["relaxed_accuracy"]
+    1.0
+    """
     pred = answer_text(response)
-    return {"relaxed_accuracy": float(bool(pred) and relaxed_match(pred, str(target).strip())), "_pred": pred}
+    targets = [targets] if isinstance(targets, str) else targets
+    correct = bool(pred) and any(relaxed_match(pred, str(t).strip()) for t in targets)
+    return {"relaxed_accuracy": float(correct), "_pred": pred}
 
 
 def exact_scores(response: str, target: str) -> dict[str, Any]:
