@@ -123,7 +123,8 @@ class TestCounting:
 
     def test_unparsed_counts_as_zero(self, bench_data):
         result = score("pixmo_count", bench_data("pixmo_count"), {"pixmo_count-00000": "<answer>many</answer>"})
-        assert result.overall == {"accuracy": 0.0, "abs_error": 2.0, "parsed": 0.0, "rmse": 2.0}
+        assert result.overall == {"accuracy": 0.0, "accuracy_first_integer": 0.0, "abs_error": 2.0, "parsed": 0.0,
+                                  "rmse": 2.0}
 
 
 class TestVideo:
