@@ -21,16 +21,7 @@ from PIL import Image
 
 from vlmr.data_pipelines.build import Built, Skipped
 from vlmr.data_pipelines.cot import drop_thought, grounded_thought
-
-
-def xywh_to_xyxy(box: list[float]) -> list[float]:
-    """COCO ``[x, y, w, h]`` -> ``[x1, y1, x2, y2]``.
-
-    >>> xywh_to_xyxy([10, 20, 30, 40])
-    [10.0, 20.0, 40.0, 60.0]
-    """
-    x, y, w, h = (float(v) for v in box)
-    return [x, y, x + w, y + h]
+from vlmr.formats import xywh_to_xyxy
 
 
 def load_coco(ann_file: str | Path):

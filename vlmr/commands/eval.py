@@ -43,7 +43,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-pixels", type=int, default=None, help="image budget upper bound")
     p.add_argument("--segmenter", default="grabcut", help="box->mask model for segmentation: grabcut (default), sam, sam2, or box (the box itself)")
     p.add_argument("--iou-comparison", choices=(">=", ">"), default=None,
-                   help="Acc@0.5 hit rule: '>=' (refer/lmms-eval, default) or '>' (VLM-R1)")
+                   help="Acc@0.5 comparison: '>=' (refer/lmms-eval, default) or '>' (strict); "
+                        "refcoco also reports VLM-R1's full rule as acc@0.5_vlm_r1")
     p.add_argument("--option", type=_option, action="append", default=[], metavar="KEY=VALUE",
                    help="benchmark option, e.g. --option max_frames=8 (repeatable)")
     p.add_argument("--extractor-api-base", default=None, help="OpenAI-compatible URL for LLM answer extraction")
