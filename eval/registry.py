@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from vlmr.formats import CoordinateSpace
+from vlmr.prompts import coordinate_space
 from vlmr.schema import Sample, resolve_media
 
 logger = logging.getLogger(__name__)
@@ -93,12 +94,7 @@ class ScoreContext:
 
     def space_for(self, sample: Sample) -> CoordinateSpace | None:
         """Coordinate space of the sample's image (size from ``meta`` width/height)."""
-        width, height = sample.meta.get("width"), sample.meta.get("height")
-        if not (width and height):
-            return None
-        return CoordinateSpace.for_image(
-            int(width), int(height), self.family, self.min_pixels, self.max_pixels, self.convention
-        )
+        return coordinate_space(sample, self.family, self.min_pixels, self.max_pixels, convention=self.convention)
 
     def describe_convention(self) -> str:
         """The convention responses are read in, for reports (e.g. ``resized (qwen2_5_vl)``)."""
