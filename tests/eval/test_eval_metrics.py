@@ -152,25 +152,6 @@ class TestVideo:
         assert result.overall["r@0.7"] == 0.5
 
 
-class TestMedical:
-    def test_vqa_rad_closed_and_open(self, bench_data):
-        result = score("vqa_rad", bench_data("vqa_rad"), {
-            "1": "<answer>Yes, there is.</answer>",
-            "2": "<answer>left lower lobe</answer>",  # 1 of the 2 gold words: recall 0.5, not exact
-        })
-        assert result.overall["closed_accuracy"] == 1.0
-        assert result.overall["open_recall"] == 0.5
-        assert result.overall["open_accuracy"] == 0.0
-        assert result.overall["accuracy"] == 0.5
-
-    def test_vqa_rad_test_split(self, bench_data):
-        assert [s.id for s in get_benchmark("vqa_rad", split="test").load(bench_data("vqa_rad"))] == ["1"]
-
-    def test_slake_english_only(self, bench_data):
-        samples = get_benchmark("slake").load(bench_data("slake"))
-        assert [s.id for s in samples] == ["11"]
-
-
 class TestDatasetDir:
     def test_task_decides_metric(self, bench_data):
         result = score("dataset", bench_data("dataset"), {
