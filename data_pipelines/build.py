@@ -153,12 +153,13 @@ def build_dataset(
 ) -> Path:
     """Build dataset ``out`` from ``source`` (a name in :mod:`vlmr.data_pipelines.sources`).
 
-    ``split`` may list several splits (``limit`` applies to each); ``None`` leaves the split to
-    the builder (its default, or what the files say). Records carry ``meta.split``. Returns the
-    dataset directory; a summary is logged and written into its card.
+    ``split`` may list several splits (``limit`` applies to each); records carry
+    ``meta.split``. ``None`` leaves the split to the builder (its default, or what its
+    annotation file says), so a test file is never labelled by a default of the runner.
+    Returns the dataset directory; a summary is logged and written into its card.
     """
     out = Path(out)
-    splits = [split] if isinstance(split, str) or split is None else list(split)
+    splits = [split] if split is None or isinstance(split, str) else list(split)
     summary = BuildSummary(out)
     seen: set[str] = set()
     written_media: set[str] = set()

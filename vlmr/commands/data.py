@@ -18,8 +18,8 @@ def register(sub) -> None:
     b.add_argument("--seed", type=int, default=0, help="Seed for sampling and synthetic generation.")
     b.add_argument("--workers", type=int, default=1, help="Parallel worker processes.")
     b.add_argument("--splits", "--split", nargs="+", default=None, dest="splits",
-                   help="Split(s) to build into the one dataset (read, for real formats; recorded in meta.split); "
-                        "default: the source's own (the split its files declare, else its documented default).")
+                   help="Split(s) to build into the one dataset (read, for real formats; recorded in meta.split). "
+                        "Default: the source's own (a real format's file decides its split).")
     b.add_argument("--overwrite", action="store_true", help="Replace an existing output directory.")
     b.set_defaults(handler=run_build, overrides=[])
     s = actions.add_parser("show", help="Render samples with their boxes/points/masks to a PNG grid.")
