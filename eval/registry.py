@@ -156,6 +156,13 @@ class Benchmark:
         path = Path(path)
         return path if path.is_dir() else path.parent
 
+    def read_predictions(self, path: str | Path) -> dict[str, dict[str, Any]]:
+        """``{id: prediction}`` of a predictions file (``predictions.jsonl``; a benchmark may also
+        read its official result-file format)."""
+        from vlmr.eval.predictions import read_predictions
+
+        return read_predictions(path)
+
     # ------------------------------------------------------------------ prompting
     def doc_to_visual(self, sample: Sample, root: Path) -> list[Any]:
         """The images the model sees (PIL, RGB), in prompt order."""

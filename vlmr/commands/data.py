@@ -9,10 +9,11 @@ def register(sub) -> None:
     b = actions.add_parser(
         "build", help="Build a vlmr dataset directory.",
         description="Source options are passed as --key value (see the source's builder docstring; "
-                    "`vlmr data build list --out -` lists sources).",
+                    "`vlmr data build list` lists the sources).",
     )
-    b.add_argument("source", help="Data source name, e.g. shapes, coco, refcoco, reasonseg, chartqa.")
-    b.add_argument("--out", required=True, help="Output dataset directory (written atomically).")
+    b.add_argument("source", help="Data source name, e.g. shapes, coco, refcoco, reasonseg, chartqa; "
+                                   "`list` lists them.")
+    b.add_argument("--out", help="Output dataset directory (written atomically); required to build.")
     b.add_argument("--limit", type=int, default=None, help="At most N samples.")
     b.add_argument("--seed", type=int, default=0, help="Seed for sampling and synthetic generation.")
     b.add_argument("--workers", type=int, default=1, help="Parallel worker processes.")
@@ -58,10 +59,29 @@ def command_line(args) -> str:
     return shlex.join([*words, *args.overrides])
 
 
+def list_sources_text() -> str:
+    """One line per source: its name and the first line of its builder's docstring."""
+    from vlmr.data_pipelines.sources import get_builder, list_sources
+
+    lines = []
+    for name in list_sources():
+        try:
+            doc = (get_builder(name).__doc__ or "").strip().splitlines()
+        except ImportError as e:  # an optional dependency of that source is missing
+            doc = [f"(unavailable: {e})"]
+        lines.append(f"{name:22s} {doc[0] if doc else ''}")
+    return "\n".join(lines)
+
+
 def run_build(args) -> int:
     from vlmr.data_pipelines.build import build_dataset
     from vlmr.data_pipelines.sources import get_builder
 
+    if args.source == "list":
+        print(list_sources_text())
+        return 0
+    if not args.out:
+        raise SystemExit("vlmr data build: --out DIR is required (the dataset directory to write)")
     options = source_options(get_builder(args.source), args.overrides)
     build_dataset(args.source, args.out, seed=args.seed, limit=args.limit, split=args.splits, workers=args.workers,
                   overwrite=args.overwrite, command=command_line(args), **options)
