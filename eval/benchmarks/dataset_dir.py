@@ -41,7 +41,7 @@ from vlmr.eval.loaders import image_size
 from vlmr.eval.medical_scores import medical_scores
 from vlmr.eval.registry import Benchmark, MetricRule, ScoreContext, register_benchmark
 from vlmr.rewards.metrics import mask_intersection_union, match_boxes, point_in_box, point_in_mask
-from vlmr.rewards.parse import parse_points
+from vlmr.rewards.parse import normalise_text, parse_points
 from vlmr.schema import Sample, load_samples
 
 Scorer = Callable[[Sample, str, ScoreContext], dict[str, Any]]
@@ -139,9 +139,9 @@ def _scene_qa(sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any
         return answers.count_scores(response, sample.answer["count"])
     refs = [str(a) for a in sample.meta.get("answers") or [sample.answer.get("text", "")]]
     pred = answers.answer_text(response)
-    normalised = answers.normalise_text(pred)
+    normalised = normalise_text(pred)
     out = {"exact_match": float(bool(pred) and pred in refs),
-           "exact_match_normalised": float(bool(normalised) and normalised in {answers.normalise_text(r) for r in refs}),
+           "exact_match_normalised": float(bool(normalised) and normalised in {normalise_text(r) for r in refs}),
            "_pred": pred, "_refs": refs}
     missing = java_missing_note()
     if missing:
