@@ -119,3 +119,13 @@ def test_build_from_hub_copy(bench_data, tmp_path):
     assert [(s.id, s.answer["choice"], s.source) for s in samples] == [("001-1", "C", "videomme"),
                                                                       ("001-2", "A", "videomme")]
     assert samples[0].choices == VIDEOMME_ROWS[0]["options"] and samples[0].meta["split"] == "test"
+
+
+def test_save_to_disk_copy(tmp_path):
+    import datasets
+
+    datasets.Dataset.from_list(VIDEOMME_ROWS).save_to_disk(str(tmp_path / "videomme_saved"))
+    bench = get_benchmark("videomme")
+    samples = bench.load(tmp_path / "videomme_saved")
+    assert [s.id for s in samples] == ["001-1", "001-2"] and bench.media_root(tmp_path / "videomme_saved") == \
+        tmp_path / "videomme_saved"
