@@ -91,7 +91,7 @@ def videomme_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         video = {"video_id": row.get("video_id"), "duration": row.get("duration_category", row.get("duration")),
                  "domain": row.get("video_category", row.get("domain")),
-                 "sub_category": row.get("video_sub_category", row.get("video_subcategory")),
+                 "sub_category": row.get("video_sub_category", row.get("video_subcategory", row.get("sub_category"))),
                  "url": row.get("url"), "videoID": row.get("videoID") or _youtube_id(row.get("url"))}
         for q in row.get("questions") or []:
             flat.append({**video, **q, "options": q.get("options", q.get("choices"))})

@@ -129,3 +129,17 @@ def test_save_to_disk_copy(tmp_path):
     samples = bench.load(tmp_path / "videomme_saved")
     assert [s.id for s in samples] == ["001-1", "001-2"] and bench.media_root(tmp_path / "videomme_saved") == \
         tmp_path / "videomme_saved"
+
+
+def test_per_video_json_with_hub_field_names(tmp_path):
+    # showlab/livecc evaluation/videomme/results/LiveCC-7B-Instruct_no_subtitles.json: the official per-video
+    # nesting with the Hub's field names (video 001, its third question, verbatim with the model's response)
+    rows = [{"video_id": "001", "duration": "short", "domain": "Knowledge", "sub_category": "Humanity & History",
+             "questions": [{"question_id": "001-3", "task_type": "Counting Problem",
+                            "question": "How many red socks are above the fireplace at the end of this video?",
+                            "options": ["A. 1.", "B. 4.", "C. 2.", "D. 3."], "answer": "D", "response": "D. 3."}]}]
+    (tmp_path / "results.json").write_text(json.dumps(rows))
+    [sample] = get_benchmark("videomme").load(tmp_path / "results.json")
+    assert sample.meta["sub_category"] == "Humanity & History" and sample.video["path"] == "data/001.mp4"
+    result = score("videomme", tmp_path / "results.json", {"001-3": rows[0]["questions"][0]["response"]})
+    assert result.overall["accuracy"] == 1.0  # "D. 3." -> D
