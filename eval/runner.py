@@ -79,6 +79,7 @@ def shard_info() -> tuple[int, int]:
 
 def load_samples(bench: Benchmark, data: str | Path, limit: int | None = None) -> list[Sample]:
     """The benchmark's samples (first ``limit``); duplicate ids are an error (predictions are keyed by id)."""
+    bench.skipped.clear()  # a second load must not count its skips twice
     samples = bench.load(data)
     if limit:
         samples = samples[:limit]
