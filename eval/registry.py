@@ -34,6 +34,7 @@ from typing import Any, ClassVar
 
 from vlmr.formats import CoordinateSpace
 from vlmr.prompts import coordinate_space
+from vlmr.registry import lookup, register
 from vlmr.schema import Sample, resolve_media
 
 logger = logging.getLogger(__name__)
@@ -267,13 +268,8 @@ def register_benchmark(name: str) -> Callable[[type[Benchmark]], type[Benchmark]
     """Class decorator registering a :class:`Benchmark` subclass under ``name``."""
 
     def deco(cls: type[Benchmark]) -> type[Benchmark]:
-        old = _REGISTRY.get(name)
-        if old is not None and (old.__qualname__, inspect.getsourcefile(old)) != (
-            cls.__qualname__, inspect.getsourcefile(cls)
-        ):  # the same class imported twice (under two module names) may re-register
-            raise ValueError(f"benchmark {name!r} is already registered by {_REGISTRY[name].__module__}")
+        register(_REGISTRY, name, cls, "benchmark")
         cls.name = name
-        _REGISTRY[name] = cls
         return cls
 
     return deco
@@ -296,16 +292,10 @@ def get_benchmark(name: str, **options: Any) -> Benchmark:
     >>> get_benchmark("chartqa").primary_metric
     'relaxed_accuracy'
     """
-    if ":" in name:
-        module, _, attr = name.partition(":")
-        cls = getattr(importlib.import_module(module), attr)
-        if not (isinstance(cls, type) and issubclass(cls, Benchmark)):
-            raise TypeError(f"{name!r} is not a Benchmark subclass")
-        return cls(**options)
     _import_builtins()
-    if name not in _REGISTRY:
-        raise ValueError(
-            f"unknown benchmark {name!r}; choose one of {sorted(_REGISTRY)} "
-            "or pass 'package.module:ClassName' for your own"
-        )
-    return _REGISTRY[name](**options)
+    cls = lookup(_REGISTRY, name, "benchmark", check=(_is_benchmark_class, "a Benchmark subclass"))
+    return cls(**options)
+
+
+def _is_benchmark_class(obj: Any) -> bool:
+    return inspect.isclass(obj) and issubclass(obj, Benchmark)
