@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 
 from vlmr.formats import CoordinateSpace
 from vlmr.prompts import coordinate_space
-from vlmr.registry import lookup, register
+from vlmr.registry import lookup, register_class
 from vlmr.schema import Sample, resolve_media
 
 logger = logging.getLogger(__name__)
@@ -266,13 +266,7 @@ def aggregate_rows(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
 
 def register_benchmark(name: str) -> Callable[[type[Benchmark]], type[Benchmark]]:
     """Class decorator registering a :class:`Benchmark` subclass under ``name``."""
-
-    def deco(cls: type[Benchmark]) -> type[Benchmark]:
-        register(_REGISTRY, name, cls, "benchmark")
-        cls.name = name
-        return cls
-
-    return deco
+    return lambda cls: register_class(_REGISTRY, name, cls, "benchmark")
 
 
 def _import_builtins() -> None:

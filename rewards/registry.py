@@ -18,7 +18,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from vlmr.registry import lookup, register
+from vlmr.registry import lookup, register_class
 from vlmr.rewards.base import Reward
 
 _REGISTRY: dict[str, type[Reward]] = {}
@@ -26,13 +26,7 @@ _REGISTRY: dict[str, type[Reward]] = {}
 
 def register_reward(name: str) -> Callable[[type[Reward]], type[Reward]]:
     """Class decorator: register a :class:`Reward` subclass under a snake_case ``name``."""
-
-    def decorator(cls: type[Reward]) -> type[Reward]:
-        register(_REGISTRY, name, cls, "reward")
-        cls.name = name
-        return cls
-
-    return decorator
+    return lambda cls: register_class(_REGISTRY, name, cls, "reward")
 
 
 def reward_class(name: str) -> type[Reward]:

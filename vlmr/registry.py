@@ -78,6 +78,13 @@ def register(
     return obj
 
 
+def register_class(entries: dict[str, Any], name: str, cls: type, kind: str) -> type:
+    """:func:`register` a class and set its ``name`` attribute (the name it reports and logs under)."""
+    register(entries, name, cls, kind)
+    cls.name = name
+    return cls
+
+
 def lookup(
     entries: dict[str, Any],
     name: str,
