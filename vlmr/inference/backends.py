@@ -60,6 +60,7 @@ class TransformersBackend:
         self.tokenizer = getattr(processor, "tokenizer", processor)
         self.tokenizer.padding_side = "left"
         self.family = family or model_family(model)
+        self.renders_tools = False  # set by the first turn with tools (vlmr.chat_templates.prepare_for_tools)
         get_family(self.family)
         self.batch_size = batch_size
         self.generation = {"max_new_tokens": max_new_tokens, "do_sample": temperature > 0,
@@ -92,6 +93,12 @@ class TransformersBackend:
     def _generate(self, batch: list[tuple[list[dict], list[dict]]]) -> list[Generation]:
         import torch
 
+        if not self.renders_tools and any(schemas for _, schemas in batch):
+            from vlmr.chat_templates import prepare_for_tools
+            from vlmr.models import model_family
+
+            prepare_for_tools(self.processor, model_family(self.model))
+            self.renders_tools = True
         texts, images, videos = [], [], []
         for messages, schemas in batch:
             texts.append(self.processor.apply_chat_template(messages, tools=schemas or None,

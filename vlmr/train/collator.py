@@ -23,6 +23,7 @@ class ToolConversationCollator:
     processor: Any
     tools: dict[str, list] | None = None  # example["tools"] key -> tool functions / schemas
     max_length: int | None = None
+    chat_template: str | None = None  # rendered instead of the processor's (vlmr.chat_templates.training_chat_template)
 
     def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         encoded = [self._encode(example) for example in examples]
@@ -45,7 +46,7 @@ class ToolConversationCollator:
         tools = (self.tools or {}).get(example.get("tools")) if example.get("tools") else None
         out = self.processor.apply_chat_template(
             messages, tools=tools, tokenize=True, return_dict=True, return_tensors="pt",
-            return_assistant_tokens_mask=True,
+            return_assistant_tokens_mask=True, chat_template=self.chat_template,
         )
         if self.max_length and out["input_ids"].shape[-1] > self.max_length:
             raise ValueError(

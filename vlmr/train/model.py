@@ -9,6 +9,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from vlmr.chat_templates import prepare_for_tools
 from vlmr.config import TrainConfig
 from vlmr.models import load_model_and_processor, model_family
 
@@ -28,12 +29,15 @@ def vision_tower(model):
 
 
 def load_for_training(cfg: TrainConfig):
-    """``(model, processor, family)`` for ``cfg``; the vision tower frozen if asked."""
+    """``(model, processor, family)`` for ``cfg``; the vision tower frozen if asked, and a chat template
+    that renders tools when the config has tools (:func:`vlmr.chat_templates.prepare_for_tools`)."""
     model, processor = load_model_and_processor(
         cfg.model, dtype=cfg.dtype,
         min_pixels=cfg.min_pixels, max_pixels=cfg.max_pixels,
     )
     model.train()
+    if cfg.tools:
+        prepare_for_tools(processor, model_family(model))
     family = cfg.family or model_family(model)
     if cfg.freeze_vision_tower:
         tower = vision_tower(model)
