@@ -19,6 +19,7 @@ SOURCES: dict[str, str] = {
     "medical_phantom": "vlmr.data_pipelines.medical:build_medical_phantom",
     "medical_scans": "vlmr.data_pipelines.medical:build_medical_scans",
     "vqa_rad": "vlmr.data_pipelines.medical:build_vqa_rad",
+    "slake": "vlmr.data_pipelines.medical:build_vqa_rad",  # one reader; the records say which dataset
     "scene3d_synthetic": "vlmr.data_pipelines.scene3d:build_scene3d_synthetic",
     "scanrefer": "vlmr.data_pipelines.scene3d:build_scanrefer",
     "scanqa": "vlmr.data_pipelines.scene3d:build_scanqa",

@@ -27,7 +27,7 @@ import inspect
 import logging
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -143,6 +143,21 @@ class Benchmark:
             logger.warning("%s: skipping rows: %s", self.name or type(self).__name__, reason)
         self.skipped[reason] += 1
 
+    def samples_from(self, rows: Iterable[Any], make: Callable[[int, Any], Sample | list[Sample] | None]
+                     ) -> list[Sample]:
+        """``make(index, row)`` of every row, in order; a row it cannot read (a missing or malformed
+        field) is skipped and counted, never fatal. ``make`` returns a sample, several, or ``None``
+        (a row it skipped itself)."""
+        samples: list[Sample] = []
+        for i, row in enumerate(rows):
+            try:
+                made = make(i, row)
+            except (KeyError, TypeError, ValueError, AttributeError) as e:
+                self.skip(f"malformed row ({type(e).__name__}: {str(e)[:60]})")
+                continue
+            samples += made if isinstance(made, list) else [made] if made is not None else []
+        return samples
+
     def headline_rules(self) -> tuple[MetricRule, ...]:
         """The declared headline, or the primary metric under the rule the docstring names."""
         return self.headline or (MetricRule(self.primary_metric, "as the benchmark's docstring states"),)
@@ -156,6 +171,13 @@ class Benchmark:
             return hub_media_dir()
         path = Path(path)
         return path if path.is_dir() else path.parent
+
+    def read_predictions(self, path: str | Path) -> dict[str, dict[str, Any]]:
+        """``{id: prediction}`` of a predictions file (``predictions.jsonl``; a benchmark may also
+        read its official result-file format)."""
+        from vlmr.eval.predictions import read_predictions
+
+        return read_predictions(path)
 
     # ------------------------------------------------------------------ prompting
     def doc_to_visual(self, sample: Sample, root: Path) -> list[Any]:

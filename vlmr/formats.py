@@ -221,3 +221,13 @@ def boxes_look_misframed(boxes_px: Sequence[Sequence[float]], width: int, height
             "the model may be using another coordinate convention (check --family / convention)"
         )
     return None
+
+
+def xywh_to_xyxy(box: Sequence[float]) -> list[float]:
+    """COCO ``[x, y, w, h]`` -> ``[x1, y1, x2, y2]``.
+
+    >>> xywh_to_xyxy([10, 20, 30, 40])
+    [10.0, 20.0, 40.0, 60.0]
+    """
+    x, y, w, h = (float(v) for v in box)
+    return [x, y, x + w, y + h]
