@@ -54,6 +54,14 @@ class Skipped:
 
     reason: str
 
+    @classmethod
+    def malformed(cls, error: Exception) -> Skipped:
+        """A row whose fields could not be read (missing key, wrong type)."""
+        return cls(f"malformed row ({type(error).__name__}: {str(error)[:60]})")
+
+
+MALFORMED = (KeyError, TypeError, ValueError, IndexError, AttributeError)  # what reading a bad row raises
+
 
 @dataclass
 class BuildSummary:

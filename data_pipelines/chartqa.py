@@ -13,15 +13,15 @@ compare numbers; the subset (human / augmented) is kept in ``meta.subset``.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterator
 from pathlib import Path
 
-from vlmr.data_pipelines.build import Built, Skipped
+from vlmr.data_pipelines.build import MALFORMED, Built, Skipped
 from vlmr.data_pipelines.coco import open_image
 from vlmr.eval.benchmarks.chartqa import hub_fields
 from vlmr.eval.hub import HubCopy, ImageCell, is_hub_copy
+from vlmr.eval.loaders import read_rows
 
 
 def answer_for(label: str) -> dict:
@@ -42,26 +42,31 @@ def answer_for(label: str) -> dict:
     return answer
 
 
-def _release_items(root: Path, split: str, subsets: list[str]) -> list[tuple[str, str, str, str, Path]]:
+def _release_items(root: Path, split: str, subsets: list[str]) -> Iterator[tuple | Skipped]:
     """``(id, subset, question, label, image path)`` of the release's split files."""
     split_dir = root / split
-    items = []
-    for subset in subsets:
-        path = split_dir / f"{split}_{subset}.json"
+    files = [(subset, split_dir / f"{split}_{subset}.json") for subset in subsets]
+    for _, path in files:
         if not path.exists():
-            raise FileNotFoundError(f"{path} not found; expected the ChartQA layout {{root}}/{split}/{split}_{subset}.json")
-        items += [(f"chartqa-{split}-{subset}-{j:06d}", subset, q["query"], q["label"], split_dir / "png" / q["imgname"])
-                  for j, q in enumerate(json.loads(path.read_text(encoding="utf-8")))]
-    return items
+            raise FileNotFoundError(f"{path} not found; expected the ChartQA layout {{root}}/{split}/{split}_{{subset}}.json")
+    for subset, path in files:
+        for j, q in enumerate(read_rows(path)):
+            try:
+                yield f"chartqa-{split}-{subset}-{j:06d}", subset, q["query"], q["label"], split_dir / "png" / q["imgname"]
+            except MALFORMED as e:
+                yield Skipped.malformed(e)
 
 
-def _hub_items(root: Path, split: str, subsets: list[str]) -> Iterator[tuple[str, str, str, str, ImageCell | None]]:
+def _hub_items(root: Path, split: str, subsets: list[str]) -> Iterator[tuple | Skipped]:
     """The same items from a Hub copy (the image cell; ``None`` when a row has none)."""
     copy = HubCopy(root)
     for j, row in enumerate(copy.rows(copy.choose_split(split))):
-        subset, question, targets, image = hub_fields(row)
-        if subset in subsets:
-            yield f"chartqa-{split}-{subset}-{j:06d}", subset, question, targets[0], image
+        try:
+            subset, question, targets, image = hub_fields(row)
+            if subset in subsets:
+                yield f"chartqa-{split}-{subset}-{j:06d}", subset, question, targets[0], image
+        except MALFORMED as e:
+            yield Skipped.malformed(e)
 
 
 def build_chartqa(
@@ -77,11 +82,15 @@ def build_chartqa(
     """Records of ``split`` from the ChartQA ``subsets`` (comma-separated: human, augmented)."""
     wanted = [s.strip() for s in subsets.split(",") if s.strip()]
     items = _hub_items(Path(root), split, wanted) if is_hub_copy(root) else _release_items(Path(root), split, wanted)
-    for i, (sid, subset, question, label, source) in enumerate(items):
+    for i, item in enumerate(items):
         if limit is not None and i >= limit:
             break
         if i % num_shards != shard:
             continue
+        if isinstance(item, Skipped):
+            yield item
+            continue
+        sid, subset, question, label, source = item
         data = source.data if isinstance(source, ImageCell) else source  # one file per chart: its name
         image = open_image(data) if data is not None else Skipped("missing image")
         if isinstance(image, Skipped):

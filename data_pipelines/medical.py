@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from vlmr.data_pipelines.build import Built, Skipped
+from vlmr.data_pipelines.build import MALFORMED, Built, Skipped
 from vlmr.data_pipelines.coco import open_image
 from vlmr.eval.benchmarks.medical import answer_type, row_split
 from vlmr.eval.hub import HubCopy, ImageCell, is_hub_copy
@@ -224,25 +224,32 @@ def build_vqa_rad(*, annotations: str, image_dir: str | None = None, seed: int =
     for i, (row_split_name, row) in enumerate(wanted[:limit]):
         if i % num_shards != shard:
             continue
-        cell = row.get("image")
-        if isinstance(cell, ImageCell):
-            name, data = f"{source}/{cell.name}", cell.data
-        else:
-            rel = str(row.get("image_name") or row.get("img_name") or "")
-            name, data = f"{source}/{rel}", images / rel
-        image = open_image(data)  # a name leaving media/ is refused by the dataset writer
-        if isinstance(image, Skipped):
-            yield image
-            continue
-        answer = str(row["answer"]).strip()
-        closed = answer_type(row) == "CLOSED"
-        question = str(row["question"]).strip()
-        if closed and answer.lower() in ("yes", "no"):
-            question += " Answer yes or no."
-        yield Built({"id": f"{source}-{row_split_name}-{row.get('qid', i)}", "task": "medical_vqa", "source": source,
-                     "question": question, "images": [f"media/{name}"], "answer": {"text": answer},
-                     "meta": {"split": row_split_name, "answer_type": "closed" if closed else "open",
-                              "width": image.width, "height": image.height}}, {name: data})
+        try:
+            yield _vqa_record(source, row_split_name, row, i, images)
+        except MALFORMED as e:
+            yield Skipped.malformed(e)
+
+
+def _vqa_record(source: str, split: str, row: dict, index: int, images: Path) -> Built | Skipped:
+    """One VQA-RAD/SLAKE record with its image (written once, under its own name)."""
+    cell = row.get("image")
+    if isinstance(cell, ImageCell):
+        name, data = f"{source}/{cell.name}", cell.data
+    else:
+        rel = str(row.get("image_name") or row.get("img_name") or "")
+        name, data = f"{source}/{rel}", images / rel
+    image = open_image(data)  # a name leaving media/ is refused by the dataset writer
+    if isinstance(image, Skipped):
+        return image
+    answer = str(row["answer"]).strip()
+    closed = answer_type(row) == "CLOSED"
+    question = str(row["question"]).strip()
+    if closed and answer.lower() in ("yes", "no"):
+        question += " Answer yes or no."
+    return Built({"id": f"{source}-{split}-{row.get('qid', index)}", "task": "medical_vqa", "source": source,
+                  "question": question, "images": [f"media/{name}"], "answer": {"text": answer},
+                  "meta": {"split": split, "answer_type": "closed" if closed else "open",
+                           "width": image.width, "height": image.height}}, {name: data})
 
 
 def preview(sample: Sample, root: str | Path) -> Image.Image:

@@ -20,7 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from vlmr.data_pipelines.build import Built, Skipped
+from vlmr.data_pipelines.build import MALFORMED, Built, Skipped
 from vlmr.data_pipelines.coco import open_image
 from vlmr.data_pipelines.masks import mask_box, mask_to_rle
 from vlmr.eval.benchmarks.reasonseg import hub_fields
@@ -125,7 +125,11 @@ def _build_hub(root: Path, limit: int | None, split: str, shard: int, num_shards
             break
         if i % num_shards != shard:
             continue
-        query, cell, target = hub_fields(row)
+        try:
+            query, cell, target = hub_fields(row)
+        except MALFORMED as e:
+            yield Skipped.malformed(e)
+            continue
         image = open_image(cell.data) if cell else Skipped("missing image")
         if isinstance(image, Skipped):
             yield image

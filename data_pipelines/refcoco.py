@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vlmr.data_pipelines.build import Built, Skipped
+from vlmr.data_pipelines.build import MALFORMED, Built, Skipped
 from vlmr.data_pipelines.coco import open_image
 from vlmr.data_pipelines.cot import drop_thought, grounded_thought
 from vlmr.eval.benchmarks.refcoco import expressions
@@ -90,13 +90,16 @@ def _release_items(refs_file: Path, instances_file: Path, image_dir: Path, split
     images = {im["id"]: im for im in instances["images"]}
     pairs = [(ref, sent) for ref in refs if ref.get("split") == split for sent in ref.get("sentences", [])]
     for i, (ref, sent) in enumerate(pairs):
-        ann, info = anns.get(ref["ann_id"]), images.get(ref["image_id"])
-        if ann is None or info is None:
-            yield Skipped("ref points at a missing annotation or image")
-            continue
-        text = sent.get("sent") or sent.get("raw", "")
-        yield (f"{ref['ref_id']}-{sent.get('sent_id', i)}", text, xywh_to_xyxy(ann["bbox"]),
-               image_dir / info["file_name"], info["file_name"])
+        try:
+            ann, info = anns.get(ref["ann_id"]), images.get(ref["image_id"])
+            if ann is None or info is None:
+                yield Skipped("ref points at a missing annotation or image")
+                continue
+            text = sent.get("sent") or sent.get("raw", "")
+            yield (f"{ref['ref_id']}-{sent.get('sent_id', i)}", text, xywh_to_xyxy(ann["bbox"]),
+                   image_dir / info["file_name"], info["file_name"])
+        except MALFORMED as e:
+            yield Skipped.malformed(e)
 
 
 def _hub_items(root: Path, split: str) -> Iterator:
@@ -107,5 +110,10 @@ def _hub_items(root: Path, split: str) -> Iterator:
         if not isinstance(row.get("image"), ImageCell):
             yield Skipped("Hub row without image")
             continue
-        for k, (text, box) in enumerate(expressions(row)):
-            yield f"{row['question_id']}-{k}", text, box, row["image"], row["image"].name
+        try:
+            found = expressions(row)
+        except MALFORMED as e:
+            yield Skipped.malformed(e)
+            continue
+        for k, (text, box) in enumerate(found):
+            yield f"{row.get('question_id')}-{k}", str(text), box, row["image"], row["image"].name

@@ -66,23 +66,22 @@ class ChartQA(Benchmark):
         samples = []
         for file in files:
             subset = file.stem.removeprefix("test_")
-            for i, row in enumerate(read_rows(file)):
-                rel = f"png/{row['imgname']}"
-                samples.append(self._sample(f"{subset}-{i:05d}", subset, row["query"], [str(row["label"])], rel,
-                                            file.parent))
+            samples += self.samples_from(read_rows(file), lambda i, row, subset=subset, folder=file.parent: self._sample(
+                f"{subset}-{i:05d}", subset, row["query"], [str(row["label"])], f"png/{row['imgname']}", folder))
         return samples
 
     def _load_hub(self, path: str | Path) -> list[Sample]:
         copy = HubCopy(path)
         media = self.media_root(path)
-        samples = []
-        for i, row in enumerate(copy.rows(copy.choose_split(self.options.get("split"), prefer=("test",)))):
+
+        def make(i: int, row: dict[str, Any]) -> Sample | None:
             subset, question, targets, image = hub_fields(row)
             if image is None or not targets:
                 self.skip("Hub row without image or label")
-                continue
-            samples.append(self._sample(f"{subset}-{i:05d}", subset, question, targets, image.save(media), media))
-        return samples
+                return None
+            return self._sample(f"{subset}-{i:05d}", subset, question, targets, image.save(media), media)
+
+        return self.samples_from(copy.rows(copy.choose_split(self.options.get("split"), prefer=("test",))), make)
 
     def _sample(self, sid: str, subset: str, question: str, targets: list[str], image: str, root: Path) -> Sample:
         width, height = image_size(root / image)

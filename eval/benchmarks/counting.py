@@ -35,6 +35,7 @@ Breakdown by true count.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -74,11 +75,20 @@ def first_integer_match(response: str, count: int) -> bool:
     return bool(m) and m.group() == str(count)
 
 
-def _count_of(row: dict[str, Any]) -> int:
-    value = row["number"] if "number" in row else row["count"] if "count" in row else row["answer"]
+def count_of(row: dict[str, Any]) -> int | None:
+    """The true count of a row (``number``, ``count``, or the digits of an ``answer`` text), or ``None``.
+
+    >>> count_of({"number": 3}), count_of({"answer": "There are 4."}), count_of({"answer": "many"})
+    (3, 4, None)
+    """
+    value = row.get("number", row.get("count", row.get("answer")))
     if isinstance(value, str):  # lmms-eval's pixmo copy: the count is written in the answer text
-        value = re.search(r"\d+", value).group()
-    return int(value)
+        digits = re.search(r"\d+", value)
+        value = digits.group() if digits else None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def hide_count(caption: str, count: int) -> str:
@@ -102,8 +112,10 @@ class Downloads:
             for path in sorted(folder.iterdir()):
                 self.by_stem.setdefault(path.stem, path)
                 self.by_name[path.name] = path
-        names = [Path(urlparse(u or "").path).name for u in urls]
-        self.unique = {n for n in names if n and names.count(n) == 1}
+        names = Counter(Path(urlparse(u or "").path).name for u in urls)
+        # a basename that is another row's index ("17.jpg") would pick that row's download
+        self.unique = {n for n, k in names.items() if n and k == 1
+                       and not (Path(n).stem.isdigit() and int(Path(n).stem) < len(urls))}
 
     def find(self, index: int, url: str | None, sha: str | None = None) -> Path | None:
         """The downloaded file of row ``index``, or ``None``."""
@@ -132,20 +144,22 @@ class _Counting(Benchmark):
         media = self.media_root(path)
         questions = self._paired_questions(folder, len(rows))
         downloads = Downloads(self._image_dir(folder), [r.get("image_url") for r in rows])
-        samples = []
-        for i, row in enumerate(rows):
+
+        def make(i: int, row: dict[str, Any]) -> Sample | None:
             image = self._image(row, i, downloads, media)
-            if image is None:
-                self.skip("image missing (not embedded, not downloaded into image_dir)")
-                continue
-            count = _count_of(row)
+            count = count_of(row)
+            if image is None or count is None:
+                self.skip("image missing (not embedded, not downloaded into image_dir)" if image is None
+                          else "row without a count")
+                return None
             width, height = image_size(media / image)
-            samples.append(Sample(
+            return Sample(
                 id=str(row.get("id", f"{stem}-{i:05d}")), task="counting", source=self.name,
                 question=self._question(row, questions[i] if questions else None, count), images=[image],
                 answer={"count": count}, meta={"true_count": count, "width": width, "height": height},
-            ))
-        return samples
+            )
+
+        return self.samples_from(rows, make)
 
     def media_root(self, path: str | Path) -> Path:
         """The media cache for a Hub copy, ``image_dir`` for a URL-only release, else the file's folder."""

@@ -281,21 +281,21 @@ class MathVista(Benchmark):
             rows = copy.rows(copy.choose_split(self.options.get("split"), prefer=("testmini",)))
         else:
             rows = read_rows(find_file(path, ("testmini.json", "test.json")))
-        samples = []
-        for row in rows:
-            if "decoded_image" in row:  # a Hub row: the picture is embedded
-                if row["decoded_image"] is None:
-                    self.skip("Hub row without decoded_image")
-                    continue
-                images = [row["decoded_image"].save()]
-            else:
-                images = [row["image"]] if row.get("image") else []
-            samples.append(Sample(
-                id=str(row.get("pid") or row["_key"]), task="math", source="mathvista",
-                question=row.get("query") or build_query(row), images=images,
-                answer={"text": str(row.get("answer", ""))}, meta=problem_fields(row),
-            ))
-        return samples
+        return self.samples_from(rows, self._sample)
+
+    def _sample(self, index: int, row: dict[str, Any]) -> Sample | None:
+        if "decoded_image" in row:  # a Hub row: the picture is embedded
+            if row["decoded_image"] is None:
+                self.skip("Hub row without decoded_image")
+                return None
+            images = [row["decoded_image"].save()]
+        else:
+            images = [row["image"]] if row.get("image") else []
+        return Sample(
+            id=str(row.get("pid") or row["_key"]), task="math", source="mathvista",
+            question=row.get("query") or build_query(row), images=images,
+            answer={"text": str(row.get("answer", ""))}, meta=problem_fields(row),
+        )
 
     def read_predictions(self, path: str | Path) -> dict[str, dict[str, Any]]:
         """``predictions.jsonl``, or an official result file (``{pid: {..., "response", "extraction"}}``)."""

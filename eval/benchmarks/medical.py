@@ -87,25 +87,26 @@ class _MedicalVQA(Benchmark):
             rows = read_rows(find_file(path, (self.default_file,)))
         root = self.media_root(path)
         image_dir = self.options.get("image_dir", self.default_image_dir)
-        samples = []
-        for i, row in enumerate(rows):
+
+        def make(i: int, row: dict[str, Any]) -> Sample | None:
             if not self.keep(row, hub):
-                continue
+                return None
             if hub:
                 if not isinstance(row.get("image"), ImageCell):
                     self.skip("Hub row without image")
-                    continue
+                    return None
                 rel = row["image"].save(root)
             else:
                 rel = f"{image_dir}/{row.get('image_name') or row['img_name']}".lstrip("/")
             width, height = image_size(root / rel)
             meta = {k: row[k] for k in ("image_organ", "modality", "content_type", "location") if row.get(k)}
-            samples.append(Sample(
+            return Sample(
                 id=str(row.get("qid", i)), task="medical_vqa", source=self.name, question=str(row["question"]),
                 images=[rel], answer={"text": str(row["answer"]).strip()},
                 meta={**meta, "answer_type": answer_type(row), "width": width, "height": height},
-            ))
-        return samples
+            )
+
+        return self.samples_from(rows, make)
 
     def keep(self, row: dict[str, Any], hub: bool) -> bool:
         """Whether a row belongs to the evaluated subset."""

@@ -149,23 +149,24 @@ class ReasonSeg(Benchmark):
         copy = HubCopy(path)
         split = copy.choose_split(self.options.get("split"), prefer=("test", "val"))
         root = self.media_root(path)
-        samples = []
-        for i, row in enumerate(copy.rows(split)):
+
+        def make(i: int, row: dict[str, Any]) -> Sample | None:
             query, image, mask = hub_fields(row)
             if image is None or mask is None:
                 self.skip("Hub row without image or mask")
-                continue
+                return None
             name = image.save(root)
             width, height = image_size(root / name)
             if mask.shape != (height, width):
                 self.skip("mask size differs from the image")
-                continue
-            samples.append(Sample(
+                return None
+            return Sample(
                 id=str(row.get("ann_id") or f"{split}-{i:05d}"), task="segmentation", source="reasonseg",
                 question=query, images=[name], answer={"masks": [rle_json(mask.astype(np.uint8))]},
                 meta={"width": width, "height": height},
-            ))
-        return samples
+            )
+
+        return self.samples_from(copy.rows(split), make)
 
     def gt_mask(self, sample: Sample, root: Path) -> np.ndarray:
         """LISA's ground-truth mask of one sample (1 target, 255 ignore); a Hub copy's mask as given."""

@@ -118,22 +118,22 @@ class RefCOCO(Benchmark):
             rows = copy.rows(split)
         else:
             split, rows = Path(path).stem, read_rows(path)
-        samples = []
-        for i, row in enumerate(rows):
+
+        def make(i: int, row: dict[str, Any]) -> list[Sample]:
             if hub and not isinstance(row.get("image"), ImageCell):
                 self.skip("Hub row without image")
-                continue
+                return []
             image = row["image"].save(root) if hub else row.get("image") or row["file_name"]
             width, height = image_size(root / image)
             base = row.get("id", row.get("question_id", f"{split}-{i:06d}"))
             several = isinstance(row.get("answer"), list | tuple)
-            for k, (expression, box) in enumerate(expressions(row)):
-                samples.append(Sample(
-                    id=f"{base}-{k}" if several else str(base), task="grounding", source="refcoco",
-                    question=f"Locate {expression.strip()} in the image.", images=[image], answer={"boxes": [box]},
-                    meta={"width": width, "height": height, "split": split, "expression": expression.strip()},
-                ))
-        return samples
+            return [Sample(
+                id=f"{base}-{k}" if several else str(base), task="grounding", source="refcoco",
+                question=f"Locate {expression.strip()} in the image.", images=[image], answer={"boxes": [box]},
+                meta={"width": width, "height": height, "split": split, "expression": expression.strip()},
+            ) for k, (expression, box) in enumerate(expressions(row))]
+
+        return self.samples_from(rows, make)
 
     def media_root(self, path: str | Path) -> Path:
         """The media cache for a Hub copy, else the ``image_root`` option or the annotation's folder."""

@@ -56,7 +56,8 @@ def grpo_args(cfg: TrainConfig, weights: list[float], suppress: list[int], resum
             "mismatch' in get_rope_index. Drop it (a cut rollout then scores as written: no answer, no reward) or "
             "raise max_completion_length.")
     generation_kwargs = dict(trainer.pop("generation_kwargs", None) or {})
-    # Random or early models sample vision placeholders and break the loss step (USER_NEEDS 3).
+    # Random or early models sample vision placeholder tokens; in the loss step those count as image
+    # tokens with no image behind them ("Image features and image tokens do not match"), so never sample them.
     generation_kwargs["suppress_tokens"] = sorted(set(generation_kwargs.get("suppress_tokens", [])) | set(suppress))
     # trl 1.16's completion parquet (log_completions=True) crashes when tool calls make some completions
     # conversations and others strings; vlmr's sample table reads the same log without that writer.

@@ -65,7 +65,8 @@ def size_report(model, num_sequences: int, seq_len: int, frozen_copies: int = 0,
     ``model`` is the model as trained (after LoRA wrapping, so the trainable count is real);
     ``frozen_copies`` counts extra full copies held in memory (GRPO's reference model when
     ``beta > 0``); ``checkpointing`` keeps ~2 activations per layer instead of ~16. A rough
-    upper bound meant to tell what fits before a long run starts (USER_NEEDS 1).
+    upper bound meant to tell what fits before a long run starts, rather than after hours of
+    loading and generating end in an out-of-memory error.
 
     >>> import torch
     >>> size_report(torch.nn.Linear(1000, 1000), num_sequences=1, seq_len=1).split(";")[0]

@@ -99,7 +99,8 @@ def train_sft(cfg: TrainConfig, resume: bool | str = False) -> Path:
     rows = sft_rows(cfg, family, env_classes)
     dataset = to_hf_dataset(rows)
     tool_lists = {
-        ",".join(names): [getattr(env_classes[task](), name) for name in names] for task, names in cfg.tools.items()
+        ",".join(names): [getattr(env_classes[task](), name) for name in env_classes[task].tool_names]
+        for task, names in cfg.tools.items()
     }
     defaults = {"report_to": ["tensorboard"], "logging_steps": 1, "save_strategy": "steps", "save_steps": 50}
     if len({bool(row["images"]) for row in rows}) > 1:  # a text-only batch leaves the vision tower unused (DDP)
