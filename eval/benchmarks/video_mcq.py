@@ -86,8 +86,8 @@ def videomme_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """
     flat = []
     for row in rows:
-        if "questions" not in row:
-            flat.append(row)
+        if not isinstance(row, dict) or "questions" not in row:
+            flat.append(row)  # a malformed row is skipped by the loader
             continue
         video = {"video_id": row.get("video_id"), "duration": row.get("duration_category", row.get("duration")),
                  "domain": row.get("video_category", row.get("domain")),
@@ -130,24 +130,25 @@ class VideoMME(VideoBenchmark):
         """Every question of the release; a row without a question, 2+ options or a valid letter is skipped."""
         root = self.media_root(path)
         video_dir = self.options.get("video_dir", "data")
-        samples = []
-        for row in videomme_rows(_videomme_source_rows(Path(path))):
-            options = [str(o) for o in row.get("options") or []]
-            letter = str(row.get("answer") or "").strip()
-            video_id = row.get("videoID") or _youtube_id(row.get("url")) or row.get("video_id")
-            if not (row.get("question") and row.get("question_id") and video_id and len(options) >= 2):
-                self.skip("row without question, question_id, video or options")
-                continue
-            if letter not in list(string.ascii_uppercase[: len(options)]):
-                self.skip("answer is not the letter of an option")
-                continue
-            samples.append(Sample(
-                id=str(row["question_id"]), task="mcq", source="videomme", question=str(row["question"]),
-                video={"path": _existing(root, [f"{video_dir}/{video_id}{ext}" for ext in (".mp4", ".MP4", ".mkv")])},
-                choices=options, answer={"choice": letter},
-                meta={k: row.get(k) for k in ("duration", "domain", "sub_category", "task_type", "video_id")},
-            ))
-        return samples
+        return self.samples_from(videomme_rows(_videomme_source_rows(Path(path))),
+                                 lambda i, row: self._sample(root, video_dir, row))
+
+    def _sample(self, root: Path, video_dir: str, row: dict[str, Any]) -> Sample | None:
+        options = [str(o) for o in row.get("options") or []] if isinstance(row.get("options"), list | tuple) else []
+        letter = str(row.get("answer") or "").strip()
+        video_id = row.get("videoID") or _youtube_id(row.get("url")) or row.get("video_id")
+        if not (row.get("question") and row.get("question_id") and video_id and len(options) >= 2):
+            self.skip("row without question, question_id, video or options")
+            return None
+        if letter not in list(string.ascii_uppercase[: len(options)]):
+            self.skip("answer is not the letter of an option")
+            return None
+        return Sample(
+            id=str(row["question_id"]), task="mcq", source="videomme", question=str(row["question"]),
+            video={"path": _existing(root, [f"{video_dir}/{video_id}{ext}" for ext in (".mp4", ".MP4", ".mkv")])},
+            choices=options, answer={"choice": letter},
+            meta={k: row.get(k) for k in ("duration", "domain", "sub_category", "task_type", "video_id")},
+        )
 
     def media_root(self, path: str | Path) -> Path:
         """The release folder: videos are under its ``data/`` (the Hub parquet sits in ``videomme/``)."""
@@ -264,15 +265,13 @@ class MVBench(VideoBenchmark):
         samples = []
         for file in files:
             folders, bounded = MVBENCH_TASKS.get(file.stem, (("",), False))
-            for i, row in enumerate(read_rows(file)):
-                sample = self._sample(root, video_dir, file.stem, folders, bounded, i, row)
-                if sample is not None:
-                    samples.append(sample)
+            samples += self.samples_from(read_rows(file), lambda i, row, task=file.stem, folders=folders,
+                                         bounded=bounded: self._sample(root, video_dir, task, folders, bounded, i, row))
         return samples
 
     def _sample(self, root: Path, video_dir: str, task: str, folders: tuple[str, ...], bounded: bool,
                 i: int, row: dict[str, Any]) -> Sample | None:
-        candidates = [str(c) for c in row.get("candidates") or []]
+        candidates = [str(c) for c in row["candidates"]] if isinstance(row.get("candidates"), list) else []
         if not (row.get("video") and row.get("question") and candidates):
             self.skip("row without video, question or candidates")
             return None

@@ -150,3 +150,13 @@ def test_build_from_release_layout(bench_data, tmp_path):
     # the TVQA frame folder, bound [1, 3] s at 3 fps: the frames of test_frame_folder_sampled_within_bounds
     # at 2 fps: 7 frames -> 4.67 -> 4 frames, linspace(3, 9, 4)
     assert samples[2].meta["frame_times"] == [1.0, 1.667, 2.333, 3.0] and len(samples[2].images) == 4
+
+
+def test_malformed_rows_never_fatal(tmp_path):
+    (tmp_path / "json").mkdir()
+    rows = ["not a row", {"video": "a.mp4", "question": "Q?", "candidates": "xy", "answer": "x"},
+            {"video": "b.mp4", "question": "Q?", "candidates": ["x", "y"], "answer": "x"}]
+    (tmp_path / "json" / "action_count.json").write_text(json.dumps(rows))
+    bench = get_benchmark("mvbench")
+    assert [s.id for s in bench.load(tmp_path)] == ["action_count-00002"]
+    assert sum(bench.skipped.values()) == 2

@@ -143,3 +143,11 @@ def test_per_video_json_with_hub_field_names(tmp_path):
     assert sample.meta["sub_category"] == "Humanity & History" and sample.video["path"] == "data/001.mp4"
     result = score("videomme", tmp_path / "results.json", {"001-3": rows[0]["questions"][0]["response"]})
     assert result.overall["accuracy"] == 1.0  # "D. 3." -> D
+
+
+def test_malformed_rows_never_fatal(tmp_path):
+    rows = ["not a row", {**VIDEOMME_ROWS[0], "question_id": "x", "options": "A. B."}, VIDEOMME_ROWS[1]]
+    (tmp_path / "videomme.json").write_text(json.dumps(rows))
+    bench = get_benchmark("videomme")
+    assert [s.id for s in bench.load(tmp_path)] == ["001-2"]
+    assert sum(bench.skipped.values()) == 2
