@@ -80,8 +80,9 @@ class TransformersBackend:
 
     def coordinate_space(self, width: int, height: int) -> CoordinateSpace:
         """The image as this model's processor resizes it."""
-        size = getattr(getattr(self.processor, "image_processor", None), "size", None) or {}
-        return CoordinateSpace.for_image(width, height, self.family, size.get("shortest_edge"), size.get("longest_edge"))
+        from vlmr.models import pixel_limits
+
+        return CoordinateSpace.for_image(width, height, self.family, *pixel_limits(self.processor))
 
     def generate(self, conversations: list[tuple[list[dict], list[dict]]]) -> list[Generation]:
         """One turn per conversation, ``batch_size`` at a time."""

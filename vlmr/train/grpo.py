@@ -105,7 +105,7 @@ def build_grpo_trainer(cfg: TrainConfig, resume: bool | str = False):
     funcs, weights = build_reward_funcs(cfg.rewards)
     if not funcs:
         raise ConfigError("GRPO needs at least one reward: add e.g. rewards: [{name: format}, {name: accuracy}]")
-    model, processor, family = load_for_training(cfg)
+    model, processor, family, cfg = load_for_training(cfg)
     rows = mix(cfg, lambda spec: prompt_rows(cfg, spec.path, family, spec.limit))
     with_images = {bool(row["images"]) for row in rows}
     args = grpo_args(cfg, weights, vision_placeholder_token_ids(processor, model.config),

@@ -7,11 +7,12 @@ import logging
 import os
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from vlmr.chat_templates import prepare_for_tools
 from vlmr.config import TrainConfig
-from vlmr.models import load_model_and_processor, model_family
+from vlmr.models import load_model_and_processor, model_family, pixel_limits
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +30,12 @@ def vision_tower(model):
 
 
 def load_for_training(cfg: TrainConfig):
-    """``(model, processor, family)`` for ``cfg``; the vision tower frozen if asked, and a chat template
-    that renders tools when the config has tools (:func:`vlmr.chat_templates.prepare_for_tools`)."""
+    """``(model, processor, family, cfg)`` for ``cfg``; the vision tower frozen if asked, and a chat template
+    that renders tools when the config has tools (:func:`vlmr.chat_templates.prepare_for_tools`).
+
+    The returned config carries the pixel limits the processor applies (the checkpoint's own where ``cfg``
+    sets none), so the coordinates training writes are those of the images the model sees.
+    """
     model, processor = load_model_and_processor(
         cfg.model, dtype=cfg.dtype,
         min_pixels=cfg.min_pixels, max_pixels=cfg.max_pixels,
@@ -44,7 +49,9 @@ def load_for_training(cfg: TrainConfig):
         if tower is None:
             raise ValueError(f"freeze_vision_tower: no vision tower found on {type(model).__name__}")
         tower.requires_grad_(False)
-    return model, processor, family
+    min_pixels, max_pixels = pixel_limits(processor)
+    cfg = replace(cfg, min_pixels=min_pixels or cfg.min_pixels, max_pixels=max_pixels or cfg.max_pixels)
+    return model, processor, family, cfg
 
 
 def peft_config(cfg: TrainConfig):

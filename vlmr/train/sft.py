@@ -94,7 +94,7 @@ def train_sft(cfg: TrainConfig, resume: bool | str = False) -> Path:
 
     from vlmr.tools.environment import make_environment
 
-    model, processor, family = load_for_training(cfg)
+    model, processor, family, cfg = load_for_training(cfg)
     env_classes = {task: make_environment(names) for task, names in cfg.tools.items()}
     rows = sft_rows(cfg, family, env_classes)
     dataset = to_hf_dataset(rows)
