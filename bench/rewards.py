@@ -21,8 +21,7 @@ from vlmr.rewards.metrics import to_rle
 
 W, H = 640, 480
 SPACE = CoordinateSpace.for_image(W, H, family="qwen2_5_vl")
-COORD = {"convention": SPACE.convention, "width": W, "height": H,
-         "input_width": SPACE.input_width, "input_height": SPACE.input_height}  # fmt: skip
+COORD = SPACE.to_dict()
 GROUP = 8  # generations per prompt
 
 

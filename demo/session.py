@@ -120,12 +120,12 @@ def build_request(backend, media: Media, question: str, task: str, tools: list[s
         for part in messages[-1]["content"]:
             if part["type"] == "video":
                 part["video"] = list(media.frames)
-        return AgentRequest(messages, [], {"video": video, "coord": space}, tools), space
+        return AgentRequest(messages, [], {"video": video, "coord": space.to_dict()}, tools), space
     space = backend.coordinate_space(*media.image.size)
     if media.kind == "volume":
         question = f"{question} (The image is the middle axial slice of a 3D scan.)"
     sample = Sample(id="demo", task=task, question=question, images=[media.path])
-    row = {"images": [media.image], "coord": space, **media.env}
+    row = {"images": [media.image], "coord": space.to_dict(), **media.env}
     return AgentRequest(build_prompt(sample, space, tools=tools), [media.image], row, tools), space
 
 

@@ -117,12 +117,6 @@ def relaxed_scores(response: str, target: str) -> dict[str, Any]:
     return {"relaxed_accuracy": float(bool(pred) and relaxed_match(pred, str(target).strip())), "_pred": pred}
 
 
-def exact_scores(response: str, target: str) -> dict[str, Any]:
-    """``accuracy`` of a normalised exact match (empty answers never match)."""
-    pred = normalise_text(answer_text(response))
-    return {"accuracy": float(bool(pred) and pred == normalise_text(target)), "_pred": pred}
-
-
 def closed_open_scores(response: str, target: str, closed: bool) -> dict[str, Any]:
     """Medical VQA (VQA-RAD, SLAKE): closed questions by yes/no (or exact) match, open ones by
     exact match and LLaVA-Med's token ``recall`` (share of answer words present in the response).

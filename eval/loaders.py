@@ -12,7 +12,8 @@ logger = logging.getLogger(__name__)
 
 def read_rows(path: str | Path) -> list[dict[str, Any]]:
     """Rows of a ``.json`` (list, or ``{key: row}`` with the key kept as ``_key``), ``.jsonl``
-    or ``.parquet`` file, in file order.
+    or ``.parquet`` file, in file order (a parquet file is read as a Hub copy: image columns
+    hold :class:`~vlmr.eval.hub.ImageCell`).
 
     >>> import tempfile, os
     >>> p = os.path.join(tempfile.mkdtemp(), "a.json")
@@ -22,9 +23,10 @@ def read_rows(path: str | Path) -> list[dict[str, Any]]:
     """
     path = Path(path)
     if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
+        from vlmr.eval.hub import HubCopy
 
-        return pq.read_table(path).to_pylist()
+        copy = HubCopy(path)
+        return list(copy.rows(copy.choose_split()))
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".jsonl":
         return [json.loads(line) for line in text.splitlines() if line.strip()]

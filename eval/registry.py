@@ -26,13 +26,14 @@ import importlib
 import inspect
 import logging
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from vlmr.formats import CoordinateSpace
+from vlmr.prompts import coordinate_space
 from vlmr.schema import Sample, resolve_media
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,19 @@ BUILTIN_MODULES = (
 )
 
 _REGISTRY: dict[str, type[Benchmark]] = {}
+
+
+@dataclass(frozen=True)
+class MetricRule:
+    """A reported metric and the scoring rule it follows, shown in ``scores.json`` and ``report.md``.
+
+    Attributes:
+        metric: key of the metric in ``overall``.
+        rule: whose rule it is and what it does (``"official eval_your_results.py: ..."``).
+    """
+
+    metric: str
+    rule: str
 
 
 @dataclass
@@ -80,12 +94,7 @@ class ScoreContext:
 
     def space_for(self, sample: Sample) -> CoordinateSpace | None:
         """Coordinate space of the sample's image (size from ``meta`` width/height)."""
-        width, height = sample.meta.get("width"), sample.meta.get("height")
-        if not (width and height):
-            return None
-        return CoordinateSpace.for_image(
-            int(width), int(height), self.family, self.min_pixels, self.max_pixels, self.convention
-        )
+        return coordinate_space(sample, self.family, self.min_pixels, self.max_pixels, convention=self.convention)
 
     def describe_convention(self) -> str:
         """The convention responses are read in, for reports (e.g. ``resized (qwen2_5_vl)``)."""
@@ -101,6 +110,10 @@ class Benchmark:
         name: registry name (set by :func:`register_benchmark`).
         task: vlmr schema task of the samples (selects the answer instruction of the prompt).
         primary_metric: the headline metric (sorts the worst-case gallery, leads reports).
+        headline: the metrics the paper's official script reports, each with the rule it follows
+            (default: ``primary_metric``).
+        alternatives: the same quantity under another harness's rule (e.g. lmms-eval's), reported
+            beside the headline so a number can be matched to the table it came from.
         breakdown_keys: ``sample.meta`` keys whose values split the scores into groups;
             a list-valued key puts a sample in several groups (MathVista ``skills``).
         uses_segmenter: the runner builds ``ScoreContext.segmenter`` (``--segmenter``).
@@ -109,19 +122,37 @@ class Benchmark:
     name: ClassVar[str] = ""
     task: ClassVar[str] = "vqa"
     primary_metric: ClassVar[str] = "accuracy"
+    headline: ClassVar[tuple[MetricRule, ...]] = ()
+    alternatives: ClassVar[tuple[MetricRule, ...]] = ()
     breakdown_keys: ClassVar[tuple[str, ...]] = ()
     uses_segmenter: ClassVar[bool] = False  # turns predicted boxes/points into masks (ScoreContext.segmenter)
 
     def __init__(self, **options: Any):
         self.options = options
+        self.skipped: Counter[str] = Counter()  # rows load() left out, by reason (reported in scores.json)
 
     # ------------------------------------------------------------------ loading
     def load(self, path: str | Path) -> list[Sample]:
         """Read the official release at ``path`` into samples (full split, file order)."""
         raise NotImplementedError(f"{type(self).__name__} must implement load(path)")
 
+    def skip(self, reason: str) -> None:
+        """Count a release row that cannot become a sample (missing image, bad field); never fatal."""
+        if not self.skipped[reason]:
+            logger.warning("%s: skipping rows: %s", self.name or type(self).__name__, reason)
+        self.skipped[reason] += 1
+
+    def headline_rules(self) -> tuple[MetricRule, ...]:
+        """The declared headline, or the primary metric under the rule the docstring names."""
+        return self.headline or (MetricRule(self.primary_metric, "as the benchmark's docstring states"),)
+
     def media_root(self, path: str | Path) -> Path:
-        """Directory the samples' media paths are relative to (the data dir by default)."""
+        """Directory the samples' media paths are relative to: the data dir, or for a Hub copy
+        the media cache its images are saved into (:mod:`vlmr.eval.hub`)."""
+        from vlmr.eval.hub import hub_media_dir, is_hub_copy
+
+        if is_hub_copy(path):
+            return hub_media_dir()
         path = Path(path)
         return path if path.is_dir() else path.parent
 

@@ -53,6 +53,14 @@ def render_markdown(scores: dict[str, Any], plots: Sequence[str], gallery: str |
         f"- data: `{scores['data']}`",
         f"- command: `{scores['command']}`",
         *[f"- **warning**: {w}" for w in scores.get("warnings", [])],
+        *[f"- skipped rows: {n} ({reason})" for reason, n in scores.get("skipped_rows", {}).items()],
+        "",
+        "## Headline",
+        "",
+        markdown_table(["", "metric", "value", "rule"], [
+            [role, r["metric"], "n/a" if r["value"] is None else r["value"], r["rule"]]
+            for role, key in (("headline", "headline"), ("alternative", "alternatives")) for r in scores.get(key, [])
+        ]),
         "",
         "## Overall",
         "",

@@ -79,6 +79,7 @@ def shard_info() -> tuple[int, int]:
 
 def load_samples(bench: Benchmark, data: str | Path, limit: int | None = None) -> list[Sample]:
     """The benchmark's samples (first ``limit``); duplicate ids are an error (predictions are keyed by id)."""
+    bench.skipped.clear()  # a second load must not count its skips twice
     samples = bench.load(data)
     if limit:
         samples = samples[:limit]
@@ -140,28 +141,22 @@ def make_context(bench: Benchmark, cfg: EvalConfig) -> ScoreContext:
 
 def _requests(bench: Benchmark, batch: list[Sample], ctx: ScoreContext, tools: list[str]):
     """AgentRequests of a batch; samples whose media fail come back in ``failed`` with the reason."""
+    from vlmr.formats import coord_column
     from vlmr.inference import AgentRequest
 
     requests, kept, failed = [], [], {}
     for sample in batch:
+        space = ctx.space_for(sample)
         try:
-            messages, images = bench.prepare(sample, ctx.root, ctx.space_for(sample), tools)
+            messages, images = bench.prepare(sample, ctx.root, space, tools)
         except (OSError, ValueError) as e:  # unreadable/missing media: skip and count
             failed[sample.id] = f"{type(e).__name__}: {e}"
             continue
         # the tool environment's row: the sample, its decoded images and its coordinate frame
-        row = {**sample.to_dict(), "root": str(ctx.root), "images": images, "coord": _coord(ctx, sample)}
+        row = {**sample.to_dict(), "root": str(ctx.root), "images": images, "coord": coord_column(space)}
         requests.append(AgentRequest(messages=messages, images=images, env_row=row, tools=list(tools)))
         kept.append(sample)
     return requests, kept, failed
-
-
-def _coord(ctx: ScoreContext, sample: Sample) -> dict | None:
-    space = ctx.space_for(sample)
-    if space is None:
-        return None
-    return {"convention": space.convention, "width": space.width, "height": space.height,
-            "input_width": space.input_width, "input_height": space.input_height}
 
 
 def make_backend(cfg: EvalConfig, ctx: ScoreContext) -> Any:

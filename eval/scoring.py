@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from vlmr.eval.registry import Benchmark, ScoreContext
+from vlmr.eval.registry import Benchmark, MetricRule, ScoreContext
 from vlmr.schema import Sample
 
 logger = logging.getLogger(__name__)
@@ -86,6 +86,9 @@ def scores_document(
     return {
         "benchmark": benchmark.name,
         "primary_metric": benchmark.primary_metric,
+        "headline": rule_rows(benchmark.headline_rules(), result.overall),
+        "alternatives": rule_rows(benchmark.alternatives, result.overall),
+        "skipped_rows": dict(sorted(benchmark.skipped.items())),
         "overall": result.overall,
         "breakdown": result.breakdown,
         "n": result.n,
@@ -98,6 +101,15 @@ def scores_document(
         "coordinate_convention": ctx.describe_convention(),
         "options": {k: v for k, v in {**benchmark.options, **ctx.options}.items()},
     }
+
+
+def rule_rows(rules: tuple[MetricRule, ...], overall: dict[str, float]) -> list[dict[str, Any]]:
+    """``[{"metric", "value", "rule"}]`` of the declared rules (``value`` null when not computed).
+
+    >>> rule_rows((MetricRule("acc", "official"),), {"acc": 0.5})
+    [{'metric': 'acc', 'value': 0.5, 'rule': 'official'}]
+    """
+    return [{"metric": r.metric, "value": overall.get(r.metric), "rule": r.rule} for r in rules]
 
 
 def dumps_scores(document: dict[str, Any]) -> str:

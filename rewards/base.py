@@ -113,10 +113,7 @@ def coordinate_space(coord: dict | None = None, meta: dict | None = None, **_: A
 
     Without ``coord`` the prediction is taken to be in original pixels (``None`` = identity).
     """
-    if isinstance(coord, dict) and coord.get("convention"):
-        fields = ("convention", "width", "height", "input_width", "input_height")
-        return CoordinateSpace(**{k: coord.get(k) for k in fields})
-    return None
+    return CoordinateSpace.from_dict(coord)
 
 
 def boxes_to_pixels(boxes: list[list[float]] | None, **context: Any) -> list[list[float]] | None:

@@ -8,6 +8,7 @@ from vlmr.formats import (
     CONVENTIONS,
     CoordinateSpace,
     boxes_look_misframed,
+    coord_column,
     family_for_model_type,
     smart_resize,
 )
@@ -73,6 +74,32 @@ class TestCoordinateSpace:
         space = CoordinateSpace.for_image(w, h, convention=convention)
         back = space.to_pixels(space.from_pixels(xy))
         assert all(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6) for a, b in zip(back, xy, strict=True))
+
+
+class TestCoordColumn:
+    def test_dict_round_trip_keeps_every_field(self):
+        space = CoordinateSpace.for_image(640, 480, family="qwen2_5_vl")
+        column = coord_column(space)
+        assert column == {"width": 640, "height": 480, "convention": "resized", "input_width": 644, "input_height": 476}
+        assert CoordinateSpace.from_dict(column) == space
+
+    @pytest.mark.parametrize(
+        "coord",
+        [
+            None,  # no column
+            coord_column(None),  # a row without an image: every field None
+            {"convention": "norm1000"},  # no image size: nothing to convert against
+        ],
+    )
+    def test_column_without_image_size_reads_as_none(self, coord):
+        assert CoordinateSpace.from_dict(coord) is None
+
+    def test_missing_convention_means_original_pixels(self):
+        assert CoordinateSpace.from_dict({"width": 200, "height": 100}) == CoordinateSpace(200, 100, "pixel")
+
+    def test_object_instead_of_dict_is_refused(self):
+        with pytest.raises(TypeError, match=r"coord column is a dict \(CoordinateSpace.to_dict\(\)\), got CoordinateSpace"):
+            CoordinateSpace.from_dict(CoordinateSpace(200, 100))
 
 
 class TestMisframeWarning:

@@ -117,15 +117,12 @@ def _media(value: Any, root: Path | None) -> dict | None:
     return {**value, "path": str(path if root is None or path.is_absolute() else root / path)}
 
 
-def _space(coord: Any, images: list[Image.Image]) -> CoordinateSpace | None:
-    if isinstance(coord, CoordinateSpace):
-        return coord
-    if isinstance(coord, dict) and coord.get("width") and coord.get("height"):
-        keys = ("width", "height", "convention", "input_width", "input_height")
-        return CoordinateSpace(**{k: coord[k] for k in keys if coord.get(k) is not None})
-    if images:
+def _space(coord: dict | None, images: list[Image.Image]) -> CoordinateSpace | None:
+    """The row's space; without one, original pixels of its first image."""
+    space = CoordinateSpace.from_dict(coord)
+    if space is None and images:
         return CoordinateSpace(images[0].width, images[0].height, "pixel")
-    return None
+    return space
 
 
 class ToolEnvironment:

@@ -8,24 +8,22 @@ Prompts are built here from the records (never stored twice on disk). Each row c
   images each preceded by its time (``<1.5s>``), since trl's trainers take images only,
 - ``video``: the record's video with an absolute path (for the video tools), or ``None``,
 - ``answer``, ``task``, ``id``: ground truth and routing for the rewards,
-- ``coord``: the :class:`~vlmr.formats.CoordinateSpace` of the first image as a dict, so
-  rewards and tools convert model coordinates to original pixels the same way.
+- ``coord``: the :class:`~vlmr.formats.CoordinateSpace` of the first image as a dict
+  (:func:`~vlmr.formats.coord_column`), so rewards and tools convert model coordinates to
+  original pixels the same way.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
 from pathlib import Path
 
-from vlmr.formats import CoordinateSpace
+from vlmr.formats import CoordinateSpace, coord_column
 from vlmr.prompts import SYSTEM_PROMPT, build_prompt, coordinate_space
 from vlmr.schema import Sample, load_samples, resolve_media
 
 logger = logging.getLogger(__name__)
 
-# Columns every row has; `coord` is empty (all None) for samples without an image.
-_COORD_KEYS = ("convention", "width", "height", "input_width", "input_height")
 MAX_FRAMES = 16  # frames per video when the record's video has no max_frames (4 tokens each on the tiny model)
 
 
@@ -39,10 +37,6 @@ def _arrow_safe(answer: dict) -> dict:
         if out.get(key) is not None:
             out[key] = [float(v) for v in out[key]] if key == "span" else float(out[key])
     return out
-
-
-def _coord_dict(space: CoordinateSpace | None) -> dict:
-    return asdict(space) if space else dict.fromkeys(_COORD_KEYS)
 
 
 def _image_size(root: Path, sample: Sample) -> tuple[int, int] | None:
@@ -117,24 +111,8 @@ def prompt_row(
         "images": images,
         "video": video,
         "answer": _arrow_safe(sample.answer),
-        "coord": _coord_dict(space),
+        "coord": coord_column(space),
     }
-
-
-def sample_rows(
-    root: str | Path,
-    family: str = "qwen2_5_vl",
-    min_pixels: int | None = None,
-    max_pixels: int | None = None,
-    tools: list[str] | None = None,
-    system: str | None = SYSTEM_PROMPT,
-    limit: int | None = None,
-) -> list[dict]:
-    """One GRPO/eval row per sample of the dataset at ``root``."""
-    return [
-        prompt_row(root, sample, space, tools, system)
-        for sample, space in prepared_samples(root, family, min_pixels, max_pixels, limit)
-    ]
 
 
 def to_hf_dataset(rows: list[dict]):

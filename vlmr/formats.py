@@ -14,7 +14,9 @@ convention      meaning                                                      use
 
 A :class:`CoordinateSpace` describes one image as one model sees it; ``to_pixels`` and
 ``from_pixels`` convert any x/y sequence both ways. Rewards, tools, metrics and the demo
-all go through it, so nothing compares boxes from two frames.
+all go through it, so nothing compares boxes from two frames. A dataset row or a tool
+environment row carries it as the ``coord`` column, a plain dict written by
+:func:`coord_column` and read back by :meth:`CoordinateSpace.from_dict`.
 
 >>> space = CoordinateSpace.for_image(width=640, height=480, family="qwen2_5_vl")
 >>> (space.input_width, space.input_height)
@@ -27,7 +29,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 CONVENTIONS = ("pixel", "resized", "norm1000", "norm1")
 
@@ -139,6 +142,30 @@ class CoordinateSpace:
         )
         return cls(width, height, convention or fam.convention, in_w, in_h)
 
+    @classmethod
+    def from_dict(cls, coord: dict[str, Any] | None) -> CoordinateSpace | None:
+        """The space of a ``coord`` column (see :func:`coord_column`); ``None`` when it holds no image size.
+
+        A missing ``convention`` means original pixels.
+
+        >>> CoordinateSpace.from_dict({"convention": "norm1000", "width": 640, "height": 480})
+        CoordinateSpace(width=640, height=480, convention='norm1000', input_width=None, input_height=None)
+        >>> CoordinateSpace.from_dict(coord_column(None)) is None
+        True
+        """
+        if coord is None:
+            return None
+        if not isinstance(coord, dict):
+            raise TypeError(f"a coord column is a dict (CoordinateSpace.to_dict()), got {type(coord).__name__}")
+        if not (coord.get("width") and coord.get("height")):
+            return None
+        return cls(int(coord["width"]), int(coord["height"]), coord.get("convention") or "pixel",
+                   coord.get("input_width"), coord.get("input_height"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``coord`` column of this space: its fields as a plain dict."""
+        return asdict(self)
+
     def _ratios(self) -> tuple[tuple[float, float], tuple[float, float]]:
         """((x numerator, x denominator), (y ...)): model coordinate * num / den = pixels."""
         if self.convention == "pixel":
@@ -164,6 +191,14 @@ class CoordinateSpace:
         if self.convention == "resized":
             return f"resized ({self.input_width}x{self.input_height} input of a {self.width}x{self.height} image)"
         return f"{self.convention} ({self.width}x{self.height} image)"
+
+
+def coord_column(space: CoordinateSpace | None) -> dict[str, Any]:
+    """The ``coord`` column of a row: ``space.to_dict()``, all ``None`` for a sample without an image
+    (so every row of a dataset has the same keys and one Arrow type)."""
+    if space is None:
+        return dict.fromkeys(f.name for f in fields(CoordinateSpace))
+    return space.to_dict()
 
 
 def boxes_look_misframed(boxes_px: Sequence[Sequence[float]], width: int, height: int) -> str | None:

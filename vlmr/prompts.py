@@ -107,15 +107,17 @@ def coordinate_space(
     min_pixels: int | None = None,
     max_pixels: int | None = None,
     image_size: tuple[int, int] | None = None,
+    convention: str | None = None,
 ) -> CoordinateSpace | None:
     """How the model sees the sample's first image (``None`` for samples without one).
 
-    The size comes from ``image_size`` (width, height) or the record's ``meta``.
+    The size comes from ``image_size`` (width, height) or the record's ``meta``;
+    ``convention`` overrides the family's.
     """
     width, height = image_size or (sample.meta.get("width"), sample.meta.get("height"))
     if not (width and height):
         return None
-    return CoordinateSpace.for_image(int(width), int(height), family, min_pixels, max_pixels)
+    return CoordinateSpace.for_image(int(width), int(height), family, min_pixels, max_pixels, convention)
 
 
 def _round(values: list[float], convention: str) -> list[float | int]:

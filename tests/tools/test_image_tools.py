@@ -176,8 +176,8 @@ class TestDrawing:
         np.testing.assert_array_equal(out[10:90, 10:90], arr[10:90, 10:90])
 
 
-def test_space_from_coordinate_space_object(gradient):
+def test_space_from_coordinate_space_dict(gradient):
     arr, img = gradient
     space = CoordinateSpace.for_image(200, 100, family="qwen2_vl")  # norm1000
-    out = image_of(env_for(img, coord=space).crop(bbox_2d=[250, 200, 750, 800]))
+    out = image_of(env_for(img, coord=space.to_dict()).crop(bbox_2d=[250, 200, 750, 800]))
     np.testing.assert_array_equal(out, arr[20:80, 50:150])

@@ -62,8 +62,8 @@ def _request(args, backend):
             image = im.convert("RGB")
         sample = Sample(id="infer", task=args.task, question=args.question, images=[args.image])
         space = backend.coordinate_space(*image.size)
-        return AgentRequest(build_prompt(sample, space, tools=tools), [image], {"images": [image], "coord": space},
-                            tools), [image]
+        return AgentRequest(build_prompt(sample, space, tools=tools), [image],
+                            {"images": [image], "coord": space.to_dict()}, tools), [image]
     from vlmr.media.video import sample_frames
 
     frames, times = sample_frames(args.video, fps=args.fps, max_frames=args.max_frames, max_pixels=args.max_pixels)
@@ -77,7 +77,7 @@ def _request(args, backend):
             part["video"] = frames
     # the model needs the clip's timing to answer in seconds and to pick frames by time
     content.insert(0, {"type": "text", "text": f"Video frames at {', '.join(f'{t:.1f}s' for t in times)}.\n"})
-    return AgentRequest(messages, [], {"video": video, "coord": space}, tools), frames
+    return AgentRequest(messages, [], {"video": video, "coord": space.to_dict()}, tools), frames
 
 
 def _print(console, traj, saved: dict[int, Path]) -> None:

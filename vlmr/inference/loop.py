@@ -163,10 +163,8 @@ class _Episode:
             self.env = _environment(list(request.tools), get_family(backend.family).convention)
             row = dict(request.env_row) if request.env_row is not None else {"images": list(request.images)}
             images = row.get("images") or []
-            coord = row.get("coord")
-            has_coord = isinstance(coord, CoordinateSpace) or (isinstance(coord, dict) and coord.get("width"))
-            if not has_coord and images and isinstance(images[0], Image.Image):
-                row["coord"] = backend.coordinate_space(*images[0].size)
+            if CoordinateSpace.from_dict(row.get("coord")) is None and images and isinstance(images[0], Image.Image):
+                row["coord"] = backend.coordinate_space(*images[0].size).to_dict()
             self.env.reset(**row)
             self.schemas = [get_json_schema(getattr(self.env, name)) for name in self.env.tool_names]
 

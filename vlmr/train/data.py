@@ -7,7 +7,7 @@ import random
 from collections.abc import Callable
 
 from vlmr.config import DatasetSpec, TrainConfig
-from vlmr.dataset import prepared_samples, prompt_row, to_hf_dataset
+from vlmr.dataset import prepared_samples, prompt_row
 from vlmr.prompts import SYSTEM_PROMPT
 
 logger = logging.getLogger(__name__)
@@ -52,11 +52,6 @@ def prompt_rows(cfg: TrainConfig, path: str, family: str, limit: int | None = No
 def environment_name(cfg: TrainConfig, task: str) -> str:
     """The tool environment a task's rows use (see :func:`vlmr.train.grpo.tool_environment_factory`)."""
     return task if task in cfg.tools else NO_TOOLS
-
-
-def grpo_dataset(cfg: TrainConfig, family: str):
-    """The GRPO training mix as a ``datasets.Dataset`` of prompt rows."""
-    return to_hf_dataset(mix(cfg, lambda spec: prompt_rows(cfg, spec.path, family, spec.limit)))
 
 
 def longest_prompt(processor, rows: list[dict], n: int = 16) -> int:
