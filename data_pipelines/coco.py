@@ -21,16 +21,7 @@ from PIL import Image
 
 from vlmr.data_pipelines.build import Built, Skipped
 from vlmr.data_pipelines.cot import drop_thought, grounded_thought
-
-
-def xywh_to_xyxy(box: list[float]) -> list[float]:
-    """COCO ``[x, y, w, h]`` -> ``[x1, y1, x2, y2]``.
-
-    >>> xywh_to_xyxy([10, 20, 30, 40])
-    [10.0, 20.0, 40.0, 60.0]
-    """
-    x, y, w, h = (float(v) for v in box)
-    return [x, y, x + w, y + h]
+from vlmr.formats import xywh_to_xyxy
 
 
 def load_coco(ann_file: str | Path):
@@ -41,12 +32,13 @@ def load_coco(ann_file: str | Path):
         return COCO(str(ann_file))
 
 
-def open_image(path: Path) -> Image.Image | Skipped:
-    """The RGB image at ``path``, or a :class:`Skipped` saying why it cannot be read."""
-    if not path.is_file():
+def open_image(path: Path | bytes) -> Image.Image | Skipped:
+    """The RGB image at ``path`` (or encoded in bytes, as a Hub copy holds it), or a
+    :class:`Skipped` saying why it cannot be read."""
+    if isinstance(path, Path) and not path.is_file():
         return Skipped("missing image")
     try:
-        with Image.open(path) as im:
+        with Image.open(io.BytesIO(path) if isinstance(path, bytes) else path) as im:
             im.load()
             return im.convert("RGB")
     except (OSError, SyntaxError, ValueError):

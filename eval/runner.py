@@ -228,7 +228,7 @@ def score_run(bench: Benchmark, samples: list[Sample], predictions_path: str | P
               ctx: ScoreContext, command: str, model: str | None, data: str, report: bool = True) -> dict:
     """Score ``predictions_path``, write ``scores.json`` (+ ``per_sample.jsonl``, reports); returns the scores."""
     out = Path(out)
-    predictions = read_predictions(predictions_path)
+    predictions = bench.read_predictions(predictions_path)
     result = score_predictions(bench, samples, predictions, ctx)
     doc = scores_document(result, bench, ctx, command, model, data)
     write_atomic(out / SCORES, dumps_scores(doc))

@@ -14,7 +14,7 @@ pointing           ``accuracy``: point inside the true mask (or box)
 segmentation       ``giou``, ``ciou`` (LISA definitions; ``--segmenter`` mask of the box/point)
 temporal_grounding ``miou``, ``r@0.3/0.5/0.7``
 chart_qa           ``relaxed_accuracy``
-medical_vqa        ``closed_accuracy`` / ``open_recall`` / ``open_accuracy``
+medical_vqa        ``closed_accuracy`` / ``open_recall`` (LLaVA-Med), ``exact_match``
 math, vqa,         ``accuracy``: the ``accuracy`` reward of :mod:`vlmr.rewards` (letter, number,
 scene3d_qa         yes/no, math-verify for math, normalised text), so training and eval agree
 ================== ==================================================================
@@ -32,8 +32,10 @@ from typing import Any
 import numpy as np
 
 from vlmr.eval import answers
+from vlmr.eval.benchmarks.medical import answer_type
 from vlmr.eval.benchmarks.reasonseg import lisa_iou, predict_mask, rle_json
 from vlmr.eval.loaders import image_size
+from vlmr.eval.medical_scores import medical_scores
 from vlmr.eval.registry import Benchmark, ScoreContext, register_benchmark
 from vlmr.rewards.metrics import mask_intersection_union, match_boxes, point_in_box, point_in_mask
 from vlmr.rewards.parse import parse_points
@@ -115,8 +117,8 @@ def _chart(sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any]:
 
 def _medical(sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any]:
     text = str(sample.answer.get("text", ""))
-    closed = sample.meta.get("answer_type", "").upper() == "CLOSED" or answers.normalise_text(text) in ("yes", "no")
-    return answers.closed_open_scores(response, text, closed)
+    closed = answer_type({"answer": text, "answer_type": sample.meta.get("answer_type")}) == "CLOSED"
+    return medical_scores(response, text, closed)
 
 
 def _qa(sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any]:

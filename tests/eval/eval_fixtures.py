@@ -296,3 +296,36 @@ BUILDERS = {
     "dataset": build_dataset,
     "scene3d": build_scene3d,
 }
+
+
+def png_bytes(width: int = 64, height: int = 48, color=(120, 80, 200)) -> bytes:
+    """An encoded PNG of one colour (distinct colours give distinct images)."""
+    import io
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def write_hub_snapshot(root: Path, features: dict, splits: dict[str, dict[str, list]]) -> Path:
+    """A Hub parquet snapshot (``data/<split>-00000-of-00001.parquet``) with the given features.
+
+    ``features`` maps column -> ``datasets`` feature (as the dataset card declares it); ``splits``
+    maps split -> column -> values; image values are PNG bytes (or ``None``).
+    """
+    import datasets
+
+    feats = datasets.Features(features)
+    for split, columns in splits.items():
+        columns = {name: [_hub_value(feats[name], v) for v in values] for name, values in columns.items()}
+        datasets.Dataset.from_dict(columns, features=feats).to_parquet(
+            str(root / "data" / f"{split}-00000-of-00001.parquet"))
+    return root
+
+
+def _hub_value(feature, value):
+    import datasets
+
+    if isinstance(feature, datasets.Image) and isinstance(value, bytes):
+        return {"bytes": value, "path": None}
+    return value

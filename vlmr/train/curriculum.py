@@ -38,10 +38,12 @@ def train(method: str, cfg: TrainConfig, resume: bool = False) -> Path:
     """
     from vlmr.train.grpo import train_grpo
     from vlmr.train.sft import train_sft
+    from vlmr.train.specs import check_config
 
     runners = {"sft": train_sft, "grpo": train_grpo}
     if method not in runners:
         raise ValueError(f"unknown training method {method!r}; choose one of {sorted(runners)}")
+    check_config(cfg, method)  # every stage's rewards, tools and trainer keys, before the first one trains
     model = cfg.model
     for name, stage in cfg.stage_configs():
         final = Path(stage.output_dir) / "final"

@@ -52,7 +52,8 @@ def grpo_args(cfg: TrainConfig, weights: list[float], suppress: list[int], resum
     trainer = dict(cfg.trainer)
     trl_compat.check_grpo_options(trainer, tools=bool(cfg.tools))
     generation_kwargs = dict(trainer.pop("generation_kwargs", None) or {})
-    # Random or early models sample vision placeholders and break the loss step (USER_NEEDS 3).
+    # Random or early models sample vision placeholder tokens; in the loss step those count as image
+    # tokens with no image behind them ("Image features and image tokens do not match"), so never sample them.
     generation_kwargs["suppress_tokens"] = sorted(set(generation_kwargs.get("suppress_tokens", [])) | set(suppress))
     defaults = {"report_to": ["tensorboard"], "logging_steps": 1, "num_completions_to_print": 0,
                 "save_strategy": "steps", "save_steps": 50, "remove_unused_columns": False,

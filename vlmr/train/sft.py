@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from vlmr.chat_templates import training_chat_template
 from vlmr.config import ConfigError, TrainConfig
 from vlmr.dataset import prepared_samples, prompt_row, to_hf_dataset
 from vlmr.formats import CoordinateSpace
@@ -98,7 +99,8 @@ def train_sft(cfg: TrainConfig, resume: bool | str = False) -> Path:
     rows = sft_rows(cfg, family, env_classes)
     dataset = to_hf_dataset(rows)
     tool_lists = {
-        ",".join(names): [getattr(env_classes[task](), name) for name in names] for task, names in cfg.tools.items()
+        ",".join(names): [getattr(env_classes[task](), name) for name in env_classes[task].tool_names]
+        for task, names in cfg.tools.items()
     }
     defaults = {"report_to": ["tensorboard"], "logging_steps": 1, "save_strategy": "steps", "save_steps": 50}
     if len({bool(row["images"]) for row in rows}) > 1:  # a text-only batch leaves the vision tower unused (DDP)
@@ -110,7 +112,7 @@ def train_sft(cfg: TrainConfig, resume: bool | str = False) -> Path:
         raise ConfigError(f"trainer: {e} (keys under 'trainer:' must be trl SFTConfig fields)") from e
     trainer = SFTTrainer(
         model=model, args=args, train_dataset=dataset, processing_class=processor, peft_config=peft_config(cfg),
-        data_collator=ToolConversationCollator(processor, tool_lists, args.max_length),
+        data_collator=ToolConversationCollator(processor, tool_lists, args.max_length, training_chat_template(processor)),
         callbacks=default_callbacks(cfg),
     )
     attach_callbacks(trainer)
