@@ -20,9 +20,13 @@ The process runs with one torch thread and one malloc heap that keeps freed memo
 trainer thread gets its own glibc arena whose state drifts apart: page faults per step
 differed by 70% between the two sides and moved the CPU-time ratio by +-5% from run to run.
 
-The bare trainer gets trl's defaults plus only what the data needs to run at all (extra
-reward columns kept, vision placeholders never sampled), so anything vlmr adds, including
-its choice of defaults, counts as vlmr's overhead.
+The bare trainer gets vlmr's rows in vlmr's order, trl's defaults and only what the data
+needs to run at all (extra reward columns kept, vision placeholders never sampled), so
+anything vlmr adds, including its choice of defaults, counts as vlmr's overhead. The data
+(image rows only, no tools) needs none of :mod:`vlmr.trl_compat`'s patches, so neither side
+runs one (the tool-loop patch is process-wide and would reach the bare trainer too).
+
+Figures for the README: on a quiet machine, ``for i in 1 2 3; do .venv/bin/python bench/train_step.py; done``.
 """
 
 from __future__ import annotations
