@@ -5,6 +5,7 @@
 
 setup:
 	bash scripts/setup.sh
+	bash scripts/setup_java.sh
 
 quickstart: setup
 	.venv/bin/vlmr quickstart --out runs/quickstart

@@ -54,6 +54,14 @@ class Skipped:
 
     reason: str
 
+    @classmethod
+    def malformed(cls, error: Exception) -> Skipped:
+        """A row whose fields could not be read (missing key, wrong type)."""
+        return cls(f"malformed row ({type(error).__name__}: {str(error)[:60]})")
+
+
+MALFORMED = (KeyError, TypeError, ValueError, IndexError, AttributeError)  # what reading a bad row raises
+
 
 @dataclass
 class BuildSummary:
@@ -144,7 +152,7 @@ def build_dataset(
     *,
     seed: int = 0,
     limit: int | None = None,
-    split: str | Sequence[str] = "train",
+    split: str | Sequence[str] | None = None,
     workers: int = 1,
     overwrite: bool = False,
     command: str | None = None,
@@ -154,15 +162,18 @@ def build_dataset(
     """Build dataset ``out`` from ``source`` (a name in :mod:`vlmr.data_pipelines.sources`).
 
     ``split`` may list several splits (``limit`` applies to each); records carry
-    ``meta.split``. Returns the dataset directory; a summary is logged and written into its card.
+    ``meta.split``. ``None`` leaves the split to the builder (its default, or what its
+    annotation file says), so a test file is never labelled by a default of the runner.
+    Returns the dataset directory; a summary is logged and written into its card.
     """
     out = Path(out)
-    splits = [split] if isinstance(split, str) else list(split)
+    splits = [split] if split is None or isinstance(split, str) else list(split)
     summary = BuildSummary(out)
     seen: set[str] = set()
     written_media: set[str] = set()
     items = itertools.chain.from_iterable(
-        _shards(source, workers, {"seed": seed, "limit": limit, "split": s, **options}) for s in splits)
+        _shards(source, workers, {"seed": seed, "limit": limit, **({} if s is None else {"split": s}), **options})
+        for s in splits)
     with DatasetWriter(out, overwrite=overwrite) as writer:
         bar = tqdm(items, desc=f"build {source}", unit="sample", disable=not progress)
         for item in bar:
@@ -210,3 +221,20 @@ def dataset_card(source: str, summary: BuildSummary, command: str) -> str:
         f"Records follow the vlmr sample schema (see the vlmr README); ground truth in original pixels.\n\n"
         f"```\n{summary.text()}\n```\n"
     )
+
+
+def split_of_file(annotations: str | Path, known: tuple[str, ...], split: str | None, default: str) -> str:
+    """The split a real annotation file holds: its name when it is one of ``known``
+    (``charades_sta_test.txt`` -> ``test``, ``val_2.json`` -> ``val_2``), else ``split`` or ``default``.
+
+    A ``split`` that contradicts the file's name is an error, so a test file is never labelled train.
+
+    >>> split_of_file("charades_sta_test.txt", ("train", "test"), None, "test")
+    'test'
+    """
+    stem = Path(annotations).stem.lower()
+    named = next((name for name in known if stem == name or stem.endswith(f"_{name}")), None)
+    if named and split and split != named:
+        raise ValueError(f"--split {split} contradicts the annotation file {Path(annotations).name} (the {named} "
+                         f"split); drop --split or pass the {split} file")
+    return named or split or default

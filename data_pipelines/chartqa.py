@@ -1,22 +1,27 @@
-"""ChartQA (``{split}/{split}_human.json``, ``{split}/{split}_augmented.json``, ``{split}/png/``)
--> ``chart_qa`` records.
+"""ChartQA -> ``chart_qa`` records, from the release or its Hub copy.
 
 ``vlmr data build chartqa --out data/chartqa --root "ChartQA Dataset" --split test``
+``vlmr data build chartqa --out data/chartqa --root ChartQA-hub --split test`` (a Hub snapshot)
 
-Each JSON file is a list of ``{"imgname", "query", "label"}``. Numeric labels are stored
-as ``answer.number`` (and ``answer.text``) so relaxed accuracy can compare numbers; the
-subset (human / augmented) is kept in ``meta.subset``.
+The release is ``{root}/{split}/{split}_human.json``, ``{split}_augmented.json`` (lists of
+``{"imgname", "query", "label"}``) and ``{split}/png/``. A Hub copy (``HuggingFaceM4/ChartQA``
+or ``lmms-lab/ChartQA``, detected from ``root``) is read with
+:func:`vlmr.eval.benchmarks.chartqa.hub_fields`, each chart written once under its content name.
+Numeric labels are stored as ``answer.number`` (and ``answer.text``) so relaxed accuracy can
+compare numbers; the subset (human / augmented) is kept in ``meta.subset``.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterator
 from pathlib import Path
 
-from vlmr.data_pipelines.build import Built, Skipped
+from vlmr.data_pipelines.build import MALFORMED, Built, Skipped
 from vlmr.data_pipelines.coco import open_image
+from vlmr.eval.benchmarks.chartqa import hub_fields
+from vlmr.eval.hub import HubCopy, ImageCell, is_hub_copy
+from vlmr.eval.loaders import read_rows
 
 
 def answer_for(label: str) -> dict:
@@ -37,6 +42,33 @@ def answer_for(label: str) -> dict:
     return answer
 
 
+def _release_items(root: Path, split: str, subsets: list[str]) -> Iterator[tuple | Skipped]:
+    """``(id, subset, question, label, image path)`` of the release's split files."""
+    split_dir = root / split
+    files = [(subset, split_dir / f"{split}_{subset}.json") for subset in subsets]
+    for _, path in files:
+        if not path.exists():
+            raise FileNotFoundError(f"{path} not found; expected the ChartQA layout {{root}}/{split}/{split}_{{subset}}.json")
+    for subset, path in files:
+        for j, q in enumerate(read_rows(path)):
+            try:
+                yield f"chartqa-{split}-{subset}-{j:06d}", subset, q["query"], q["label"], split_dir / "png" / q["imgname"]
+            except MALFORMED as e:
+                yield Skipped.malformed(e)
+
+
+def _hub_items(root: Path, split: str, subsets: list[str]) -> Iterator[tuple | Skipped]:
+    """The same items from a Hub copy (the image cell; ``None`` when a row has none)."""
+    copy = HubCopy(root)
+    for j, row in enumerate(copy.rows(copy.choose_split(split))):
+        try:
+            subset, question, targets, image = hub_fields(row)
+            if subset in subsets:
+                yield f"chartqa-{split}-{subset}-{j:06d}", subset, question, targets[0], image
+        except MALFORMED as e:
+            yield Skipped.malformed(e)
+
+
 def build_chartqa(
     *,
     root: str,
@@ -48,23 +80,24 @@ def build_chartqa(
     num_shards: int = 1,
 ) -> Iterator[Built | Skipped]:
     """Records of ``split`` from the ChartQA ``subsets`` (comma-separated: human, augmented)."""
-    split_dir = Path(root) / split
-    items = []
-    for subset in (s.strip() for s in subsets.split(",") if s.strip()):
-        path = split_dir / f"{split}_{subset}.json"
-        if not path.exists():
-            raise FileNotFoundError(f"{path} not found; expected the ChartQA layout {{root}}/{split}/{split}_{subset}.json")
-        items += [(subset, j, q) for j, q in enumerate(json.loads(path.read_text(encoding="utf-8")))]
-    for i, (subset, j, item) in enumerate(items[:limit]):
+    wanted = [s.strip() for s in subsets.split(",") if s.strip()]
+    items = _hub_items(Path(root), split, wanted) if is_hub_copy(root) else _release_items(Path(root), split, wanted)
+    for i, item in enumerate(items):
+        if limit is not None and i >= limit:
+            break
         if i % num_shards != shard:
             continue
-        image_path = split_dir / "png" / item["imgname"]
-        image = open_image(image_path)
+        if isinstance(item, Skipped):
+            yield item
+            continue
+        sid, subset, question, label, source = item
+        data = source.data if isinstance(source, ImageCell) else source  # one file per chart: its name
+        image = open_image(data) if data is not None else Skipped("missing image")
         if isinstance(image, Skipped):
             yield image
             continue
-        name = f"chartqa/{item['imgname']}"
-        yield Built({"id": f"chartqa-{split}-{subset}-{j:06d}", "task": "chart_qa", "source": "chartqa",
-                     "question": item["query"], "images": [f"media/{name}"], "answer": answer_for(item["label"]),
+        name = f"chartqa/{source.name}"
+        yield Built({"id": sid, "task": "chart_qa", "source": "chartqa", "question": question,
+                     "images": [f"media/{name}"], "answer": answer_for(label),
                      "meta": {"width": image.width, "height": image.height, "split": split, "subset": subset}},
-                    {name: image_path})
+                    {name: data})

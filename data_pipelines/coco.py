@@ -21,18 +21,9 @@ from PIL import Image
 
 from vlmr.data_pipelines.build import Built, Skipped
 from vlmr.data_pipelines.cot import drop_thought, grounded_thought
+from vlmr.formats import xywh_to_xyxy
 from vlmr.media.image import UnreadableImage, open_rgb
 from vlmr.schema import SchemaError, resolve_media
-
-
-def xywh_to_xyxy(box: list[float]) -> list[float]:
-    """COCO ``[x, y, w, h]`` -> ``[x1, y1, x2, y2]``.
-
-    >>> xywh_to_xyxy([10, 20, 30, 40])
-    [10.0, 20.0, 40.0, 60.0]
-    """
-    x, y, w, h = (float(v) for v in box)
-    return [x, y, x + w, y + h]
 
 
 def load_coco(ann_file: str | Path):
@@ -52,12 +43,13 @@ def image_in(image_dir: str | Path, name: str) -> Path | Skipped:
         return Skipped("image path outside the image directory (absolute, '..' or a symlink out)")
 
 
-def open_image(path: Path) -> Image.Image | Skipped:
-    """The RGB image at ``path``, or a :class:`Skipped` saying why it cannot be read."""
-    if not path.is_file():
+def open_image(path: Path | bytes) -> Image.Image | Skipped:
+    """The RGB image at ``path`` (or encoded in bytes, as a Hub copy holds it), or a
+    :class:`Skipped` saying why it cannot be read."""
+    if isinstance(path, Path) and not path.is_file():
         return Skipped("missing image")
     try:
-        return open_rgb(path)
+        return open_rgb(io.BytesIO(path) if isinstance(path, bytes) else path)
     except UnreadableImage:  # corrupt, truncated, not an image, or a decompression bomb
         return Skipped("corrupted image")
 

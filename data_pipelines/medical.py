@@ -8,14 +8,13 @@ from the mask slice shown (pixels of that PNG).
 
 ``vlmr data build medical_phantom --out data/phantom --limit 200 --window lung``
 ``vlmr data build medical_scans --out data/ct --scans scans/ --masks masks/ --window soft_tissue``
-``vlmr data build vqa_rad --out data/vqarad --annotations VQA_RAD.json --image_dir VQA_RAD_Images``
+``vlmr data build vqa_rad --out data/vqarad --annotations "VQA_RAD Dataset Public.json" --image_dir "VQA_RAD Image Folder"``
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import json
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,11 +22,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from vlmr.data_pipelines.build import Built, Skipped
-from vlmr.data_pipelines.coco import image_in
+from vlmr.data_pipelines.build import MALFORMED, Built, Skipped
+from vlmr.data_pipelines.coco import image_in, open_image
+from vlmr.eval.benchmarks.medical import answer_type, row_split
+from vlmr.eval.hub import HubCopy, ImageCell, is_hub_copy
+from vlmr.eval.loaders import read_rows
 from vlmr.masks import checked_mask, mask_to_rle
 from vlmr.media.deid import Deidentifier
-from vlmr.media.image import UnreadableImage, open_rgb
+from vlmr.media.image import open_rgb
 from vlmr.media.volume import Volume, foreground_slices, load_volume, mask_boxes, orient_slice
 from vlmr.schema import Sample, resolve_media
 
@@ -200,33 +202,72 @@ def _replace_with_dicom(built: Built, scan: Path, deidentify: Deidentifier) -> N
     built.record["volume"]["path"] = f"media/{stem}_dicom"
 
 
-def build_vqa_rad(*, annotations: str, image_dir: str, seed: int = 0, limit: int | None = None,
-                  split: str = "test", shard: int = 0, num_shards: int = 1) -> Iterator[Built | Skipped]:
-    """VQA-RAD (``image_name``, ``answer_type`` CLOSED/OPEN) or SLAKE (``img_name``, ``q_lang``; English kept) JSON.
+SLAKE_SPLITS = {"train": "train", "validate": "val", "validation": "val", "test": "test"}  # file stem -> split
+RELEASE_IMAGE_DIRS = {"vqa_rad": "VQA_RAD Image Folder", "slake": "imgs"}  # next to the question file
 
-    ``vlmr data build vqa_rad --out data/vqarad --annotations VQA_RAD.json --image_dir VQA_RAD_Images``
+
+def _vqa_rows(annotations: Path) -> tuple[str, list[tuple[str, dict]], Path]:
+    """``(source, [(split, row)], release image folder)`` of a VQA-RAD/SLAKE question file or Hub
+    copy; each row's split comes from the data: VQA-RAD's ``phrase_type``, SLAKE's file name, the Hub split."""
+    if is_hub_copy(annotations):
+        copy = HubCopy(annotations)
+        rows = [(split, row) for split in copy.splits for row in copy.rows(split)]
+    else:
+        raw = read_rows(annotations)
+        slake_split = SLAKE_SPLITS.get(annotations.stem, annotations.stem)
+        rows = [(slake_split if "img_name" in r else row_split(r), r) for r in raw]
+    source = "slake" if any("q_lang" in r or "img_name" in r for _, r in rows) else "vqa_rad"
+    return source, rows, annotations.parent / RELEASE_IMAGE_DIRS[source]
+
+
+def build_vqa_rad(*, annotations: str, image_dir: str | None = None, seed: int = 0, limit: int | None = None,
+                  split: str | None = None, shard: int = 0, num_shards: int = 1) -> Iterator[Built | Skipped]:
+    """VQA-RAD (``VQA_RAD Dataset Public.json``: the split is in ``phrase_type``, ``test_*`` = the
+    451-question test set), SLAKE (``train.json`` / ``validate.json`` / ``test.json``; English kept)
+    or a Hub copy of either (``annotations`` = the snapshot). Records say ``vqa_rad`` or ``slake``
+    and carry their own split; ``split`` keeps only that one. Each image is written once.
+
+    ``vlmr data build vqa_rad --out data/vqarad --annotations "VQA_RAD Dataset Public.json" --image_dir "VQA_RAD Image Folder"``
+    ``vlmr data build slake --out data/slake --annotations Slake1.0/test.json --image_dir Slake1.0/imgs``
     """
-    items = [it for it in json.loads(Path(annotations).read_text(encoding="utf-8")) if it.get("q_lang", "en") == "en"]
-    for i, item in enumerate(items[:limit]):
+    source, rows, folder = _vqa_rows(Path(annotations))
+    rows = [(s, r) for s, r in rows if r.get("q_lang", "en") == "en"]
+    wanted = [(s, r) for s, r in rows if split is None or s == split]
+    if rows and not wanted:
+        raise ValueError(f"{annotations} has no {split!r} rows; its splits: {sorted({s for s, _ in rows})}")
+    images = Path(image_dir) if image_dir else folder
+    for i, (row_split_name, row) in enumerate(wanted[:limit]):
         if i % num_shards != shard:
             continue
-        image_path = image_in(image_dir, str(item.get("image_name") or item["img_name"]))
-        if isinstance(image_path, Skipped):
-            yield image_path
-            continue
         try:
-            open_rgb(image_path)
-        except UnreadableImage:  # missing, corrupt or a decompression bomb
-            yield Skipped("missing or corrupted image")
-            continue
-        answer = str(item["answer"]).strip()
-        closed = str(item.get("answer_type", "")).upper() == "CLOSED"
-        name = f"vqarad-{i:06d}{image_path.suffix}"
-        question = str(item["question"]).strip() + (" Answer yes or no." if closed and answer.lower() in ("yes", "no")
-                                                    else "")
-        yield Built({"id": f"vqa_rad-{split}-{item.get('qid', i)}", "task": "medical_vqa", "source": "vqa_rad",
-                     "question": question, "images": [f"media/{name}"], "answer": {"text": answer},
-                     "meta": {"split": split, "answer_type": "closed" if closed else "open"}}, {name: image_path})
+            yield _vqa_record(source, row_split_name, row, i, images)
+        except MALFORMED as e:
+            yield Skipped.malformed(e)
+
+
+def _vqa_record(source: str, split: str, row: dict, index: int, images: Path) -> Built | Skipped:
+    """One VQA-RAD/SLAKE record with its image (written once, under its own name)."""
+    cell = row.get("image")
+    if isinstance(cell, ImageCell):
+        name, data = f"{source}/{cell.name}", cell.data
+    else:
+        rel = str(row.get("image_name") or row.get("img_name") or "")
+        data = image_in(images, rel)  # an absolute path, '..' or a symlink out of the folder is skipped
+        if isinstance(data, Skipped):
+            return data
+        name = f"{source}/{rel}"
+    image = open_image(data)
+    if isinstance(image, Skipped):
+        return image
+    answer = str(row["answer"]).strip()
+    closed = answer_type(row) == "CLOSED"
+    question = str(row["question"]).strip()
+    if closed and answer.lower() in ("yes", "no"):
+        question += " Answer yes or no."
+    return Built({"id": f"{source}-{split}-{row.get('qid', index)}", "task": "medical_vqa", "source": source,
+                  "question": question, "images": [f"media/{name}"], "answer": {"text": answer},
+                  "meta": {"split": split, "answer_type": "closed" if closed else "open",
+                           "width": image.width, "height": image.height}}, {name: data})
 
 
 def preview(sample: Sample, root: str | Path) -> Image.Image:

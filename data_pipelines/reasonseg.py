@@ -1,6 +1,7 @@
 """ReasonSeg / LISA (LabelMe-style JSON next to each image) -> reasoning segmentation records.
 
 ``vlmr data build reasonseg --out data/reasonseg --root ReasonSeg/val --split val``
+``vlmr data build reasonseg --out data/reasonseg --root ReasonSeg_val --split val`` (a Hub copy)
 
 Each ``NAME.jpg`` has a ``NAME.json`` with ``text`` (one or more queries), ``is_sentence``
 and ``shapes`` (polygons with a ``label``). The mask is built exactly as LISA's
@@ -16,8 +17,10 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from vlmr.data_pipelines.build import Built, Skipped
+from vlmr.data_pipelines.build import MALFORMED, Built, Skipped
 from vlmr.data_pipelines.coco import open_image
+from vlmr.eval.benchmarks.reasonseg import hub_fields
+from vlmr.eval.hub import HubCopy, is_hub_copy
 from vlmr.masks import IGNORE, lisa_mask, mask_box, mask_to_rle
 
 
@@ -38,7 +41,11 @@ def build_reasonseg(
     shard: int = 0,
     num_shards: int = 1,
 ) -> Iterator[Built | Skipped]:
-    """One ``segmentation`` record per query text of every ``*.json`` under ``root``."""
+    """One ``segmentation`` record per query text of every ``*.json`` under ``root``, or per row
+    of a Hub copy (``root`` = the snapshot)."""
+    if is_hub_copy(root):
+        yield from _build_hub(Path(root), limit, split, shard, num_shards)
+        return
     for i, ann_path in enumerate(sorted(Path(root).glob("*.json"))[:limit]):
         if i % num_shards != shard:
             continue
@@ -70,3 +77,38 @@ def build_reasonseg(
                          "source": "reasonseg", "question": question_for(text, meta["is_sentence"]),
                          "images": [f"media/{name}"], "answer": answer, "meta": meta},
                         {name: image_path})
+
+
+def _build_hub(root: Path, limit: int | None, split: str, shard: int, num_shards: int) -> Iterator[Built | Skipped]:
+    """Records of a Seg-Zero ReasonSeg Hub copy (its boolean mask is the target; no ignore region).
+
+    Seg-Zero's copies name their only split ``test`` whatever they hold, so a copy without
+    ``split`` is read whole and its records carry the ``split`` asked for. A query ending in "."
+    or "?" counts as a sentence (the copies drop ``is_sentence``).
+    """
+    copy = HubCopy(root)
+    rows = copy.rows(split if split in copy.splits else copy.choose_split())
+    for i, row in enumerate(rows):
+        if limit is not None and i >= limit:
+            break
+        if i % num_shards != shard:
+            continue
+        try:
+            query, cell, target = hub_fields(row)
+        except MALFORMED as e:
+            yield Skipped.malformed(e)
+            continue
+        image = open_image(cell.data) if cell else Skipped("missing image")
+        if isinstance(image, Skipped):
+            yield image
+            continue
+        if target is None or target.shape != (image.height, image.width) or not target.any():
+            yield Skipped("no target mask of the image's size")
+            continue
+        name = f"reasonseg/{cell.name}"
+        is_sentence = query.endswith((".", "?"))
+        yield Built({"id": f"reasonseg-{split}-{row.get('ann_id') or i}", "task": "segmentation",
+                     "source": "reasonseg", "question": question_for(query, is_sentence),
+                     "images": [f"media/{name}"], "answer": {"masks": [mask_to_rle(target)], "boxes": [mask_box(target)]},
+                     "meta": {"width": image.width, "height": image.height, "split": split,
+                              "is_sentence": is_sentence}}, {name: cell.data})

@@ -1,4 +1,4 @@
-"""3D scene sources: synthetic rooms, ScanRefer-like grounding and ScanQA-like QA over point clouds.
+"""3D scene sources: synthetic rooms, ScanRefer grounding and ScanQA QA over ScanNet scans.
 
 Scenes are point clouds (PLY or ``.npy``) with axis-aligned object boxes
 ``[cx, cy, cz, dx, dy, dz]`` (z up). Each record carries rendered views (chosen by
@@ -6,8 +6,8 @@ Scenes are point clouds (PLY or ``.npy``) with axis-aligned object boxes
 3D box projected into the first view as a 2D box.
 
 ``vlmr data build scene3d_synthetic --out data/rooms --limit 300 --views 2``
-``vlmr data build scanrefer --out data/scanrefer --annotations ScanRefer_val.json --scene_dir scenes``
-``vlmr data build scanqa --out data/scanqa --annotations ScanQA_val.json --scene_dir scenes``
+``vlmr data build scanrefer --out data/scanrefer --annotations ScanRefer_filtered_val.json --scene_dir scans``
+``vlmr data build scanqa --out data/scanqa --annotations ScanQA_v1.0_val.json --scene_dir scans``
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from vlmr.data_pipelines.build import Built, Skipped
+from vlmr.data_pipelines.build import Built, Skipped, split_of_file
+from vlmr.data_pipelines.scannet import Scene, box_of, read_scene
 from vlmr.media.image import open_rgb
 from vlmr.media.pointcloud import (
     load_points,
@@ -167,74 +168,113 @@ def build_scene3d_synthetic(*, seed: int = 0, limit: int | None = None, split: s
         yield Built(record, media)
 
 
-def _load_scene(scene_dir: Path, scene_id: str) -> tuple[Path, np.ndarray, np.ndarray] | Skipped:
-    for ext in (".ply", ".npy"):
-        path = scene_dir / f"{scene_id}{ext}"
-        if path.is_file():
-            try:
-                return (path, *load_points(path))
-            except ValueError:
-                return Skipped("corrupted point cloud")
-    return Skipped("scene file missing")
-
-
-def _annotated_scenes(annotations: str, scene_dir: str, limit: int | None, shard: int, num_shards: int):
-    """``(index, annotation, scene or Skipped)`` for this shard's annotations of a ScanRefer/ScanQA-like list."""
+def _annotated_scenes(annotations: str, scene_dir: str, bbox_dir: str | None, limit: int | None, shard: int,
+                      num_shards: int):
+    """``(index, row, Scene or Skipped)`` for this shard's rows of a ScanRefer/ScanQA JSON list."""
     items = json.loads(Path(annotations).read_text(encoding="utf-8"))
     for i, item in enumerate(items[:limit]):
-        if i % num_shards == shard:
-            yield i, item, _load_scene(Path(scene_dir), item["scene_id"])
-
-
-def build_scanrefer(*, annotations: str, scene_dir: str, seed: int = 0, limit: int | None = None,
-                    split: str = "val", shard: int = 0, num_shards: int = 1,
-                    views: int = 2) -> Iterator[Built | Skipped]:
-    """ScanRefer-like JSON list (``scene_id``, ``object_id``, ``object_name``, ``description``, ``box_3d``)
-    over ``scene_dir/<scene_id>.ply|.npy``: 3D grounding with the box also projected into the best view.
-
-    ``vlmr data build scanrefer --out data/scanrefer --annotations ScanRefer_val.json --scene_dir scenes``
-    """
-    for i, item, found in _annotated_scenes(annotations, scene_dir, limit, shard, num_shards):
-        if isinstance(found, Skipped):
-            yield found
+        if i % num_shards != shard:
             continue
-        path, xyz, rgb = found
-        box = [float(v) for v in item["box_3d"]]
+        if not (isinstance(item, dict) and isinstance(item.get("scene_id"), str) and item["scene_id"]):
+            yield i, item, Skipped("row without scene_id")
+            continue
+        try:
+            scene = read_scene(Path(scene_dir), item["scene_id"], Path(bbox_dir) if bbox_dir else None)
+        except FileNotFoundError:
+            scene = Skipped("scene file missing")
+        except ValueError:
+            scene = Skipped("corrupted point cloud or annotation files")
+        yield i, item, scene
+
+
+def _scene_media(scene: Scene, stem_id: str) -> tuple[str, bytes | Path]:
+    """The scene file a record points to: the original file, or the aligned points as ``.npy``."""
+    if scene.aligned:
+        return f"{stem_id}_aligned.npy", _npy_bytes(scene.xyz, scene.rgb)
+    return f"{stem_id}{scene.path.suffix}", scene.path
+
+
+def build_scanrefer(*, annotations: str, scene_dir: str, bbox_dir: str | None = None, seed: int = 0,
+                    limit: int | None = None, split: str | None = None, shard: int = 0, num_shards: int = 1,
+                    views: int = 2) -> Iterator[Built | Skipped]:
+    """ScanRefer as released (rows ``scene_id, object_id, object_name, ann_id, description, token``) over
+    ScanNet scans (``scene_dir/<scene>/<scene>_vh_clean_2.ply`` + aggregation + segments, see
+    :mod:`vlmr.data_pipelines.scannet`): 3D grounding, the box from the object's points (or from
+    ScanRefer's ``<scene>_aligned_bbox.npy`` in ``bbox_dir``), also projected into the best view.
+
+    The split comes from the file name (``ScanRefer_filtered_val.json`` -> val). A row whose
+    scene or object is missing is skipped and counted.
+
+    ``vlmr data build scanrefer --out data/scanrefer --annotations ScanRefer_filtered_val.json --scene_dir scans``
+    """
+    split = split_of_file(annotations, ("train", "val", "test"), split, "val")
+    for i, item, scene in _annotated_scenes(annotations, scene_dir, bbox_dir, limit, shard, num_shards):
+        if isinstance(scene, Skipped):
+            yield scene
+            continue
+        try:
+            object_id, name, description = int(item["object_id"]), str(item["object_name"]), str(item["description"])
+        except (KeyError, TypeError, ValueError):
+            yield Skipped("row without object_id, object_name or description")
+            continue
+        box = [float(v) for v in item["box_3d"]] if item.get("box_3d") else scene.objects.get(object_id, ("", None))[1]
+        if not box:
+            yield Skipped("object_id not in the scene's aggregation")
+            continue
         stem = f"scanrefer-{split}-{i:06d}"
-        images, media, chosen, box2d = _views_media(xyz, rgb, box, stem, views)
+        images, media, chosen, box2d = _views_media(scene.xyz, scene.rgb, box, stem, views)
         if not box2d:
             yield Skipped("target not visible in any view")
             continue
-        media[f"{item['scene_id']}{path.suffix}"] = path
+        scene_name, scene_file = _scene_media(scene, item["scene_id"])
+        media[scene_name] = scene_file
+        name = name.replace("_", " ")
         yield Built({"id": stem, "task": "scene3d_grounding", "source": "scanrefer", "images": images,
-                     "question": f"{item['description'].strip()} Find this {item['object_name']}.",
-                     "scene": {"path": f"media/{item['scene_id']}{path.suffix}", "views": chosen},
-                     "answer": {"boxes_3d": [box], "boxes": [box2d], "labels": [item["object_name"]]},
-                     "meta": {"split": split, "scene_id": item["scene_id"], "object_id": item["object_id"],
-                              "width": IMAGE_SIZE, "height": IMAGE_SIZE}}, media)
+                     "question": f"{description.strip()} Find this {name}.",
+                     "scene": {"path": f"media/{scene_name}", "views": chosen},
+                     "answer": {"boxes_3d": [box], "boxes": [box2d], "labels": [name]},
+                     "meta": {"split": split, "scene_id": item["scene_id"], "object_id": object_id,
+                              "ann_id": item.get("ann_id"), "width": IMAGE_SIZE, "height": IMAGE_SIZE}}, media)
 
 
-def build_scanqa(*, annotations: str, scene_dir: str, seed: int = 0, limit: int | None = None,
-                 split: str = "val", shard: int = 0, num_shards: int = 1, views: int = 2) -> Iterator[Built | Skipped]:
-    """ScanQA-like JSON list (``scene_id``, ``question``, ``answers``, optional ``boxes_3d`` of the objects
-    asked about, used to pick views): open 3D question answering.
+def build_scanqa(*, annotations: str, scene_dir: str, bbox_dir: str | None = None, seed: int = 0,
+                 limit: int | None = None, split: str | None = None, shard: int = 0, num_shards: int = 1,
+                 views: int = 2) -> Iterator[Built | Skipped]:
+    """ScanQA as released (rows ``scene_id, object_ids, object_names, question_id, question, answers``)
+    over ScanNet scans: open 3D question answering, views chosen to show the objects asked about.
 
-    ``vlmr data build scanqa --out data/scanqa --annotations ScanQA_val.json --scene_dir scenes``
+    Every reference answer is kept (``meta.answers``; ``answer.text`` is the first) and scored
+    by the ``scene3d`` benchmark. The split comes from the file name (``ScanQA_v1.0_val.json``
+    -> val, ``..._test_w_obj.json`` -> test_w_obj). The test files carry no answers: their rows
+    are skipped and counted (nothing to train on or score against), as is any bad row.
+
+    ``vlmr data build scanqa --out data/scanqa --annotations ScanQA_v1.0_val.json --scene_dir scans``
     """
-    for i, item, found in _annotated_scenes(annotations, scene_dir, limit, shard, num_shards):
-        if isinstance(found, Skipped):
-            yield found
+    split = split_of_file(annotations, ("train", "val", "test_w_obj", "test_wo_obj"), split, "val")
+    for i, item, scene in _annotated_scenes(annotations, scene_dir, bbox_dir, limit, shard, num_shards):
+        if isinstance(scene, Skipped):
+            yield scene
             continue
-        path, xyz, rgb = found
-        focus = item.get("boxes_3d") or [[*((xyz.min(0) + xyz.max(0)) / 2), *np.ptp(xyz, axis=0)]]
+        answers = [str(a) for a in item.get("answers") or [] if str(a).strip()]
+        if not answers:
+            yield Skipped("no answers (ScanQA's test files carry none)")
+            continue
+        if not isinstance(item.get("question"), str):
+            yield Skipped("row without question")
+            continue
+        boxes = [scene.objects[o][1] for o in item.get("object_ids") or [] if isinstance(o, int) and o in scene.objects]
+        focus = boxes or item.get("boxes_3d") or [box_of(scene.xyz)]
         stem = f"scanqa-{split}-{i:06d}"
-        images, media, chosen, _ = _views_media(xyz, rgb, [float(v) for v in focus[0]], stem, views)
-        media[f"{item['scene_id']}{path.suffix}"] = path
+        images, media, chosen, _ = _views_media(scene.xyz, scene.rgb, [float(v) for v in focus[0]], stem, views)
+        scene_name, scene_file = _scene_media(scene, item["scene_id"])
+        media[scene_name] = scene_file
         yield Built({"id": str(item.get("question_id") or stem), "task": "scene3d_qa", "source": "scanqa",
                      "question": item["question"], "images": images,
-                     "scene": {"path": f"media/{item['scene_id']}{path.suffix}", "views": chosen},
-                     "answer": {"text": str(item["answers"][0])},
-                     "meta": {"split": split, "scene_id": item["scene_id"], "answers": item["answers"]}}, media)
+                     "scene": {"path": f"media/{scene_name}", "views": chosen},
+                     "answer": {"text": answers[0]},
+                     "meta": {"split": split, "scene_id": item["scene_id"], "answers": answers,
+                              "object_ids": item.get("object_ids"), "width": IMAGE_SIZE, "height": IMAGE_SIZE}},
+                    media)
 
 
 def preview(sample: Sample, root: str | Path) -> Image.Image:

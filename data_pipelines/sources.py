@@ -1,13 +1,15 @@
 """Registry of dataset sources: ``vlmr data build NAME`` -> the builder function.
 
 Builders are imported lazily ("module:function"), so listing sources is instant and a
-source's optional dependencies load only when it is built.
+source's optional dependencies load only when it is built. A builder of your own is named
+by its import path: ``vlmr data build my_pkg.sources:build_mine --out DIR``.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
+
+from vlmr.registry import lookup
 
 SOURCES: dict[str, str] = {
     "video_synthetic": "vlmr.data_pipelines.video:build_video_synthetic",
@@ -17,6 +19,7 @@ SOURCES: dict[str, str] = {
     "medical_phantom": "vlmr.data_pipelines.medical:build_medical_phantom",
     "medical_scans": "vlmr.data_pipelines.medical:build_medical_scans",
     "vqa_rad": "vlmr.data_pipelines.medical:build_vqa_rad",
+    "slake": "vlmr.data_pipelines.medical:build_vqa_rad",  # one reader; the records say which dataset
     "scene3d_synthetic": "vlmr.data_pipelines.scene3d:build_scene3d_synthetic",
     "scanrefer": "vlmr.data_pipelines.scene3d:build_scanrefer",
     "scanqa": "vlmr.data_pipelines.scene3d:build_scanqa",
@@ -37,8 +40,5 @@ def list_sources() -> list[str]:
 
 
 def get_builder(name: str) -> Callable:
-    """The builder generator function of source ``name``."""
-    if name not in SOURCES:
-        raise ValueError(f"unknown data source {name!r}; choose one of {list_sources()}")
-    module, func = SOURCES[name].split(":")
-    return getattr(importlib.import_module(module), func)
+    """The builder generator function of source ``name`` (a registered name or an import path)."""
+    return lookup(SOURCES, name, "data source", check=(callable, "a builder function"))

@@ -1,4 +1,4 @@
-"""Video sources: synthetic clips with exact timing, Charades-STA, ActivityNet-Captions, Video-MME/MVBench.
+"""Video sources: synthetic clips with exact timing, Charades-STA, ActivityNet-Captions, Video-MME and MVBench.
 
 Records keep the video (``{"path", "fps", "start", "end"}``); frames are decoded at
 train/eval time with :mod:`vlmr.media.video`, or, with ``--extract_frames true`` (every
@@ -8,20 +8,21 @@ with their times in ``meta.frame_times``.
 ``vlmr data build video_synthetic --out data/vsyn --limit 200``
 ``vlmr data build charades_sta --out data/charades --annotations charades_sta_test.txt --video_dir Charades_v1``
 ``vlmr data build activitynet_captions --out data/anet --annotations val_1.json --video_dir videos``
-``vlmr data build video_mcq --out data/vmme --annotations videomme.json --video_dir videos``
+``vlmr data build video_mcq --out data/videomme --annotations Video-MME`` (Hub copy or release folder)
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from vlmr.data_pipelines.build import Built, Skipped
+from vlmr.data_pipelines.build import Built, Skipped, split_of_file
 from vlmr.media.video import frames_strip, probe, sample_frames
 from vlmr.schema import Sample, resolve_media
 
@@ -74,13 +75,16 @@ def _video_entry(rel: str, info: dict) -> dict:
     return {"path": rel, "fps": round(info["fps"], 3), "start": 0.0, "end": round(info["duration"], 3)}
 
 
-def _add_frames(built: Built, path: Path, frames: dict | None) -> Built | Skipped:
-    """With ``frames`` (``{"fps", "max_frames"}``), decode the sampled frames into the record's images."""
+def _add_frames(built: Built, path: Path, frames: dict | None, clip: dict | None = None) -> Built | Skipped:
+    """With ``frames`` (``{"fps", "max_frames"}``), decode the sampled frames (of ``clip``'s
+    ``start``/``end``; ``fps`` of a frame folder) into the record's images."""
     if frames is None:
         return built
+    clip = clip or {}
     try:
-        images, times = sample_frames(path, fps=frames["fps"], max_frames=frames["max_frames"])
-    except ValueError:
+        images, times = sample_frames(path, fps=frames["fps"], max_frames=frames["max_frames"], start=clip.get("start"),
+                                      end=clip.get("end"), sequence_fps=clip.get("fps"))
+    except (ValueError, FileNotFoundError):
         return Skipped("corrupted video")
     stem = built.record["id"]
     names = [f"{stem}/frame_{k:03d}.png" for k in range(len(images))]
@@ -159,23 +163,9 @@ def _copy_video(video_dir: Path, vid: str) -> tuple[Path, dict] | Skipped:
     return Skipped("video file missing")
 
 
-def parse_charades_sta(text: str) -> list[tuple[str, float, float, str]]:
-    """Parse Charades-STA lines ``"VID start end##sentence"`` into (vid, start, end, sentence).
-
-    >>> parse_charades_sta("3MSZA 24.3 30.4##person turn a light on.")
-    [('3MSZA', 24.3, 30.4, 'person turn a light on.')]
-    """
-    rows = []
-    for line in text.splitlines():
-        if "##" not in line:
-            continue
-        head, sentence = line.split("##", 1)
-        vid, start, end = head.split()
-        rows.append((vid, float(start), float(end), sentence.strip()))
-    return rows
-
-
 def _grounding_records(rows, video_dir: Path, source: str, split: str, limit, shard, num_shards, frames):
+    """Temporal grounding records; spans are kept as annotated (also past the video's end), as
+    lmms-eval scores them and the ``charades_sta`` benchmark reads them."""
     for i, (vid, start, end, sentence) in enumerate(rows[:limit]):
         if i % num_shards != shard:
             continue
@@ -184,86 +174,148 @@ def _grounding_records(rows, video_dir: Path, source: str, split: str, limit, sh
             yield found
             continue
         path, info = found
-        if not 0 <= start < end or start >= info["duration"]:
-            yield Skipped("span outside the video")
-            continue
-        end = min(end, info["duration"])
         name = f"{vid}{path.suffix}"
         built = Built({"id": f"{source}-{split}-{i:06d}", "task": "temporal_grounding", "source": source,
                        "question": f"When does this happen in the video: \"{sentence.rstrip('.')}\"? "
                                    f"Give the start and end time in seconds.",
-                       "video": _video_entry(f"media/{name}", info), "answer": {"span": [start, round(end, 3)]},
-                       "meta": {"split": split, "video_id": vid}}, {name: path})
+                       "video": _video_entry(f"media/{name}", info), "answer": {"span": [start, end]},
+                       "meta": {"split": split, "video_id": vid, "sentence": sentence}}, {name: path})
         yield _add_frames(built, path, frames)
 
 
 def build_charades_sta(*, annotations: str, video_dir: str, seed: int = 0, limit: int | None = None,
-                       split: str = "test", shard: int = 0, num_shards: int = 1, extract_frames: bool = False,
+                       split: str | None = None, shard: int = 0, num_shards: int = 1, extract_frames: bool = False,
                        sample_fps: float = 2.0, max_frames: int | None = 32) -> Iterator[Built | Skipped]:
     """Charades-STA temporal grounding (``charades_sta_{train,test}.txt`` lines ``VID s e##sentence``).
 
+    The split comes from the file name (``..._test.txt`` -> test; default test). A line that is
+    not ``VID s e##sentence`` with ``0 <= s < e`` is skipped and counted.
+
     ``vlmr data build charades_sta --out data/charades --annotations charades_sta_test.txt --video_dir Charades_v1``
     """
-    rows = parse_charades_sta(Path(annotations).read_text(encoding="utf-8"))
+    from vlmr.eval.benchmarks.charades import parse_charades_sta
+
+    split = split_of_file(annotations, ("train", "test"), split, "test")
+    bad: list[str] = []
+    rows = parse_charades_sta(Path(annotations).read_text(encoding="utf-8"), bad.append)
+    yield from (Skipped(reason) for reason in bad if shard == 0)  # counted once over all shards
     yield from _grounding_records(rows, Path(video_dir), "charades_sta", split, limit, shard, num_shards,
                                   _frame_options(extract_frames, sample_fps, max_frames))
 
 
+def read_activitynet_captions(data: Any, on_skip: Callable[[str], Any]) -> list[tuple[str, float, float, str]]:
+    """``(video, start, end, sentence)`` rows of an ActivityNet-Captions JSON
+    (``{vid: {"duration", "timestamps": [[s, e]], "sentences": [...]}}``).
+
+    Sentences lose the leading space the release puts before all but a video's first sentence.
+    A video whose timestamps and sentences differ in number, or a span not ``0 <= s < e``, is
+    skipped and its reason passed to ``on_skip``.
+
+    >>> read_activitynet_captions({"v_a": {"timestamps": [[0, 2.5]], "sentences": ["  He waves."]}}, print)
+    [('v_a', 0.0, 2.5, 'He waves.')]
+    """
+    rows = []
+    for vid, ann in (data.items() if isinstance(data, dict) else ()):
+        try:
+            pairs = list(zip(ann["timestamps"], ann["sentences"], strict=True))
+        except (KeyError, TypeError, ValueError):
+            on_skip("video without matching timestamps and sentences")
+            continue
+        for span, sentence in pairs:
+            try:
+                start, end = float(span[0]), float(span[1])
+            except (TypeError, ValueError, IndexError):
+                start, end = -1.0, -1.0
+            if 0 <= start < end and isinstance(sentence, str) and sentence.strip():
+                rows.append((vid, start, end, sentence.strip()))
+            else:
+                on_skip("span not 0 <= start < end, or no sentence")
+    return rows
+
+
 def build_activitynet_captions(*, annotations: str, video_dir: str, seed: int = 0, limit: int | None = None,
-                               split: str = "val", shard: int = 0, num_shards: int = 1,
+                               split: str | None = None, shard: int = 0, num_shards: int = 1,
                                extract_frames: bool = False, sample_fps: float = 2.0,
                                max_frames: int | None = 32) -> Iterator[Built | Skipped]:
     """ActivityNet-Captions (``{vid: {"duration", "timestamps": [[s, e]], "sentences": [...]}}``) grounding.
 
+    The split comes from the file name (``train.json``, ``val_1.json``, ``val_2.json``; default val).
+
     ``vlmr data build activitynet_captions --out data/anet --annotations val_1.json --video_dir videos``
     """
-    data = json.loads(Path(annotations).read_text(encoding="utf-8"))
-    rows = [(vid, float(s), float(e), sentence) for vid, ann in data.items()
-            for (s, e), sentence in zip(ann["timestamps"], ann["sentences"], strict=True)]
+    split = split_of_file(annotations, ("train", "val_1", "val_2"), split, "val")
+    bad: list[str] = []
+    rows = read_activitynet_captions(json.loads(Path(annotations).read_text(encoding="utf-8")), bad.append)
+    yield from (Skipped(reason) for reason in bad if shard == 0)  # counted once over all shards
     yield from _grounding_records(rows, Path(video_dir), "activitynet_captions", split, limit, shard, num_shards,
                                   _frame_options(extract_frames, sample_fps, max_frames))
 
 
-def _mcq_fields(item: dict) -> tuple[list[str], str]:
-    """(choices "A. ...", answer letter) from Video-MME (options + letter) or MVBench (candidates + text)."""
-    letters = "ABCDEFGH"
-    if "options" in item:
-        options = [o if o[:2].rstrip(".").strip() in letters else f"{letters[k]}. {o}"
-                   for k, o in enumerate(item["options"])]
-        return options, str(item["answer"]).strip()[:1].upper()
-    candidates = item["candidates"]
-    return [f"{letters[k]}. {c}" for k, c in enumerate(candidates)], letters[candidates.index(item["answer"])]
+def _mcq_benchmark(annotations: Path) -> str:
+    """``mvbench`` for MVBench's layout (a ``json/`` folder, or task rows with ``candidates``), else ``videomme``."""
+    from vlmr.eval.loaders import read_rows
+
+    if annotations.is_dir():
+        return "mvbench" if (annotations / "json").is_dir() or annotations.name == "json" else "videomme"
+    if annotations.suffix == ".json":
+        rows = read_rows(annotations)
+        return "mvbench" if rows and isinstance(rows[0], dict) and "candidates" in rows[0] else "videomme"
+    return "videomme"
 
 
-def build_video_mcq(*, annotations: str, video_dir: str, seed: int = 0, limit: int | None = None,
-                    split: str = "test", shard: int = 0, num_shards: int = 1, extract_frames: bool = False,
-                    sample_fps: float = 2.0, max_frames: int | None = 32) -> Iterator[Built | Skipped]:
-    """Multiple-choice video QA from Video-MME (``videoID``, ``options``, letter ``answer``) or MVBench
-    (``video``, ``candidates``, answer text) JSON lists.
+def _mcq_clip(root: Path, video_dir: str | None, rel: str) -> tuple[Path, dict] | Skipped:
+    """The clip of a benchmark sample (by file name under ``video_dir`` when given) and its probe
+    (``{}`` for a frame folder, which only ``--extract_frames`` can use)."""
+    path = Path(video_dir) / Path(rel).name if video_dir else root / rel
+    if path.is_dir():
+        return path, {}
+    if not path.is_file():
+        return Skipped("video file missing")
+    try:
+        return path, probe(path)
+    except ValueError:
+        return Skipped("corrupted video")
 
-    ``vlmr data build video_mcq --out data/videomme --annotations videomme_test.json --video_dir videos``
+
+def build_video_mcq(*, annotations: str, video_dir: str | None = None, benchmark: str | None = None, seed: int = 0,
+                    limit: int | None = None, split: str = "test", shard: int = 0, num_shards: int = 1,
+                    extract_frames: bool = False, sample_fps: float = 2.0,
+                    max_frames: int | None = 32) -> Iterator[Built | Skipped]:
+    """Video multiple choice from Video-MME or MVBench as released, read by their benchmarks
+    (:mod:`vlmr.eval.benchmarks.video_mcq`): Video-MME's Hub copy, rows or official JSON
+    (videos under ``data/``), MVBench's ``json/`` + ``video/`` layout. ``benchmark`` (``videomme``
+    or ``mvbench``) is detected from the layout when not given; ``video_dir`` is a folder of the
+    clips by file name instead of the release's own. MVBench's frame-folder clips need
+    ``--extract_frames true``; bad rows and missing clips are skipped and counted.
+
+    ``vlmr data build video_mcq --out data/videomme --annotations Video-MME``
+    ``vlmr data build video_mcq --out data/mvbench --annotations MVBench --extract_frames true``
     """
-    items = json.loads(Path(annotations).read_text(encoding="utf-8"))
-    for i, item in enumerate(items[:limit]):
+    from vlmr.eval import get_benchmark
+
+    bench = get_benchmark(benchmark or _mcq_benchmark(Path(annotations)))
+    samples = bench.load(annotations)
+    yield from (Skipped(reason) for reason, n in bench.skipped.items() for _ in range(n) if shard == 0)
+    root = bench.media_root(annotations)
+    frames = _frame_options(extract_frames, sample_fps, max_frames)
+    for i, sample in enumerate(samples[:limit]):
         if i % num_shards != shard:
             continue
-        vid = Path(str(item.get("videoID") or item.get("video_id") or item["video"])).stem
-        found = _copy_video(Path(video_dir), vid)
-        if isinstance(found, Skipped):
-            yield found
+        found = _mcq_clip(root, video_dir, sample.video["path"])
+        if isinstance(found, Skipped) or (not found[1] and frames is None):
+            yield found if isinstance(found, Skipped) else Skipped("frame-folder clip needs --extract_frames true")
             continue
         path, info = found
-        try:
-            choices, letter = _mcq_fields(item)
-        except (KeyError, ValueError):
-            yield Skipped("bad multiple-choice annotation")
-            continue
-        name = f"{vid}{path.suffix}"
-        built = Built({"id": str(item.get("question_id") or f"video_mcq-{split}-{i:06d}"), "task": "mcq",
-                       "source": "video_mcq", "question": item["question"], "choices": choices,
-                       "video": _video_entry(f"media/{name}", info), "answer": {"choice": letter},
-                       "meta": {"split": split, "video_id": vid, "duration": item.get("duration")}}, {name: path})
-        yield _add_frames(built, path, _frame_options(extract_frames, sample_fps, max_frames))
+        clip = {k: sample.video[k] for k in ("start", "end", "fps") if k in sample.video}
+        record = {"id": sample.id, "task": "mcq", "source": sample.source, "question": sample.question,
+                  "choices": sample.choices, "answer": sample.answer,
+                  "meta": {"split": split, **sample.meta}}
+        media = {}
+        if info:
+            name = f"{path.stem}{path.suffix}"
+            record["video"] = {**_video_entry(f"media/{name}", info), **clip}
+            media[name] = path
+        yield _add_frames(Built(record, media), path, frames, clip)
 
 
 def preview(sample: Sample, root: str | Path) -> Image.Image:

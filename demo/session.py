@@ -108,25 +108,13 @@ def with_sampling(backend, max_new_tokens: int, temperature: float):
 
 def build_request(backend, media: Media, question: str, task: str, tools: list[str] | None):
     """The :class:`~vlmr.inference.AgentRequest` for ``media`` (as ``vlmr infer`` builds it) and its space."""
-    from vlmr.inference import AgentRequest
-    from vlmr.prompts import build_prompt
-    from vlmr.schema import Sample
+    from vlmr.inference.request import media_request
 
-    tools = list(tools) if tools else None
     if media.kind == "video":
-        video = media.env["video"]
-        space = backend.coordinate_space(*media.frames[0].size)
-        messages = build_prompt(Sample(id="demo", task=task, question=question, video=video), space, tools=tools)
-        for part in messages[-1]["content"]:
-            if part["type"] == "video":
-                part["video"] = list(media.frames)
-        return AgentRequest(messages, [], {"video": video, "coord": space.to_dict()}, tools), space
-    space = backend.coordinate_space(*media.image.size)
+        return media_request(backend, question, task, tools, frames=media.frames, times=media.times, env=media.env)
     if media.kind == "volume":
         question = f"{question} (The image is the middle axial slice of a 3D scan.)"
-    sample = Sample(id="demo", task=task, question=question, images=[media.path])
-    row = {"images": [media.image], "coord": space.to_dict(), **media.env}
-    return AgentRequest(build_prompt(sample, space, tools=tools), [media.image], row, tools), space
+    return media_request(backend, question, task, tools, image=media.image, env=media.env)
 
 
 def escape_markdown(text: str) -> str:

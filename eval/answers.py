@@ -14,12 +14,10 @@ from typing import Any
 from vlmr.formats import CoordinateSpace, boxes_look_misframed
 from vlmr.rewards.metrics import box_iou, relaxed_match, temporal_iou
 from vlmr.rewards.parse import (
-    normalise_text,
     parse_boxes,
     parse_choice,
     parse_count,
     parse_span,
-    parse_yes_no,
     split_think_answer,
 )
 
@@ -100,10 +98,16 @@ def choice_scores(response: str, gt_letter: str, choices: Sequence[str] | None =
 def span_scores(response: str, gt_span: Sequence[float], comparison: str = ">=") -> dict[str, Any]:
     """Temporal grounding: ``iou`` (mIoU once averaged) and ``R@1,IoU=m`` for m in 0.3/0.5/0.7.
 
+    A reversed span (``7.0 - 2.5``) is swapped before the IoU, as lmms-eval's ``eval_tvg.py``
+    does (the ``temporal_iou`` training reward keeps scoring it 0).
+
     >>> span_scores("<answer>2.5s - 7.5s</answer>", [2.5, 10.0])["r@0.5"]
     1.0
+    >>> span_scores("<answer>7.5 - 2.5</answer>", [2.5, 10.0])["miou"]
+    0.6666666666666666
     """
     span = parse_span(answer_text(response))
+    span = sorted(span) if span else None
     iou = temporal_iou(span, gt_span) if span else 0.0
     out: dict[str, Any] = {"miou": iou, "_pred_span": span}
     for m in SPAN_THRESHOLDS:
@@ -111,31 +115,13 @@ def span_scores(response: str, gt_span: Sequence[float], comparison: str = ">=")
     return out
 
 
-def relaxed_scores(response: str, target: str) -> dict[str, Any]:
-    """ChartQA ``relaxed_accuracy`` of the stripped answer text against ``target``."""
-    pred = answer_text(response)
-    return {"relaxed_accuracy": float(bool(pred) and relaxed_match(pred, str(target).strip())), "_pred": pred}
+def relaxed_scores(response: str, targets: str | Sequence[str]) -> dict[str, Any]:
+    """ChartQA ``relaxed_accuracy`` of the stripped answer text: right if it matches any target.
 
-
-def closed_open_scores(response: str, target: str, closed: bool) -> dict[str, Any]:
-    """Medical VQA (VQA-RAD, SLAKE): closed questions by yes/no (or exact) match, open ones by
-    exact match and LLaVA-Med's token ``recall`` (share of answer words present in the response).
-
-    >>> closed_open_scores("<answer>Yes, there is.</answer>", "yes", closed=True)["closed_accuracy"]
+    >>> relaxed_scores("<answer>96</answer>", ["100", "96.5"])["relaxed_accuracy"]
     1.0
-    >>> closed_open_scores("<answer>left lower lobe</answer>", "left lung", closed=False)["open_recall"]
-    0.5
     """
-    pred_text = answer_text(response)
-    gt = normalise_text(target)
-    if closed:
-        if gt in ("yes", "no"):
-            correct = parse_yes_no(pred_text) == gt
-        else:
-            correct = bool(pred_text) and normalise_text(pred_text) == gt
-        return {"accuracy": float(correct), "closed_accuracy": float(correct), "_pred": pred_text}
-    pred = normalise_text(pred_text)
-    gt_words = gt.split()
-    recall = sum(w in set(pred.split()) for w in gt_words) / len(gt_words) if gt_words else 0.0
-    correct = bool(pred) and pred == gt
-    return {"accuracy": float(correct), "open_accuracy": float(correct), "open_recall": recall, "_pred": pred_text}
+    pred = answer_text(response)
+    targets = [targets] if isinstance(targets, str) else targets
+    correct = bool(pred) and any(relaxed_match(pred, str(t).strip()) for t in targets)
+    return {"relaxed_accuracy": float(correct), "_pred": pred}

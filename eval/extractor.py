@@ -63,13 +63,12 @@ class LLMExtractor:
         return self._cache
 
     def _client_or_create(self):
+        """The server's :class:`~vlmr.inference.OpenAIBackend`, created on the first request."""
         if self._client is None:
-            try:
-                import openai
-            except ImportError as e:  # pragma: no cover - depends on the environment
-                raise ImportError("LLM answer extraction needs openai: pip install 'vlmr[dev]'") from e
-            key = self.api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"
-            self._client = openai.OpenAI(base_url=self.api_base, api_key=key)
+            from vlmr.inference.backends import OpenAIBackend
+
+            self._client = OpenAIBackend(self.api_base, self.model, self.api_key, max_new_tokens=self.max_tokens,
+                                         stop_at_tool_call=False, max_retries=2)
         return self._client
 
     def __call__(self, prompt: str) -> str:
@@ -79,12 +78,7 @@ class LLMExtractor:
         if key in cache:
             return cache[key]
         try:
-            reply = self._client_or_create().chat.completions.create(
-                model=self.model,
-                messages=[{"role": "user", "content": prompt}],
-                temperature=0.0,
-                max_tokens=self.max_tokens,
-            )
+            reply = self._client_or_create().chat([{"role": "user", "content": prompt}])
             output = (reply.choices[0].message.content or "").strip()
         except Exception as e:  # network/server errors must not kill a scoring run
             logger.warning("LLM extraction failed (%s: %s); treating the answer as empty", type(e).__name__, e)

@@ -27,13 +27,15 @@ import inspect
 import logging
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from vlmr.eval.predictions import PredictionsFile, load_predictions
 from vlmr.formats import CoordinateSpace
 from vlmr.prompts import coordinate_space
+from vlmr.registry import lookup, register_class
 from vlmr.schema import Sample, resolve_media
 
 logger = logging.getLogger(__name__)
@@ -142,6 +144,21 @@ class Benchmark:
             logger.warning("%s: skipping rows: %s", self.name or type(self).__name__, reason)
         self.skipped[reason] += 1
 
+    def samples_from(self, rows: Iterable[Any], make: Callable[[int, Any], Sample | list[Sample] | None]
+                     ) -> list[Sample]:
+        """``make(index, row)`` of every row, in order; a row it cannot read (a missing or malformed
+        field) is skipped and counted, never fatal. ``make`` returns a sample, several, or ``None``
+        (a row it skipped itself)."""
+        samples: list[Sample] = []
+        for i, row in enumerate(rows):
+            try:
+                made = make(i, row)
+            except (KeyError, TypeError, ValueError, AttributeError) as e:
+                self.skip(f"malformed row ({type(e).__name__}: {str(e)[:60]})")
+                continue
+            samples += made if isinstance(made, list) else [made] if made is not None else []
+        return samples
+
     def headline_rules(self) -> tuple[MetricRule, ...]:
         """The declared headline, or the primary metric under the rule the docstring names."""
         return self.headline or (MetricRule(self.primary_metric, "as the benchmark's docstring states"),)
@@ -155,6 +172,11 @@ class Benchmark:
             return hub_media_dir()
         path = Path(path)
         return path if path.is_dir() else path.parent
+
+    def read_predictions(self, path: str | Path) -> PredictionsFile:
+        """The predictions of a file (``predictions.jsonl``: its rows by id, and the lines skipped or
+        repeated; a benchmark may also read its official result-file format)."""
+        return load_predictions(path)
 
     # ------------------------------------------------------------------ prompting
     def doc_to_visual(self, sample: Sample, root: Path) -> list[Any]:
@@ -261,18 +283,7 @@ def aggregate_rows(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
 
 def register_benchmark(name: str) -> Callable[[type[Benchmark]], type[Benchmark]]:
     """Class decorator registering a :class:`Benchmark` subclass under ``name``."""
-
-    def deco(cls: type[Benchmark]) -> type[Benchmark]:
-        old = _REGISTRY.get(name)
-        if old is not None and (old.__qualname__, inspect.getsourcefile(old)) != (
-            cls.__qualname__, inspect.getsourcefile(cls)
-        ):  # the same class imported twice (under two module names) may re-register
-            raise ValueError(f"benchmark {name!r} is already registered by {_REGISTRY[name].__module__}")
-        cls.name = name
-        _REGISTRY[name] = cls
-        return cls
-
-    return deco
+    return lambda cls: register_class(_REGISTRY, name, cls, "benchmark")
 
 
 def _import_builtins() -> None:
@@ -292,16 +303,10 @@ def get_benchmark(name: str, **options: Any) -> Benchmark:
     >>> get_benchmark("chartqa").primary_metric
     'relaxed_accuracy'
     """
-    if ":" in name:
-        module, _, attr = name.partition(":")
-        cls = getattr(importlib.import_module(module), attr)
-        if not (isinstance(cls, type) and issubclass(cls, Benchmark)):
-            raise TypeError(f"{name!r} is not a Benchmark subclass")
-        return cls(**options)
     _import_builtins()
-    if name not in _REGISTRY:
-        raise ValueError(
-            f"unknown benchmark {name!r}; choose one of {sorted(_REGISTRY)} "
-            "or pass 'package.module:ClassName' for your own"
-        )
-    return _REGISTRY[name](**options)
+    cls = lookup(_REGISTRY, name, "benchmark", check=(_is_benchmark_class, "a Benchmark subclass"))
+    return cls(**options)
+
+
+def _is_benchmark_class(obj: Any) -> bool:
+    return inspect.isclass(obj) and issubclass(obj, Benchmark)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from vlmr.eval.predictions import append_predictions, load_predictions, read_predictions, write_atomic
+from vlmr.eval.predictions import append_predictions, read_predictions, write_atomic
 from vlmr.eval.registry import Benchmark, ScoreContext, get_benchmark
 from vlmr.eval.scoring import dumps_scores, score_predictions, scores_document
 from vlmr.schema import Sample
@@ -228,9 +228,8 @@ def score_run(bench: Benchmark, samples: list[Sample], predictions_path: str | P
               ctx: ScoreContext, command: str, model: str | None, data: str, report: bool = True) -> dict:
     """Score ``predictions_path``, write ``scores.json`` (+ ``per_sample.jsonl``, reports); returns the scores."""
     out = Path(out)
-    source = load_predictions(predictions_path)
-    predictions = source.rows
-    result = score_predictions(bench, samples, predictions, ctx, source)
+    predictions = bench.read_predictions(predictions_path)
+    result = score_predictions(bench, samples, predictions, ctx)
     doc = scores_document(result, bench, ctx, command, model, data)
     write_atomic(out / SCORES, dumps_scores(doc))
     write_atomic(out / "per_sample.jsonl",
@@ -238,7 +237,7 @@ def score_run(bench: Benchmark, samples: list[Sample], predictions_path: str | P
     if report:
         from vlmr.eval.report import write_report
 
-        write_report(out, doc, result.rows, samples, predictions, ctx.root)
+        write_report(out, doc, result.rows, samples, predictions.rows, ctx.root)
     return doc
 
 

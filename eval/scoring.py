@@ -38,15 +38,16 @@ class ScoreResult:
 def score_predictions(
     benchmark: Benchmark,
     samples: list[Sample],
-    predictions: dict[str, dict[str, Any]],
+    predictions: dict[str, dict[str, Any]] | PredictionsFile,
     ctx: ScoreContext,
-    source: PredictionsFile | None = None,
 ) -> ScoreResult:
     """Run ``process_results`` on every sample and aggregate overall and per group.
 
-    ``source`` (the file ``predictions`` were read from) adds its skipped lines and repeated ids
-    to the counts and warnings.
+    ``predictions``: rows by id, or the :class:`~vlmr.eval.predictions.PredictionsFile` they were
+    read from, whose skipped lines and repeated ids then count in the result too.
     """
+    source = predictions if isinstance(predictions, PredictionsFile) else None
+    predictions = source.rows if source is not None else predictions
     rows: list[dict[str, Any]] = []
     missing = errors = 0
     for sample in samples:

@@ -214,30 +214,29 @@ def _word_value(m: re.Match) -> int:
 
 
 def parse_count(text: Any) -> int | None:
-    """The first count written (digits with thousands commas, or words up to the thousands).
+    """The last count written (digits with thousands commas, or words up to the thousands).
 
-    Negative or fractional numbers are not counts; a bare "no"/"none" answer counts as 0.
+    The last number is the conclusion of a reasoning answer ("2 rows of 3, 6 in total" -> 6), as
+    published counting evaluations read free prose. Negative or fractional numbers are not
+    counts; a bare "no"/"none" answer counts as 0.
 
     >>> parse_count("1,000"), parse_count("There are twenty-one birds."), parse_count("3.0")
     (1000, 21, 3)
+    >>> parse_count("There are 2 rows with 3 apples each, 6 in total."), parse_count("three cats and 2 dogs: five")
+    (6, 5)
     >>> parse_count("None."), parse_count("-2"), parse_count("2.5")
     (0, None, None)
     """
     text = _clean(text)
-    candidates = []
-    m = _DIGITS.search(text)
-    if m:
-        candidates.append((m.start(), m.group(0)))
-    w = _WORD_NUMBER.search(text)
-    if w:
-        candidates.append((w.start(), w))
+    candidates = [(m.start(), m.group(0)) for m in _DIGITS.finditer(text)]
+    candidates += [(w.start(), w) for w in _WORD_NUMBER.finditer(text)]
     if not candidates:
         return 0 if re.match(r"\s*(?:no|none)\b", text, re.IGNORECASE) else None
-    _, first = min(candidates, key=lambda c: c[0])
-    if isinstance(first, re.Match):
-        return _word_value(first)
+    _, last = max(candidates, key=lambda c: c[0])
+    if isinstance(last, re.Match):
+        return _word_value(last)
     try:
-        value = float(first.replace(",", "").replace("\u2212", "-"))
+        value = float(last.replace(",", "").replace("\u2212", "-"))
     except ValueError:
         return None
     if not math.isfinite(value) or value < 0 or value != int(value) or value > 1e12:
@@ -274,11 +273,14 @@ def parse_number(text: Any, percent_as_fraction: bool = False) -> float | None:
 def parse_choice(text: Any, n_choices: int | None = None, choices: list[str] | None = None) -> str | None:
     """A multiple-choice letter ("(B)", "B.", "Answer: B", "the answer is b"), or ``None``.
 
-    Listing several letters ("A B C D") is hedging and gives ``None``. With ``choices``
-    (e.g. ``["A. cat", "B. dog"]``) an answer equal to one option's text maps to its letter.
+    A hedge names no letter: listing several letters ("A B C D"), or two joined by "or" / "/"
+    ("A or B", "the answer is B or C"). With ``choices`` (e.g. ``["A. cat", "B. dog"]``) an
+    answer equal to one option's text maps to its letter.
 
     >>> parse_choice("B. a dog"), parse_choice("the answer is b"), parse_choice("A B C D")
     ('B', 'B', None)
+    >>> parse_choice("A or B"), parse_choice("The answer is (B) or (A)."), parse_choice("Is it A or B? The answer is B.")
+    (None, None, 'B')
     >>> parse_choice("dog", choices=["A. cat", "B. dog"]), parse_choice("E", n_choices=4)
     ('B', None)
     """
@@ -297,7 +299,9 @@ def parse_choice(text: Any, n_choices: int | None = None, choices: list[str] | N
         return pick(m.group(1))
     m = _ANSWER_IS_UPPER.search(text) or _ANSWER_IS_LOWER.search(text)
     if m:
-        return pick(m.group(1))
+        return None if _HEDGE_AFTER.match(text, m.end()) else pick(m.group(1))
+    if _HEDGE.search(text):
+        return None
     # letters standing alone or with brackets/punctuation, not an article or "I" before a word
     found = {g for g in _LETTER.findall(text) if g in valid}
     if len(found) == 1:
@@ -345,17 +349,26 @@ _ANSWER_IS_UPPER = re.compile(r"(?i:answer|option|choice)(?:\s+is)?\s*[:\-]?\s*[
 _ANSWER_IS_LOWER = re.compile(
     r"(?i:answer|option|choice)(?:\s+is)?\s*[:\-]?\s*[(\[]?([a-z])[)\]]?\s*[.!]?\s*$"
 )
+_OR = r"[)\]]?\.?\s*(?:\bor\b|/)\s*[(\[]?"  # "A or B", "(A)/(B)"
+_HEDGE_AFTER = re.compile(_OR + r"[A-Za-z](?![A-Za-z])")
+_HEDGE = re.compile(r"(?<![A-Za-z'])[(\[]?[A-Z]" + _OR + r"[A-Z](?![A-Za-z'])")
 _LETTER = re.compile(r"(?<![A-Za-z'])[(\[]?([A-Z])[)\].:]?(?![A-Za-z'])(?!\s+[a-z])")
-_TIME = re.compile(r"(?<![\w.:])(?:(\d+):)?(\d+):(\d+(?:\.\d+)?)(?![\w:])|(?<![\w.])(\d+(?:\.\d+)?|\.\d+)")
+# A plain number is a time unless an ordinal suffix follows ("the 2nd half", "12th second").
+_TIME = re.compile(r"(?<![\w.:])(?:(\d+):)?(\d+):(\d+(?:\.\d+)?)(?![\w:])"
+                   r"|(?<![\w.])(\d+(?:\.\d+)?|\.\d+)(?!\d|(?i:st|nd|rd|th)\b)")
 
 
 def parse_span(text: Any) -> list[float] | None:
     """A time span ``[start, end]`` in seconds from the first two times written, or ``None``.
 
-    Understands "2.5 - 7.0 seconds", "from 2.5s to 7s", "0:02-0:07", "1:02:03" and "[2.5, 7.0]".
+    Understands "2.5 - 7.0 seconds", "from 2.5s to 7s", "0:02-0:07", "1:02:03" and "[2.5, 7.0]";
+    ordinals ("the 2nd half") are not times. The order is kept as written (a reversed span
+    stays reversed: the ``temporal_iou`` reward scores it 0, evaluation decides for itself).
 
     >>> parse_span("2.5 - 7.0 seconds"), parse_span("0:02-0:07"), parse_span("[2.5, 7.0]")
     ([2.5, 7.0], [2.0, 7.0], [2.5, 7.0])
+    >>> parse_span("in the 2nd half, from 12 to 20s")
+    [12.0, 20.0]
     >>> parse_span("at 3s") is None
     True
     """

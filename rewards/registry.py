@@ -7,14 +7,18 @@
 >>> get_reward("ioo")
 Traceback (most recent call last):
     ...
-KeyError: "unknown reward 'ioo'; known rewards: accuracy, box_l1, box_points, ..."
+vlmr.registry.UnknownNameError: unknown reward 'ioo'; known rewards: accuracy, box_l1, box_points, ...
+
+A reward of your own is named by import path (``my_pkg.rewards:MyReward``) in a config.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
+from vlmr.registry import lookup, register_class
 from vlmr.rewards.base import Reward
 
 _REGISTRY: dict[str, type[Reward]] = {}
@@ -22,15 +26,17 @@ _REGISTRY: dict[str, type[Reward]] = {}
 
 def register_reward(name: str) -> Callable[[type[Reward]], type[Reward]]:
     """Class decorator: register a :class:`Reward` subclass under a snake_case ``name``."""
+    return lambda cls: register_class(_REGISTRY, name, cls, "reward")
 
-    def decorator(cls: type[Reward]) -> type[Reward]:
-        if name in _REGISTRY and _REGISTRY[name] is not cls:
-            raise ValueError(f"reward name {name!r} is already registered by {_REGISTRY[name].__qualname__}")
-        cls.name = name
-        _REGISTRY[name] = cls
-        return cls
 
-    return decorator
+def reward_class(name: str) -> type[Reward]:
+    """The :class:`Reward` subclass registered as ``name`` or at the import path ``name``."""
+    return lookup(_REGISTRY, name, "reward", check=(_is_reward_class, "a Reward subclass"),
+                  choices=lambda names: f"known rewards: {', '.join(names)}")
+
+
+def _is_reward_class(obj: Any) -> bool:
+    return inspect.isclass(obj) and issubclass(obj, Reward)
 
 
 def list_rewards() -> list[str]:
@@ -39,13 +45,12 @@ def list_rewards() -> list[str]:
 
 
 def get_reward(name: str, **params: Any) -> Reward:
-    """Build the reward registered as ``name`` with its parameters (validated by the class).
+    """Build the reward registered as ``name`` (or at the import path ``name``) with its parameters
+    (validated by the class).
 
     Raises ``KeyError`` listing the known names, ``TypeError`` for an unknown parameter.
     """
-    if name not in _REGISTRY:
-        raise KeyError(f"unknown reward {name!r}; known rewards: {', '.join(list_rewards())}")
-    cls = _REGISTRY[name]
+    cls = reward_class(name)
     try:
         return cls(**params)
     except TypeError as err:

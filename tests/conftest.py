@@ -1,5 +1,6 @@
 """Project-wide test settings and fixtures."""
 
+import json
 import os
 import shutil
 import signal
@@ -66,3 +67,86 @@ def _transformers_serve(model_dir, log_dir: Path):
 def transformers_serve():
     """``with transformers_serve(model_dir, log_dir) as api_base:`` a real local OpenAI-compatible server."""
     return _transformers_serve
+
+
+# ------------------------------------------------- tiny checkpoints of published families
+PUBLISHED = Path(__file__).parent / "fixtures" / "published"  # preprocessor files as the hub checkpoints ship them
+NANO_SIZES = {"hidden_size": 48, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 2,
+              "num_key_value_heads": 1, "max_position_embeddings": 4096}
+NANO_VISION = {"depth": 1, "num_heads": 2, "spatial_merge_size": 2, "temporal_patch_size": 2}
+
+
+def _tiny_family_model(family: str, tokenizer, nano_dir: Path):
+    """Random nano-sized weights of ``family``'s architecture (Qwen2.5-VL: the nano tiny model itself)."""
+    from transformers import AutoModelForImageTextToText, GenerationConfig
+
+    if family == "qwen2_5_vl":
+        return AutoModelForImageTextToText.from_pretrained(nano_dir)
+    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in
+           ("<|image_pad|>", "<|video_pad|>", "<|vision_start|>", "<|vision_end|>", "<|im_end|>", "<|endoftext|>")}
+    text = {**NANO_SIZES, "vocab_size": len(tokenizer), "eos_token_id": ids["<|im_end|>"],
+            "pad_token_id": ids["<|endoftext|>"], "bos_token_id": None,
+            # head_dim 24: 12 rotary frequencies over (time, height, width)
+            "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [4, 4, 4]}}
+    tokens = {"image_token_id": ids["<|image_pad|>"], "video_token_id": ids["<|video_pad|>"],
+              "vision_start_token_id": ids["<|vision_start|>"], "vision_end_token_id": ids["<|vision_end|>"],
+              "tie_word_embeddings": True}
+    if family == "qwen2_vl":
+        from transformers import Qwen2VLConfig, Qwen2VLForConditionalGeneration
+
+        vision = {**NANO_VISION, "embed_dim": 32, "hidden_size": 48, "mlp_ratio": 2, "patch_size": 14}
+        model = Qwen2VLForConditionalGeneration(Qwen2VLConfig(text_config=text, vision_config=vision, **tokens))
+    else:
+        from transformers import Qwen3VLConfig, Qwen3VLForConditionalGeneration
+
+        text["head_dim"] = 24
+        text["rope_parameters"]["mrope_interleaved"] = True
+        vision = {**NANO_VISION, "hidden_size": 32, "intermediate_size": 64, "out_hidden_size": 48, "patch_size": 16,
+                  "deepstack_visual_indexes": [0], "num_position_embeddings": 64}
+        model = Qwen3VLForConditionalGeneration(Qwen3VLConfig(text_config=text, vision_config=vision, **tokens))
+    model.generation_config = GenerationConfig(eos_token_id=[ids["<|im_end|>"], ids["<|endoftext|>"]],
+                                               pad_token_id=ids["<|endoftext|>"])
+    return model.eval()
+
+
+def _published_template(family: str) -> str:
+    """The family's published chat template as trl ships it (Qwen2-VL's is byte-identical to Qwen2.5-VL's)."""
+    from trl.chat_template_utils import qwen2_5_vl_chat_template, qwen3_vl_chat_template
+
+    return qwen3_vl_chat_template if family == "qwen3_vl" else qwen2_5_vl_chat_template
+
+
+@pytest.fixture(scope="session")
+def published_checkpoint(tmp_path_factory):
+    """``published_checkpoint("qwen2_5_vl")`` -> a checkpoint dir laid out as the family's hub checkpoints are:
+    random nano weights of its architecture, the nano tokenizer with the family's published chat template (no
+    response parser, as on the hub) and its published ``preprocessor_config.json`` (tests/fixtures/published)."""
+    import shutil
+
+    from transformers import AutoTokenizer
+
+    from vlmr.tiny_model import build_tiny_model
+
+    nano = tmp_path_factory.getbasetemp() / "tiny-nano-shared"  # shared with the other tests' nano fixtures
+    if not (nano / "config.json").exists():
+        build_tiny_model(nano, size="nano")
+
+    def build(family: str) -> str:
+        out = tmp_path_factory.getbasetemp() / f"published-{family}"
+        if (out / "config.json").exists():
+            return str(out)
+        tokenizer = AutoTokenizer.from_pretrained(nano)
+        tokenizer.chat_template = _published_template(family)
+        tmp = out.with_name(out.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        _tiny_family_model(family, tokenizer, nano).save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        config = json.loads((tmp / "tokenizer_config.json").read_text(encoding="utf-8"))
+        config.pop("response_template")  # hub checkpoints ship no response parser
+        (tmp / "tokenizer_config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+        for path in (PUBLISHED / family).iterdir():
+            shutil.copy(path, tmp / path.name)
+        tmp.rename(out)
+        return str(out)
+
+    return build

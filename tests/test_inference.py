@@ -127,6 +127,45 @@ class TestFillImages:
         with pytest.raises(ValueError, match=message):
             fill_images(PROMPT, [Image.new("RGB", (4, 4))] * n_images)
 
+    def test_paths_open_and_arrow_none_keys_drop(self, tmp_path):
+        path = tmp_path / "a.png"
+        gradient(8, 4).save(path)
+        messages = [{"role": "user", "tool_calls": None,
+                     "content": [{"type": "image", "text": None}, {"type": "text", "text": "x"}]}]
+        [message] = fill_images(messages, [str(path)])
+        assert "tool_calls" not in message and message["content"][1] == {"type": "text", "text": "x"}
+        assert set(message["content"][0]) == {"type", "image"} and message["content"][0]["image"].size == (8, 4)
+
+
+class TestMediaRequest:
+    def test_image_request_row_and_space(self):
+        from vlmr.inference.request import media_request
+
+        image = gradient()
+        req, space = media_request(ScriptedBackend([]), "Where?", "grounding", ["zoom_in"], image=image,
+                                   env={"volume": {"path": "ct.nii"}})
+        assert space == CoordinateSpace(200, 100, "norm1000", 196, 112)  # qwen2_vl: 28 px patches
+        assert req.env_row == {"volume": {"path": "ct.nii"}, "images": [image], "coord": space.to_dict()}
+        assert req.images == [image] and req.tools == ["zoom_in"]
+        assert [p["type"] for p in req.messages[-1]["content"]] == ["image", "text"]
+
+    def test_video_frames_carry_their_times(self):
+        from vlmr.inference.request import media_request
+
+        frames = [gradient(64, 48)] * 2
+        req, _ = media_request(ScriptedBackend([]), "When?", "temporal_grounding", frames=frames, times=[0.0, 1.5],
+                               env={"video": {"path": "clip.mp4"}})
+        content = req.messages[-1]["content"]
+        assert content[0] == {"type": "text", "text": "Video frames at 0.0s, 1.5s.\n"}
+        assert content[1] == {"type": "video", "video": frames} and req.images == []
+        assert req.env_row["video"] == {"path": "clip.mp4"} and req.env_row["coord"]["width"] == 64
+
+    def test_frames_without_times_are_refused(self):
+        from vlmr.inference.request import media_request
+
+        with pytest.raises(ValueError, match="one time per video frame, got 2 frames and times None"):
+            media_request(ScriptedBackend([]), "When?", "temporal_grounding", frames=[gradient()] * 2)
+
 
 # ---------------------------------------------------------------- the real model
 @pytest.fixture(scope="session")

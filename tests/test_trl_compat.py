@@ -1,9 +1,11 @@
-"""trl 1.16 bug: a tool round without any image crashes the GRPO tool loop for VLMs (numpy processor output).
+"""Each trl 1.16 bug that :mod:`vlmr.trl_compat` works around, reproduced on plain trl.
 
-``test_bug_without_patch`` documents the upstream bug: when it starts failing, trl has fixed
-it and :mod:`vlmr.trl_compat` can be removed. The scripted policy forces a first turn whose
-tool call has a bad argument (every rollout gets a text-only error result); the rest is real.
+A ``test_bug_*`` test runs one GRPO step on the nano model with trl alone and expects the
+upstream failure: when it starts failing, trl has fixed the bug and the patch, default or
+check that answers it can go. A scripted first turn forces the tool calls; the rest is real.
 """
+
+import logging
 
 import numpy as np
 import pytest
@@ -11,10 +13,11 @@ import torch
 from PIL import Image
 
 from vlmr import trl_compat
+from vlmr.config import ConfigError
 from vlmr.tools import make_environment
 
-pytestmark = pytest.mark.slow
 BAD_CALL = '<tool_call>\n{"name": "zoom_in", "arguments": {"bbox_2d": [0, 0, 1, 1]}}\n</tool_call><|im_end|>'
+GOOD_CALL = '<tool_call>\n{"name": "zoom_in", "arguments": {"bbox_2d": [0, 0, 40, 40]}}\n</tool_call><|im_end|>'
 
 
 @pytest.fixture(scope="session")
@@ -25,8 +28,33 @@ def tiny_model_dir(tmp_path_factory):
     return path if (path / "config.json").exists() else build_tiny_model(path, size="nano")
 
 
-def run_step(model_dir, out_dir, seen):
-    """One GRPO step where every tool call fails; the image processor runs on the PIL (numpy) backend."""
+@pytest.fixture
+def unpatched_split(monkeypatch):
+    """trl's own ``split_pixel_values_by_grid`` for this test, whatever an earlier test patched."""
+    from trl.trainer import grpo_trainer, utils
+
+    monkeypatch.setattr(grpo_trainer, "split_pixel_values_by_grid", utils.split_pixel_values_by_grid)
+
+
+@pytest.fixture
+def tool_patch(unpatched_split):
+    """Patch 1 for this test only (the tool-loop tests below are about other bugs)."""
+    assert trl_compat.patch_split_pixel_values() is True
+
+
+def image_rows(n: int, text_only: int = 0) -> list[dict]:
+    """``n`` prompts with a random 64x64 image, then ``text_only`` prompts without one."""
+    rng = np.random.default_rng(0)
+    with_image = [{"prompt": [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Count."}]}],
+                   "images": [Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8))]} for _ in range(n)]
+    without = [{"prompt": [{"role": "user", "content": [{"type": "text", "text": "Say hi."}]}], "images": []}
+               for _ in range(text_only)]
+    return with_image + without
+
+
+def grpo_trainer(model_dir, out_dir, rows, scripts=None, tools=False, seen=None, **config):
+    """A plain-trl ``GRPOTrainer`` for one step, two generations per prompt; the image processor runs on the
+    PIL (numpy) backend. ``scripts``: the first turn of each rollout, forced (the model writes the rest)."""
     from datasets import Dataset
     from transformers import AutoImageProcessor, AutoModelForImageTextToText, AutoProcessor
     from trl import GRPOConfig, GRPOTrainer
@@ -40,44 +68,130 @@ def run_step(model_dir, out_dir, seen):
     original = model.generate
 
     def generate(input_ids=None, **kwargs):
-        if (input_ids == marker).any():
-            seen.extend(tokenizer.batch_decode(input_ids))
+        if scripts is None or (input_ids == marker).any():  # not a first turn
+            if seen is not None:
+                seen.extend(tokenizer.batch_decode(input_ids))
             return original(input_ids=input_ids, **kwargs)
-        script = torch.tensor(tokenizer.encode(BAD_CALL, add_special_tokens=False))
-        return torch.cat([input_ids, script.expand(input_ids.size(0), -1)], dim=1)
+        encoded = [tokenizer.encode(s, add_special_tokens=False) for s in scripts]
+        width = max(map(len, encoded))
+        padded = torch.tensor([e + [tokenizer.pad_token_id] * (width - len(e)) for e in encoded])
+        return torch.cat([input_ids, padded], dim=1)
 
     model.generate = generate
-    rng = np.random.default_rng(0)
-    rows = [{"prompt": [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Count."}]}],
-             "images": [Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8))]} for _ in range(2)]
-    args = GRPOConfig(output_dir=str(out_dir), per_device_train_batch_size=2, num_generations=2, max_completion_length=128,
-                      max_steps=1, report_to="none", save_strategy="no", use_cpu=True, bf16=False, logging_steps=1)
-    trainer = GRPOTrainer(model=model, reward_funcs=lambda completions, **kw: [1.0] * len(completions), args=args,
-                          train_dataset=Dataset.from_list(rows), processing_class=processor,
-                          environment_factory=make_environment(["zoom_in"]))
-    trainer.train()
-    return trainer
+    args = GRPOConfig(output_dir=str(out_dir), per_device_train_batch_size=2 * len(rows), num_generations=2,
+                      max_steps=1, report_to="none",
+                      save_strategy="no", use_cpu=True, bf16=False, logging_steps=1, gradient_checkpointing=False,
+                      **{"max_completion_length": 128, **config})
+    return GRPOTrainer(model=model, reward_funcs=lambda completions, **kw: [1.0] * len(completions), args=args,
+                       train_dataset=Dataset.from_list(rows), processing_class=processor,
+                       environment_factory=make_environment(["zoom_in"]) if tools else None)
 
 
-def test_bug_without_patch(tiny_model_dir, tmp_path, monkeypatch):
-    from trl.trainer import grpo_trainer, utils
+@pytest.mark.slow
+class TestToolRoundWithoutImage:
+    """Patch 1: every rollout's tool call fails, so the tool round returns no image."""
 
-    monkeypatch.setattr(grpo_trainer, "split_pixel_values_by_grid", utils.split_pixel_values_by_grid)  # unpatched
-    with pytest.raises(AttributeError, match="'list' object has no attribute 'prod'"):
-        run_step(tiny_model_dir, tmp_path, [])
+    def test_bug_without_patch(self, tiny_model_dir, tmp_path, unpatched_split):
+        trainer = grpo_trainer(tiny_model_dir, tmp_path, image_rows(1), scripts=[BAD_CALL] * 2, tools=True)
+        with pytest.raises(AttributeError, match="'list' object has no attribute 'prod'"):
+            trainer.train()
+
+    def test_patch_lets_text_only_tool_rounds_through(self, tiny_model_dir, tmp_path, unpatched_split):
+        assert trl_compat.patch_split_pixel_values() is True
+        assert trl_compat.patch_split_pixel_values() is False  # idempotent
+        seen = []
+        trainer = grpo_trainer(tiny_model_dir, tmp_path, image_rows(1), scripts=[BAD_CALL] * 2, tools=True, seen=seen)
+        trainer.train()
+        assert trainer.state.global_step == 1
+        assert len(seen) == 2 and all("Error: bbox_2d [0, 0, 1, 1] is 1x1 px" in text for text in seen)
+        assert [[h["ok"] for h in env.history] for env in trainer.environments] == [[False], [False]]
+        assert len(trl_compat.completion_log(trainer)["completion"]) == 2  # what the sample table reads
 
 
-def test_patch_lets_text_only_tool_rounds_through(tiny_model_dir, tmp_path, monkeypatch):
-    from trl.trainer import grpo_trainer, utils
+@pytest.mark.slow
+class TestTextOnlyRows:
+    """Patch 2: a prompt without an image in a batch with images."""
 
-    monkeypatch.setattr(grpo_trainer, "split_pixel_values_by_grid", utils.split_pixel_values_by_grid)
-    assert trl_compat.apply() is True
-    assert trl_compat.apply() is False  # idempotent
-    seen = []
-    trainer = run_step(tiny_model_dir, tmp_path, seen)
-    assert trainer.state.global_step == 1
-    assert len(seen) == 2 and all("Error: bbox_2d [0, 0, 1, 1] is 1x1 px" in text for text in seen)
-    assert [[h["ok"] for h in env.history] for env in trainer.environments] == [[False], [False]]
+    def test_bug_without_patch(self, tiny_model_dir, tmp_path):
+        trainer = grpo_trainer(tiny_model_dir, tmp_path, image_rows(1, text_only=1))
+        with pytest.raises(TypeError, match="only a single or a list of entries is supported.*NoneType"):
+            trainer.train()
+
+    def test_patch_on_one_trainer(self, tiny_model_dir, tmp_path):
+        from trl import GRPOTrainer
+
+        trainer = grpo_trainer(tiny_model_dir, tmp_path, image_rows(1, text_only=1))
+        assert trl_compat.patch_text_only_rows(trainer) is True
+        assert trl_compat.patch_text_only_rows(trainer) is False  # idempotent
+        assert not hasattr(GRPOTrainer._tokenize_prompts, "__vlmr_patched__")  # other trainers untouched
+        trainer.train()
+        assert trainer.state.global_step == 1
+        assert trainer.state.log_history[0]["num_tokens"] > 0
+
+
+@pytest.mark.slow
+class TestWorkaroundDefaults:
+    def test_bug_completion_parquet_with_mixed_tool_results(self, tiny_model_dir, tmp_path, tool_patch):
+        """GRPO_DEFAULTS['log_completions']: one rollout's tool returns an image, the other's an error text."""
+        assert trl_compat.GRPO_DEFAULTS["log_completions"] is False
+        trainer = grpo_trainer(tiny_model_dir, tmp_path, image_rows(1), scripts=[GOOD_CALL, BAD_CALL], tools=True,
+                               log_completions=True)
+        with pytest.raises(Exception, match="cannot mix list and non-list"):  # pyarrow.lib.ArrowInvalid
+            trainer.train()
+
+    def test_bug_mask_truncated_completions_with_tool_images(self, tiny_model_dir, tmp_path, tool_patch):
+        """check_grpo_options: a rollout cut after a tool image, its attention masked."""
+        trainer = grpo_trainer(tiny_model_dir, tmp_path, image_rows(1), scripts=[GOOD_CALL] * 2, tools=True,
+                               mask_truncated_completions=True, max_completion_length=200)
+        with pytest.raises(RuntimeError, match="shape mismatch"):
+            trainer.train()
+
+    @pytest.mark.parametrize(("trainer", "tools", "fails"), [
+        ({"mask_truncated_completions": True}, True, True),  # the combination above
+        ({"mask_truncated_completions": True}, False, False),  # no tool images to mask
+        ({}, True, False),
+    ])
+    def test_check_grpo_options(self, trainer, tools, fails):
+        if fails:
+            with pytest.raises(ConfigError, match="mask_truncated_completions cannot be combined with tools"):
+                trl_compat.check_grpo_options(trainer, tools)
+        else:
+            trl_compat.check_grpo_options(trainer, tools)
+
+
+class FakeTrainer:
+    """Stands in for a GRPOTrainer: trl 1.16's ``_tokenize_prompts`` output for one image and one text prompt."""
+
+    def _tokenize_prompts(self, prompts):
+        return [[1], [2]], [["image"], None], {}
+
+
+class TestPatchTrainer:
+    def test_only_the_patches_the_run_needs(self, unpatched_split):
+        from trl.trainer import grpo_trainer
+
+        trainer = FakeTrainer()
+        assert trl_compat.patch_trainer(trainer, tools=False, mixed_modality=False) == []
+        assert not hasattr(grpo_trainer.split_pixel_values_by_grid, "__vlmr_patched__")
+        assert trainer._tokenize_prompts(["p", "q"])[1] == [["image"], None]
+
+        assert trl_compat.patch_trainer(trainer, tools=False, mixed_modality=True) == ["text_only_rows"]
+        assert trainer._tokenize_prompts(["p", "q"])[1] == [["image"], []]  # None -> no images
+        assert not hasattr(grpo_trainer.split_pixel_values_by_grid, "__vlmr_patched__")
+
+        assert trl_compat.patch_trainer(FakeTrainer(), tools=True, mixed_modality=False) == ["tool_round_without_image"]
+        assert grpo_trainer.split_pixel_values_by_grid.__vlmr_patched__
+
+    def test_other_trl_release_is_not_patched(self, unpatched_split, monkeypatch, caplog):
+        from trl.trainer import grpo_trainer
+
+        monkeypatch.setattr(trl_compat, "version", lambda name: "1.17.0")
+        trainer = FakeTrainer()
+        with caplog.at_level(logging.WARNING, logger="vlmr.trl_compat"):
+            assert trl_compat.patch_trainer(trainer, tools=True, mixed_modality=True) == []
+        assert "written for trl 1.16 and are not applied" in caplog.text
+        assert trainer._tokenize_prompts(["p", "q"])[1] == [["image"], None]
+        assert not hasattr(grpo_trainer.split_pixel_values_by_grid, "__vlmr_patched__")
 
 
 class TestTensorize:

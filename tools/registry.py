@@ -3,7 +3,8 @@
 A tool is a function ``tool(env, **arguments) -> ToolResult`` whose type hints and
 Google-style docstring are the schema the model sees (``{coords}`` in the docstring is
 replaced by the model's coordinate convention when an environment class is built).
-Tools are registered with :func:`register_tool`; :func:`resolve_tools` expands set names.
+Tools are registered with :func:`register_tool`; :func:`resolve_tools` expands set names
+and turns import paths of registered tool functions (``my_pkg.tools:measure``) into their names.
 
 >>> resolve_tools(["zoom", "draw_box", "zoom_in"])
 ['zoom_in', 'draw_box']
@@ -17,6 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from PIL import Image
+
+from vlmr.registry import definition, lookup, register
 
 MEDIA = ("image", "video", "volume", "scene")
 
@@ -79,21 +82,26 @@ def register_tool(needs: str) -> Callable[[Callable[..., ToolResult]], Callable[
         raise ValueError(f"unknown media kind {needs!r}; choose one of {MEDIA}")
 
     def decorator(func: Callable[..., ToolResult]) -> Callable[..., ToolResult]:
-        if func.__name__ in _REGISTRY and _REGISTRY[func.__name__].func is not func:
-            raise ValueError(f"a tool named {func.__name__!r} is already registered")
         if func.__name__ in TOOL_SETS:
             raise ValueError(f"tool name {func.__name__!r} clashes with a tool set name")
-        _REGISTRY[func.__name__] = ToolSpec(func.__name__, func, needs)
+        register(_REGISTRY, func.__name__, ToolSpec(func.__name__, func, needs), "tool",
+                 identity=lambda spec: (definition(spec.func), spec.needs))
         return func
 
     return decorator
 
 
 def get_tool(name: str) -> ToolSpec:
-    """The registered tool ``name``; the error lists every tool and set."""
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown tool {name!r}; tools: {sorted(_REGISTRY)}; tool sets: {sorted(TOOL_SETS)}")
-    return _REGISTRY[name]
+    """The tool registered as ``name``, or the registered tool function at the import path ``name``;
+    the error lists every tool and set."""
+    found = lookup(_REGISTRY, name, "tool", check=(_is_tool, "a tool function decorated with @register_tool(needs)"),
+                   choices=lambda names: f"tools: {names}; tool sets: {sorted(TOOL_SETS)}")
+    return found if isinstance(found, ToolSpec) else _REGISTRY[found.__name__]
+
+
+def _is_tool(obj: object) -> bool:
+    spec = _REGISTRY.get(getattr(obj, "__name__", ""))
+    return isinstance(obj, ToolSpec) or (spec is not None and spec.func is obj)
 
 
 def list_tools() -> list[str]:
@@ -111,7 +119,7 @@ def resolve_tools(names: str | Sequence[str]) -> list[str]:
     out: list[str] = []
     for name in names:
         for tool in TOOL_SETS.get(name, (name,)):
-            get_tool(tool)
+            tool = get_tool(tool).name
             if tool not in out:
                 out.append(tool)
     return out

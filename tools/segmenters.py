@@ -33,7 +33,6 @@ counts computed masks, cache hits and backend seconds for logging.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import math
 import time
 from abc import ABC, abstractmethod
@@ -49,6 +48,7 @@ from PIL import Image
 from vlmr.masks import Segmenter as Segmenter
 from vlmr.masks import mask_to_rle
 from vlmr.masks import rle_to_mask as rle_to_mask
+from vlmr.registry import lookup
 
 # --------------------------------------------------------------------------- interface
 
@@ -292,19 +292,19 @@ def list_segmenters() -> list[str]:
 
 
 def get_segmenter(name: str = "grabcut", **kwargs: Any) -> PromptableSegmenter:
-    """Build a segmenter backend by name; ``kwargs`` go to its constructor.
+    """Build a segmenter backend by name, or by the import path of your own class; ``kwargs`` go to
+    its constructor.
 
     >>> get_segmenter("grabcut", iterations=3).iterations
     3
     >>> get_segmenter("sam3")
     Traceback (most recent call last):
         ...
-    ValueError: unknown segmenter 'sam3'; choose one of ['grabcut', 'sam', 'sam2']
+    vlmr.registry.UnknownNameError: unknown segmenter 'sam3'; choose one of ['grabcut', 'sam', 'sam2'] ...
     """
-    if name not in _BACKENDS:
-        raise ValueError(f"unknown segmenter {name!r}; choose one of {list_segmenters()}")
-    backend = _BACKENDS[name]
-    if isinstance(backend, str):
-        module, _, attr = backend.partition(":")
-        backend = getattr(importlib.import_module(module), attr)
-    return backend(**kwargs)
+    return segmenter_class(name)(**kwargs)
+
+
+def segmenter_class(name: str) -> type:
+    """The backend class registered as ``name`` or at the import path ``name``."""
+    return lookup(_BACKENDS, name, "segmenter", check=(callable, "a segmenter class"))

@@ -46,7 +46,8 @@ class ConfigError(ValueError):
     """A configuration value breaks a rule; the message names the key, the rule and the fix."""
 
 
-def _unknown(kind: str, key: str, known: list[str]) -> ConfigError:
+def unknown_key(kind: str, key: str, known: list[str]) -> ConfigError:
+    """The error for an unknown ``key`` of ``kind``, with the closest known keys as a suggestion."""
     close = difflib.get_close_matches(key, known, n=3)
     hint = f" Did you mean {close}?" if close else ""
     return ConfigError(f"unknown {kind} key {key!r}.{hint} Known keys: {sorted(known)}")
@@ -56,7 +57,7 @@ def _build(cls, data: dict[str, Any], kind: str):
     names = [f.name for f in fields(cls)]
     for key in data:
         if key not in names:
-            raise _unknown(kind, key, names)
+            raise unknown_key(kind, key, names)
     missing = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING
                and f.name not in data]
     if missing:
@@ -85,7 +86,8 @@ class TrainConfig:
     output_dir: str = field(metadata={"help": "Where checkpoints, logs and samples go."})
     datasets: list[DatasetSpec] = field(metadata={"help": "Training mix: [{path, weight, limit}]."})
     rewards: list[dict[str, Any]] = field(default_factory=list, metadata={
-        "help": "GRPO rewards: [{name, weight, **params}] (see vlmr.rewards.list_rewards())."})
+        "help": "GRPO rewards: [{name, weight, **params}]; name: registered (vlmr.rewards.list_rewards()) or "
+                "package.module:Class. Checked with every stage's tools and trainer keys before training starts."})
     eval_datasets: list[DatasetSpec] = field(default_factory=list, metadata={"help": "Held-out data for eval."})
     dtype: str = field(default="float32", metadata={
         "help": "Weights dtype at load (float32 for CPU; bfloat16 on GPUs, with trainer.bf16: true)."})
@@ -94,7 +96,8 @@ class TrainConfig:
     min_pixels: int | None = field(default=None, metadata={"help": "Processor min pixels per image (None: model's)."})
     max_pixels: int | None = field(default=None, metadata={"help": "Processor max pixels per image: the memory knob."})
     tools: dict[str, list[str]] = field(default_factory=dict, metadata={
-        "help": "Task -> tool names the model may call, e.g. {counting: [zoom_in]}. Empty: no tools."})
+        "help": "Task -> tools the model may call (names, tool sets or package.module:function), e.g. "
+                "{counting: [zoom_in]}. Empty: no tools."})
     max_tool_calls: int = field(default=3, metadata={"help": "Tool calls allowed per rollout."})
     system_prompt: str | None = field(default="default", metadata={
         "help": "'default' (the vlmr output-format prompt), a custom string, or null for none."})

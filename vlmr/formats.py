@@ -46,13 +46,16 @@ class ModelFamily:
     max_pixels: int
 
 
+# Pixel limits are those of the published checkpoints' preprocessor_config.json (tests/fixtures/published):
+# min_pixels 3136 / max_pixels 12845056 for Qwen2-VL and Qwen2.5-VL, size.shortest_edge 65536 / longest_edge
+# 16777216 for Qwen3-VL images.
 MODEL_FAMILIES: dict[str, ModelFamily] = {
     # Qwen2.5-VL grounds in absolute pixels of the resized input (Qwen2.5-VL report, sec. 2.1).
     "qwen2_5_vl": ModelFamily("qwen2_5_vl", "resized", 28, 56 * 56, 28 * 28 * 16384),
     # Qwen2-VL writes boxes as (x, y) in [0, 1000) ("<|box_start|>(x1,y1),(x2,y2)<|box_end|>").
     "qwen2_vl": ModelFamily("qwen2_vl", "norm1000", 28, 56 * 56, 28 * 28 * 16384),
     # Qwen3-VL returned to relative 0-1000 coordinates, with 16 px patches merged 2x2.
-    "qwen3_vl": ModelFamily("qwen3_vl", "norm1000", 32, 64 * 64, 32 * 32 * 16384),
+    "qwen3_vl": ModelFamily("qwen3_vl", "norm1000", 32, 256 * 256, 32 * 32 * 16384),
     # Chat APIs of unknown architecture: ask for original pixels.
     "generic": ModelFamily("generic", "pixel", 28, 56 * 56, 28 * 28 * 16384),
 }
@@ -218,3 +221,13 @@ def boxes_look_misframed(boxes_px: Sequence[Sequence[float]], width: int, height
             "the model may be using another coordinate convention (check --family / convention)"
         )
     return None
+
+
+def xywh_to_xyxy(box: Sequence[float]) -> list[float]:
+    """COCO ``[x, y, w, h]`` -> ``[x1, y1, x2, y2]``.
+
+    >>> xywh_to_xyxy([10, 20, 30, 40])
+    [10.0, 20.0, 40.0, 60.0]
+    """
+    x, y, w, h = (float(v) for v in box)
+    return [x, y, x + w, y + h]

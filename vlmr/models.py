@@ -108,6 +108,12 @@ def set_pixel_limits(processor, min_pixels: int | None = None, max_pixels: int |
     return applied
 
 
+def pixel_limits(processor) -> tuple[int | None, int | None]:
+    """``(min_pixels, max_pixels)`` the processor resizes images to; ``(None, None)`` if it does not size by area."""
+    size = getattr(getattr(processor, "image_processor", None), "size", None) or {}
+    return size.get("shortest_edge"), size.get("longest_edge")
+
+
 def model_family(model_or_config) -> str:
     """The ``vlmr.formats`` family of a model or config, from ``config.model_type`` (``generic`` if unknown).
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict
 
 from vlmr.formats import CoordinateSpace
 from vlmr.schema import Sample
@@ -64,7 +63,7 @@ def task_instruction(task: str, space: CoordinateSpace | None = None) -> str:
     """The answer-format sentence for ``task`` (coordinates described in ``space``'s convention)."""
     if task not in TASK_INSTRUCTIONS:
         raise ValueError(f"no prompt for task {task!r}; known tasks: {sorted(TASK_INSTRUCTIONS)}")
-    coords = _COORDS[space.convention].format(**asdict(space)) if space else _COORDS["pixel"].format(
+    coords = _COORDS[space.convention].format(**space.to_dict()) if space else _COORDS["pixel"].format(
         width="W", height="H"
     )
     return TASK_INSTRUCTIONS[task].format(coords=coords).strip()

@@ -47,7 +47,7 @@ class SchemaError(ValueError):
 
 @dataclass
 class Sample:
-    """One sample. See ``../shared/DESIGN.md`` for the meaning of each field.
+    """One sample, as in the README's "The sample record"; ``answer`` keys are :data:`ANSWER_KEYS`.
 
     ``video`` is ``{"path", "fps", "start", "end"}``; ``volume`` (CT/MRI) is
     ``{"path", ...}``; ``scene`` (3D point cloud) is ``{"path", ...}``; all paths relative.

@@ -29,8 +29,9 @@ import random
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, replace
-from importlib import resources
 from pathlib import Path
+
+from vlmr.chat_templates import RESPONSE_TEMPLATE, chat_template
 
 logger = logging.getLogger(__name__)
 
@@ -62,28 +63,6 @@ FORMAT_TOKENS = (
     "<tool_response>",
     "</tool_response>",
 )
-
-# transformers `response_template` (parse_response, transformers >= 5.13): `<tool_call>{json}</tool_call>` blocks
-# become `tool_calls`, everything else (including <think>/<answer> text, which rewards read) stays `content`.
-RESPONSE_TEMPLATE = {
-    "defaults": {"role": "assistant"},
-    "start_anchor": "<|im_start|>assistant\n",
-    "fields": {
-        "tool_calls": {
-            "open": "<tool_call>",
-            "close_pattern": r"</tool_call>\s*",
-            "repeats": True,
-            "content": "json",
-            "transform": {"type": "function", "function": "{content}"},
-        },
-        "content": {  # text before and after tool calls, joined (a plain field would keep only the last piece)
-            "close_pattern": r"<\|im_end\|>\s*",
-            "content": "text",
-            "repeats": True,
-            "join": "\n",
-        },
-    },
-}
 
 # Same split as Qwen2's tokenizer: every digit is its own pre-token, so numbers are spelled digit by digit.
 PRETOKENIZE_REGEX = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
@@ -217,11 +196,6 @@ def _train_tokenizer(vocab_size: int):
     tokenizer.add_tokens([AddedToken(t, special=False, normalized=False) for t in FORMAT_TOKENS])
     tokenizer.response_template = RESPONSE_TEMPLATE
     return tokenizer
-
-
-def chat_template() -> str:
-    """vlmr's chat template (Jinja source shipped in ``vlmr/templates/chat_template.jinja``)."""
-    return resources.files("vlmr").joinpath("templates/chat_template.jinja").read_text(encoding="utf-8")
 
 
 def _build_config(preset: TinyPreset, tokenizer):

@@ -1,21 +1,16 @@
-"""A narrow compatibility patch for trl's GRPO tool loop (trl 1.16) with vision-language models.
+"""Everything vlmr does that depends on trl's version, in one place (written for trl 1.16).
 
-The bug: after a tool round in which no tool returned an image (a text-only tool, or an
-error message such as vlmr's answer to a bad argument), ``GRPOTrainer._tool_call_loop``
-rebuilds the multimodal inputs from the processor output of the prompt and calls
-``split_pixel_values_by_grid`` on it. That helper assumes torch tensors, but processors
-whose image processor runs on the PIL/numpy backend (``backend="pil"``, the default
-without torchvision) return numpy arrays, and with ``environment_factory`` trl has merged
-them into plain lists. The step then dies with ``'list' object has no attribute 'prod'``
-(``environment_factory``) or ``'int' object is not callable`` (``tools=``; numpy's
-``.size`` is an int). The torchvision backend returns tensors and is not affected.
+- **Patches** for two trl 1.16 bugs with vision-language models, applied by
+  :func:`patch_trainer` only when the installed trl is the release they were written for
+  (:data:`WRITTEN_FOR`) and only when the run can hit the bug.
+- **Defaults** (:data:`GRPO_DEFAULTS`) and one **config check** (:func:`check_grpo_options`)
+  that keep GRPO runs away from trl 1.16 failures.
+- **Read access** to trl's private completion log (:func:`completion_log`).
 
-The fix: wrap ``split_pixel_values_by_grid`` as seen by ``trl.trainer.grpo_trainer`` so
-that ``pixel_values`` and ``image_grid_thw`` are converted to tensors first. Tensors pass
-through unchanged, so the patch is a no-op wherever trl already works; it changes nothing
-else. Call :func:`apply` (idempotent) before building a ``GRPOTrainer`` with tools.
-``tests/test_trl_compat.py`` reproduces the crash without the patch, so the day trl fixes
-it upstream that test says the patch can go.
+``tests/test_trl_compat.py`` reproduces each bug on plain trl: the day one of those tests
+fails, trl has fixed that bug and the piece here can go. ``vlmr.versions`` and
+``pyproject.toml`` pin trl to the tested minor release, so a newer trl is a clear error at
+start-up rather than a patch applied blindly.
 
 >>> import numpy as np
 >>> batch = {"pixel_values": np.ones((8, 3)), "image_grid_thw": [np.array([1, 2, 2]), np.array([1, 2, 2])],
@@ -28,11 +23,80 @@ from __future__ import annotations
 
 import functools
 import logging
+from importlib.metadata import version
 from typing import Any
+
+from packaging.version import Version
+
+from vlmr.config import ConfigError
 
 logger = logging.getLogger(__name__)
 
-_FIELDS = ("pixel_values", "image_grid_thw", "pixel_values_videos", "video_grid_thw")
+WRITTEN_FOR = "1.16"  # the trl minor release every piece of this module was written and tested against
+
+# GRPOConfig defaults that avoid trl 1.16 failures (a user's own `trainer:` value still wins):
+GRPO_DEFAULTS = {
+    # The completion parquet (log_completions=True) fails with "ArrowInvalid: cannot mix list and non-list"
+    # when, in one batch, a tool returned an image to one rollout and a text to another. vlmr's sample
+    # table (train/callbacks.py) reads the same completions without that writer.
+    "log_completions": False,
+    # Logged images are gathered only on ranks whose batch has images: a text-only batch on one rank
+    # leaves the others waiting forever (multi-process runs). The sample table takes images from the
+    # logged prompts instead. Not reproduced by a test: it needs two processes and ends in a hang.
+    "log_multimodal": False,
+}
+
+_IMAGE_FIELDS = ("pixel_values", "image_grid_thw", "pixel_values_videos", "video_grid_thw")
+
+
+def installed_minor() -> str:
+    """The installed trl's ``major.minor``."""
+    release = Version(version("trl")).release
+    return f"{release[0]}.{release[1]}"
+
+
+def check_grpo_options(trainer: dict[str, Any], tools: bool) -> None:
+    """Raise :class:`ConfigError` for ``trainer:`` options that fail under trl 1.16 with this run's setup."""
+    if tools and trainer.get("mask_truncated_completions"):
+        raise ConfigError(
+            "trainer.mask_truncated_completions cannot be combined with tools under trl 1.16: it masks the attention "
+            "of a rollout cut by max_completion_length, tool images included, and the loss step fails with a 'shape "
+            "mismatch' in get_rope_index. Drop it (a cut rollout then scores as written: no answer, no reward) or "
+            "raise max_completion_length.")
+
+
+def patch_trainer(trainer, *, tools: bool, mixed_modality: bool) -> list[str]:
+    """Apply the patches ``trainer``'s run needs; returns their names.
+
+    Args:
+        trainer: a built ``trl.GRPOTrainer`` (before ``train()``).
+        tools: the run has tool environments (the tool-loop patch).
+        mixed_modality: some rows have images and some none (the text-only-row patch).
+    """
+    needed = [name for name, wanted in (("tool_round_without_image", tools),
+                                        ("text_only_rows", mixed_modality)) if wanted]
+    if not needed:
+        return []
+    if installed_minor() != WRITTEN_FOR:
+        logger.warning("trl %s is installed; vlmr's patches %s were written for trl %s and are not applied",
+                       version("trl"), needed, WRITTEN_FOR)
+        return []
+    if tools:
+        patch_split_pixel_values()
+    if mixed_modality:
+        patch_text_only_rows(trainer)
+    logger.debug("trl %s patches in effect: %s", WRITTEN_FOR, needed)
+    return needed
+
+
+# ---- patch 1: a tool round in which no tool returned an image --------------------------------------------------
+# ``GRPOTrainer._tool_call_loop`` then rebuilds the multimodal inputs from the processor output of the prompt
+# and calls ``split_pixel_values_by_grid`` on it. That helper assumes torch tensors, but processors whose image
+# processor runs on the PIL/numpy backend (``backend="pil"``, the default without torchvision) return numpy
+# arrays, and with ``environment_factory`` trl has merged them into plain lists. The step then dies with
+# ``'list' object has no attribute 'prod'`` (``environment_factory``) or ``'int' object is not callable``
+# (``tools=``; numpy's ``.size`` is an int). The fix converts those fields to tensors first; tensors pass through
+# unchanged. The helper is a module global of trl's, so the patch holds for the whole process.
 
 
 def tensorize_image_fields(batch: dict[str, Any]) -> dict[str, Any]:
@@ -41,7 +105,7 @@ def tensorize_image_fields(batch: dict[str, Any]) -> dict[str, Any]:
     import torch
 
     out = dict(batch)
-    for key in _FIELDS:
+    for key in _IMAGE_FIELDS:
         value = out.get(key)
         if value is None or isinstance(value, torch.Tensor):
             continue
@@ -52,53 +116,52 @@ def tensorize_image_fields(batch: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _patched(split):
+def patch_split_pixel_values() -> bool:
+    """Install patch 1 into ``trl.trainer.grpo_trainer``; True if it was newly applied (idempotent)."""
+    from trl.trainer import grpo_trainer
+
+    split = grpo_trainer.split_pixel_values_by_grid
+    if getattr(split, "__vlmr_patched__", False):
+        return False
+
     @functools.wraps(split)
     def split_pixel_values_by_grid(batch):
         return split(tensorize_image_fields(batch))
 
     split_pixel_values_by_grid.__vlmr_patched__ = True
-    return split_pixel_values_by_grid
-
-
-def apply() -> bool:
-    """Install the patch into ``trl.trainer.grpo_trainer``; returns True if it was newly applied."""
-    from trl.trainer import grpo_trainer
-
-    current = grpo_trainer.split_pixel_values_by_grid
-    if getattr(current, "__vlmr_patched__", False):
-        return False
-    grpo_trainer.split_pixel_values_by_grid = _patched(current)
-    logger.debug("patched trl GRPO split_pixel_values_by_grid for numpy processor outputs")
+    grpo_trainer.split_pixel_values_by_grid = split_pixel_values_by_grid
     return True
 
 
-# ---- second patch: text-only rows in a batch with images (trl 1.16) ----
-# ``GRPOTrainer._tokenize_prompts`` gives ``None`` as the image list of a prompt without images;
-# when other prompts of the batch have images, the loss-side processor call then fails with
-# "only a single or a list of entries is supported but got type=<class 'NoneType'>". An empty
-# list is what the processor expects for an image-less sample, so ``None`` entries become ``[]``.
-# Needed by vlmr's mixed-task batches (e.g. VQA text questions next to grounding images).
+# ---- patch 2: text-only rows in a batch with images -------------------------------------------------------------
+# ``GRPOTrainer._tokenize_prompts`` gives ``None`` as the image list of a prompt without images; when other
+# prompts of the batch have images, the loss-side processor call then fails with "only a single or a list of
+# entries is supported but got type=<class 'NoneType'>". An empty list is what the processor expects for an
+# image-less sample. The patch wraps the method of one trainer instance, so other trainers are untouched.
 
 
-def _patched_tokenize(tokenize):
+def patch_text_only_rows(trainer) -> bool:
+    """Install patch 2 on ``trainer``; True if it was newly applied (idempotent)."""
+    tokenize = trainer._tokenize_prompts
+    if getattr(tokenize, "__vlmr_patched__", False):
+        return False
+
     @functools.wraps(tokenize)
-    def _tokenize_prompts(self, prompts):
-        prompt_ids, images, multimodal_fields = tokenize(self, prompts)
+    def _tokenize_prompts(prompts):
+        prompt_ids, images, multimodal_fields = tokenize(prompts)
         if images is not None:
             images = [im if im is not None else [] for im in images]
         return prompt_ids, images, multimodal_fields
 
     _tokenize_prompts.__vlmr_patched__ = True
-    return _tokenize_prompts
-
-
-def apply_text_only_rows() -> bool:
-    """Install the text-only-row patch on ``GRPOTrainer``; returns True if it was newly applied."""
-    from trl import GRPOTrainer
-
-    if getattr(GRPOTrainer._tokenize_prompts, "__vlmr_patched__", False):
-        return False
-    GRPOTrainer._tokenize_prompts = _patched_tokenize(GRPOTrainer._tokenize_prompts)
-    logger.debug("patched trl GRPO _tokenize_prompts for text-only rows in image batches")
+    trainer._tokenize_prompts = _tokenize_prompts
     return True
+
+
+# ---- read access ------------------------------------------------------------------------------------------------
+
+
+def completion_log(trainer) -> dict | None:
+    """The latest generation batch as trl 1.16 keeps it in the private ``trainer._logs``:
+    ``{"prompt": [...], "completion": [...], "rewards": {name: [...]}, ...}`` (``None`` if absent)."""
+    return getattr(trainer, "_logs", None)

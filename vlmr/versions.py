@@ -17,7 +17,9 @@ from packaging.version import Version
 # package -> (minimum, exclusive maximum or None, why, install hint)
 REQUIREMENTS = {
     "transformers": ("5.0", "6", "Qwen-VL processors and chat-template tool parsing", 'pip install -U "transformers>=5.0,<6"'),
-    "trl": ("1.16", "2", "GRPO environment_factory with multimodal tool results", 'pip install -U "trl>=1.16,<2"'),
+    # One minor release: vlmr.trl_compat patches trl 1.16 internals, so another trl is untested territory.
+    "trl": ("1.16", "1.17", "GRPO environment_factory with multimodal tool results; vlmr.trl_compat is written "
+            "for it", 'pip install "trl>=1.16,<1.17"'),
 }
 # The versions the test suite runs on (README "Tested versions").
 TESTED = {"torch": "2.14.1", "torchvision": "0.29.1", "transformers": "5.23.0", "trl": "1.16.0", "vllm": "not tested (no GPU in CI)"}

@@ -1,14 +1,21 @@
 """ChartQA (Masry et al., ACL Findings 2022): relaxed accuracy.
 
-Data: the release's ``test/`` folder with ``test_human.json`` and ``test_augmented.json``
-(rows ``{"imgname", "query", "label"}``) and images in ``png/``; or one of those files.
+Data, detected from ``--data``:
+
+* the release's ``test/`` folder with ``test_human.json`` and ``test_augmented.json`` (rows
+  ``{"imgname", "query", "label"}``) and images in ``png/``; or one of those files;
+* a Hub copy: ``HuggingFaceM4/ChartQA`` (``image, query, label: list[str], human_or_machine``:
+  0 human, 1 machine) or ``lmms-lab/ChartQA`` (``type: human_test|augmented_test, question,
+  answer, image``); option ``split`` (default ``test``).
 
 Metric: pix2struct's ``relaxed_correctness`` (the official scorer), implemented once in
 :func:`vlmr.rewards.metrics.relaxed_match`: when both answers parse as floats (a trailing
 ``%`` divides by 100) and the target is non-zero, correct iff ``|p - t| / |t| <= 0.05``;
-otherwise case-insensitive exact match (so a zero target needs an exact ``"0"``). The
-prediction is the ``<answer>`` text, stripped. Overall accuracy pools both splits
-(as lmms-eval); the per-split numbers the paper reports are under ``breakdown.split``.
+otherwise case-insensitive exact match (so a zero target needs an exact ``"0"``). With several
+targets (HuggingFaceM4's ``label`` list) the best one counts, as pix2struct takes the max. The
+prediction is the ``<answer>`` text, stripped (the official scorers compare the decoded answer
+as is; vlmr's answers carry tags and whitespace). Overall accuracy pools both subsets (as
+lmms-eval); the per-subset numbers the paper reports are under ``breakdown.split``.
 """
 
 from __future__ import annotations
@@ -17,45 +24,73 @@ from pathlib import Path
 from typing import Any
 
 from vlmr.eval.answers import relaxed_scores
+from vlmr.eval.hub import HubCopy, ImageCell, is_hub_copy
 from vlmr.eval.loaders import image_size, read_rows
-from vlmr.eval.registry import Benchmark, ScoreContext, register_benchmark
+from vlmr.eval.registry import Benchmark, MetricRule, ScoreContext, register_benchmark
 from vlmr.schema import Sample
 
 SPLIT_FILES = ("test_human.json", "test_augmented.json")
 
 
+def hub_fields(row: dict[str, Any]) -> tuple[str, str, list[str], ImageCell | None]:
+    """``(subset, question, targets, image)`` of a HuggingFaceM4/ChartQA or lmms-lab/ChartQA row.
+
+    >>> hub_fields({"query": "How many bars?", "label": ["3"], "human_or_machine": 1, "image": None})
+    ('augmented', 'How many bars?', ['3'], None)
+    >>> hub_fields({"type": "human_test", "question": "Which?", "answer": "No", "image": None})[:3]
+    ('human', 'Which?', ['No'])
+    """
+    if "human_or_machine" in row:  # HuggingFaceM4: a ClassLabel, 0 = human, 1 = machine-generated (augmented)
+        return ("human", "augmented")[int(row["human_or_machine"])], row["query"], list(row["label"]), row["image"]
+    return str(row["type"]).removesuffix("_test"), row["question"], [str(row["answer"])], row["image"]
+
+
 @register_benchmark("chartqa")
 class ChartQA(Benchmark):
-    """ChartQA human + augmented test splits, relaxed accuracy."""
+    """ChartQA human + augmented test subsets, relaxed accuracy."""
 
     task = "chart_qa"
     primary_metric = "relaxed_accuracy"
+    headline = (MetricRule("relaxed_accuracy", "pix2struct relaxed_correctness (ChartQA paper): numbers within 5 % "
+                                               "relative error (x% = x/100), else case-insensitive exact match"),)
     breakdown_keys = ("split",)
 
     def load(self, path: str | Path) -> list[Sample]:
-        """Both split files of a folder, or the one file given."""
+        """Both split files of a release folder, the one file given, or a Hub copy."""
+        if is_hub_copy(path):
+            return self._load_hub(path)
         path = Path(path)
         files = [path] if path.is_file() else [path / f for f in SPLIT_FILES if (path / f).exists()]
         if not files:
             raise FileNotFoundError(f"no {' or '.join(SPLIT_FILES)} in {path}")
         samples = []
         for file in files:
-            split = file.stem.removeprefix("test_")
-            for i, row in enumerate(read_rows(file)):
-                rel = f"png/{row['imgname']}"
-                width, height = image_size(file.parent / rel)
-                samples.append(Sample(
-                    id=f"{split}-{i:05d}", task="chart_qa", source="chartqa", question=row["query"],
-                    images=[rel], answer={"text": str(row["label"])},
-                    meta={"split": split, "width": width, "height": height},
-                ))
+            subset = file.stem.removeprefix("test_")
+            samples += self.samples_from(read_rows(file), lambda i, row, subset=subset, folder=file.parent: self._sample(
+                f"{subset}-{i:05d}", subset, row["query"], [str(row["label"])], f"png/{row['imgname']}", folder))
         return samples
 
-    def media_root(self, path: str | Path) -> Path:
-        """The folder holding the split files and ``png/``."""
-        path = Path(path)
-        return path if path.is_dir() else path.parent
+    def _load_hub(self, path: str | Path) -> list[Sample]:
+        copy = HubCopy(path)
+        media = self.media_root(path)
+
+        def make(i: int, row: dict[str, Any]) -> Sample | None:
+            subset, question, targets, image = hub_fields(row)
+            if image is None or not targets:
+                self.skip("Hub row without image or label")
+                return None
+            return self._sample(f"{subset}-{i:05d}", subset, question, targets, image.save(media), media)
+
+        return self.samples_from(copy.rows(copy.choose_split(self.options.get("split"), prefer=("test",))), make)
+
+    def _sample(self, sid: str, subset: str, question: str, targets: list[str], image: str, root: Path) -> Sample:
+        width, height = image_size(root / image)
+        meta = {"split": subset, "width": width, "height": height}
+        if len(targets) > 1:
+            meta["targets"] = targets
+        return Sample(id=sid, task="chart_qa", source="chartqa", question=question, images=[image],
+                      answer={"text": targets[0]}, meta=meta)
 
     def process_results(self, sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> dict[str, Any]:
-        """Relaxed correctness of the answer text."""
-        return relaxed_scores(prediction.get("response") or "", sample.answer["text"])
+        """Relaxed correctness of the answer text against the best target."""
+        return relaxed_scores(prediction.get("response") or "", sample.meta.get("targets") or [sample.answer["text"]])

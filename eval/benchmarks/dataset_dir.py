@@ -14,13 +14,15 @@ pointing           ``accuracy``: point inside the true mask (or box)
 segmentation       ``giou``, ``ciou`` (LISA definitions; ``--segmenter`` mask of the box/point)
 temporal_grounding ``miou``, ``r@0.3/0.5/0.7``
 chart_qa           ``relaxed_accuracy``
-medical_vqa        ``closed_accuracy`` / ``open_recall`` / ``open_accuracy``
-math, vqa,         ``accuracy``: the ``accuracy`` reward of :mod:`vlmr.rewards` (letter, number,
-scene3d_qa         yes/no, math-verify for math, normalised text), so training and eval agree
+medical_vqa        ``closed_accuracy`` / ``open_recall`` (LLaVA-Med), ``exact_match``
+math, vqa          ``accuracy``: the ``accuracy`` reward of :mod:`vlmr.rewards` (letter, number,
+                   yes/no, math-verify for math, normalised text), so training and eval agree
+scene3d_qa         ``exact_match`` against any reference answer (``meta.answers``), and
+                   ``exact_match_normalised`` (see :class:`Scene3D`)
 ================== ==================================================================
 
 Breakdown by ``task`` and ``source``. The ``scene3d`` benchmark is the same thing
-restricted to 3D scene tasks (a set written by the 3D pipeline).
+restricted to 3D scene QA (a set written by the 3D pipeline, e.g. ``vlmr data build scanqa``).
 """
 
 from __future__ import annotations
@@ -32,17 +34,20 @@ from typing import Any
 import numpy as np
 
 from vlmr.eval import answers
+from vlmr.eval.benchmarks.medical import answer_type
 from vlmr.eval.benchmarks.reasonseg import (
     invalid_mask_scores,
     lisa_iou,
     predict_mask,
     stored_or_predicted_mask,
 )
+from vlmr.eval.caption_metrics import caption_metrics, java_missing_note
 from vlmr.eval.loaders import image_size
-from vlmr.eval.registry import Benchmark, ScoreContext, register_benchmark
+from vlmr.eval.medical_scores import medical_scores
+from vlmr.eval.registry import Benchmark, MetricRule, ScoreContext, register_benchmark
 from vlmr.masks import MaskError, mask_to_rle, rle_to_mask
 from vlmr.rewards.metrics import mask_intersection_union, match_boxes, point_in_box, point_in_mask
-from vlmr.rewards.parse import parse_points
+from vlmr.rewards.parse import normalise_text, parse_points
 from vlmr.schema import Sample, load_samples
 
 Scorer = Callable[[Sample, str, ScoreContext], dict[str, Any]]
@@ -117,8 +122,8 @@ def _chart(sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any]:
 
 def _medical(sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any]:
     text = str(sample.answer.get("text", ""))
-    closed = sample.meta.get("answer_type", "").upper() == "CLOSED" or answers.normalise_text(text) in ("yes", "no")
-    return answers.closed_open_scores(response, text, closed)
+    closed = answer_type({"answer": text, "answer_type": sample.meta.get("answer_type")}) == "CLOSED"
+    return medical_scores(response, text, closed)
 
 
 def _qa(sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any]:
@@ -128,6 +133,22 @@ def _qa(sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any]:
 
     score = get_reward("accuracy").score(response, sample.answer, task=sample.task, choices=sample.choices)
     return {"accuracy": float(score or 0.0), "_pred": answers.answer_text(response)}
+
+
+def _scene_qa(sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any]:
+    """ScanQA's Top-1 EM: the answer is one of the references exactly (``answer in ref_answers``)."""
+    if "count" in sample.answer:
+        return answers.count_scores(response, sample.answer["count"])
+    refs = [str(a) for a in sample.meta.get("answers") or [sample.answer.get("text", "")]]
+    pred = answers.answer_text(response)
+    normalised = normalise_text(pred)
+    out = {"exact_match": float(bool(pred) and pred in refs),
+           "exact_match_normalised": float(bool(normalised) and normalised in {normalise_text(r) for r in refs}),
+           "_pred": pred, "_refs": refs}
+    missing = java_missing_note()
+    if missing:
+        out["_warning"] = f"METEOR not computed: {missing}"
+    return out
 
 
 TASK_SCORERS: dict[str, Scorer] = {
@@ -142,7 +163,7 @@ TASK_SCORERS: dict[str, Scorer] = {
     "medical_vqa": _medical,
     "math": _qa,
     "vqa": _qa,
-    "scene3d_qa": _qa,
+    "scene3d_qa": _scene_qa,
 }
 
 
@@ -190,8 +211,40 @@ class DatasetDir(Benchmark):
 
 @register_benchmark("scene3d")
 class Scene3D(DatasetDir):
-    """3D scene QA set written by the 3D pipeline (``scene3d_qa`` samples)."""
+    """3D scene QA (ScanQA, Azuma et al., CVPR 2022) written by ``vlmr data build scanqa``.
+
+    Metrics as ScanQA's ``scripts/score.py``: ``exact_match`` (Top-1 EM: the answer string is
+    one of the reference answers, no normalisation) and, over the whole set,
+    ``bleu_1`` ... ``bleu_4``, ``meteor``, ``rouge_l``, ``cider`` with pycocoevalcap against
+    all references (:mod:`vlmr.eval.caption_metrics`; METEOR needs Java, reported missing
+    with the reason otherwise). Beside it, ``exact_match_normalised``: the same after
+    lower-casing and dropping punctuation and articles, for generated (not classified)
+    answers. Not computed: ScanQA's "Top-10 EM" (a generative model answers once) and
+    "Top-1 F-value" (needs NLTK's WordNet data).
+    """
 
     tasks = ("scene3d_qa",)
+    primary_metric = "exact_match"
     breakdown_keys = ("source",)
     uses_segmenter = False
+    headline = (
+        MetricRule("exact_match", "official ScanQA score.py Top1 (EM): the answer string is one of the references"),
+        *(MetricRule(m, "official ScanQA score.py: pycocoevalcap, PTB-tokenized, against all references, corpus-level")
+          for m in ("bleu_1", "bleu_4", "meteor", "rouge_l", "cider")),
+    )
+    alternatives = (MetricRule("exact_match_normalised", "vlmr: EM after lower-casing and dropping punctuation and "
+                                                         "articles (SQuAD normalisation)"),)
+
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        self._caption_cache: dict[tuple, dict[str, float]] = {}
+
+    def aggregate(self, rows: list[dict[str, Any]]) -> dict[str, float]:
+        """Means of the per-question scores plus the corpus-level caption metrics."""
+        out = super().aggregate(rows)
+        scored = [r for r in rows if "_refs" in r]
+        key = tuple((r["_pred"], tuple(r["_refs"])) for r in scored)
+        if key not in self._caption_cache:  # a breakdown group holding every row repeats the overall corpus
+            self._caption_cache = {key: caption_metrics([p for p, _ in key], [list(refs) for _, refs in key])[0]}
+        return {**out, **self._caption_cache[key]}
+

@@ -1,10 +1,13 @@
 """MathVista (Lu et al., ICLR 2024): math reasoning in visual contexts, accuracy.
 
-Data: ``testmini.json`` as released (a dict ``{pid: problem}`` or a list), each problem with
-``pid, question, image, choices, unit, precision, answer, question_type, answer_type,
-metadata{split, source, context, category, task, grade, language, skills, img_width,
-img_height}`` and usually ``query`` (hint + question + choices). Images are relative to
-the JSON file's folder (``images/1.jpg``).
+Data, detected from ``--data``:
+
+* the release's ``testmini.json`` (a dict ``{pid: problem}`` or a list; a folder holding it),
+  each problem with ``pid, question, image, choices, unit, precision, answer, question_type,
+  answer_type, metadata{split, source, context, category, task, grade, language, skills,
+  img_width, img_height}`` and sometimes ``query``; images relative to the file (``images/1.jpg``);
+* its Hub copy ``AI4Math/MathVista`` (parquet snapshot or ``save_to_disk`` folder): the same
+  fields plus ``decoded_image`` and ``query``; option ``split`` (default ``testmini``).
 
 Metric, as the official ``evaluation/calculate_score.py``:
 
@@ -15,26 +18,36 @@ Metric, as the official ``evaluation/calculate_score.py``:
 * list: ``str(x)``; everything compared as strings. Accuracy overall and per
   ``question_type, answer_type, language, source, category, task, context, grade, skills``.
 
-Extraction follows ``evaluation/extract_answer.py`` (empty, exact choice, ``int()``,
-``float()``, ``The answer is "..."``), then, where the official code always calls GPT,
-vlmr first tries rules on the ``<answer>`` text (a choice letter; the last number, commas
-kept; the last ``[...]`` list) and calls the optional LLM extractor (the official
-few-shot prompt) only when those find nothing. Deviation: official runs without an LLM
-are impossible; vlmr's rule-only score is a lower bound of the GPT-extracted one.
+A prediction carrying ``extraction`` (the official stage-2 output, as in the official result
+files ``{pid: {..., "response", "extraction"}}``, which ``vlmr eval score --predictions`` reads
+directly) is normalised and compared exactly as above, never re-extracted. Otherwise vlmr
+extracts from the ``<answer>`` text (:func:`extract_answer`): the official quick rules of
+``extract_answer.py``, then vlmr's rules (choice letter; last number, thousands commas and
+trailing punctuation dropped, number words read; last ``[...]`` list), then the optional LLM
+extractor (the official few-shot prompt), and a candidate that does not normalise falls through
+to the next; ``scores.json`` counts the answers of each path (``extracted_by_<path>``).
+
+Deviations: where the official pipeline always calls GPT, vlmr's rules come first and the LLM
+only when they find nothing, so a rule-only score is a lower bound of the GPT-extracted one;
+an empty answer of vlmr's own extraction is unanswered (the official ``--ignore_empty_extractions``)
+instead of earning the shortest choice, so silence and missing predictions score 0.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import string
 from pathlib import Path
 from typing import Any
 
-from vlmr.eval.registry import Benchmark, ScoreContext, register_benchmark
-from vlmr.rewards.parse import parse_choice, split_think_answer
+from vlmr.eval.hub import HubCopy, is_hub_copy
+from vlmr.eval.loaders import find_file, read_rows
+from vlmr.eval.predictions import PredictionsFile
+from vlmr.eval.registry import Benchmark, MetricRule, ScoreContext, register_benchmark
+from vlmr.rewards.parse import parse_choice, parse_number, split_think_answer
 from vlmr.schema import Sample
 
+EXTRACTION_PATHS = ("given", "official_rule", "vlmr_rule", "llm", "none")
 BREAKDOWN_KEYS = (
     "question_type", "answer_type", "language", "source", "category", "task", "context", "grade", "skills",
 )  # fmt: skip
@@ -135,9 +148,12 @@ def build_query(problem: dict[str, Any]) -> str:
 
 
 def normalize_extracted_answer(
-    extraction: Any, choices: list[str] | None, question_type: str, answer_type: str, precision: float | None
+    extraction: Any, choices: list[str] | None, question_type: str, answer_type: str, precision: float | None,
+    ignore_empty: bool = False,
 ) -> str | None:
-    """The official normalisation (``calculate_score.normalize_extracted_answer``).
+    """The official normalisation (``calculate_score.normalize_extracted_answer``); ``ignore_empty``
+    is its ``--ignore_empty_extractions``: an empty multiple-choice extraction stays unanswered
+    instead of becoming the shortest choice.
 
     >>> normalize_extracted_answer("-3.9", None, "free_form", "integer", None)
     '-3'
@@ -152,6 +168,8 @@ def normalize_extracted_answer(
     """
     if question_type == "multi_choice":
         text = extraction.strip() if isinstance(extraction, str) else str(extraction)
+        if ignore_empty and not text:
+            return None
         letter = re.findall(r"\(([a-zA-Z])\)", text)
         if letter:
             text = letter[0].upper()
@@ -174,56 +192,76 @@ def normalize_extracted_answer(
     return None
 
 
-def _rule_extract(response: str, problem: dict[str, Any]) -> str | None:
-    """The official quick rules, then vlmr's (letter, last number, last list); None if none apply."""
-    qtype, atype, choices = problem["question_type"], problem["answer_type"], problem.get("choices") or []
+def _official_quick(response: str, problem: dict[str, Any]) -> str | None:
+    """``extract_answer.py``'s rules before GPT: empty, an exact choice, ``int()``, ``float()``,
+    ``The answer is "..."``; ``None`` when none applies."""
     if response == "":
         return ""
-    if qtype == "multi_choice" and response in choices:
+    if problem["question_type"] == "multi_choice" and response in (problem.get("choices") or []):
         return response
-    if atype == "integer":
-        try:
-            return str(int(response))
-        except ValueError:
-            pass
-    if atype == "float":
-        try:
-            return str(float(response))
-        except ValueError:
-            pass
+    for answer_type, convert in (("integer", int), ("float", float)):
+        if problem["answer_type"] == answer_type:
+            try:
+                return str(convert(response))
+            except ValueError:
+                pass
     quoted = re.search(r'The answer is "(.*)"\.', response)
-    if quoted:
-        return quoted.group(1)
-    if qtype == "multi_choice":
+    return quoted.group(1) if quoted else None
+
+
+def _vlmr_rule(response: str, problem: dict[str, Any]) -> str | None:
+    """vlmr's rules: the choice letter, the last number (thousands commas and trailing
+    punctuation dropped, number words read), or the last ``[...]`` list."""
+    if problem["question_type"] == "multi_choice":
+        choices = problem.get("choices") or []
         return parse_choice(response, choices=[f"{string.ascii_uppercase[i]}. {c}" for i, c in enumerate(choices)])
-    if atype in ("integer", "float"):
-        numbers = re.findall(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+", response)
-        return numbers[-1] if numbers else None
+    if problem["answer_type"] in ("integer", "float"):
+        value = parse_number(response)
+        if value is None:
+            return None
+        return str(int(value)) if value.is_integer() else str(value)
     lists = re.findall(r"\[[^\[\]]*\]", response)
     return lists[-1] if lists else None
 
 
-def extract_answer(response: str, problem: dict[str, Any], extractor=None) -> str:
-    """Answer text of a response: rules first, then the LLM ``extractor`` (if given), else the text."""
+def _normalizes(candidate: str | None, problem: dict[str, Any]) -> bool:
+    return candidate is not None and normalize_extracted_answer(
+        candidate, problem.get("choices"), problem["question_type"], problem["answer_type"], problem.get("precision")
+    ) is not None
+
+
+def extract_answer(response: str, problem: dict[str, Any], extractor=None) -> tuple[str, str]:
+    """``(extraction, path)`` of a response's ``<answer>`` text; ``path`` names the rule that found it.
+
+    Paths, tried in order: ``official_rule`` (the official quick rules; an empty answer stops
+    here, as in the official script), ``vlmr_rule``, ``llm`` (the official few-shot prompt to
+    ``extractor``), ``none`` (the text itself). A rule whose candidate does not normalise for
+    the answer type (``"14,"`` for an integer) falls through to the next.
+
+    >>> extract_answer("<answer>The answer is 14, obviously</answer>", {"question_type": "free_form",
+    ...                "answer_type": "integer"})
+    ('14', 'vlmr_rule')
+    """
     _, answer = split_think_answer(response)
     answer = (answer or "").strip()
-    found = _rule_extract(answer, problem)
-    if found is not None:
-        return found
+    quick = _official_quick(answer, problem)
+    if quick == "" or _normalizes(quick, problem):
+        return quick, "official_rule"
+    candidate = _vlmr_rule(answer, problem)
+    if _normalizes(candidate, problem):
+        return candidate, "vlmr_rule"
     if extractor is not None:
         query = problem.get("query") or build_query(problem)
-        return extractor(f"{DEMO_PROMPT.strip()}\n\n{query}\n\n{response}\n\nExtracted answer: ").strip()
-    return answer
+        return extractor(f"{DEMO_PROMPT.strip()}\n\n{query}\n\n{response}\n\nExtracted answer: ").strip(), "llm"
+    return answer, "none"
 
 
-def _problems(path: Path) -> list[dict[str, Any]]:
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".jsonl":
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
-    data = json.loads(text)
-    if isinstance(data, dict):
-        return [{"pid": pid, **problem} for pid, problem in data.items()]
-    return data
+def problem_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """The fields scoring needs, from a release or Hub row (``metadata`` flattened)."""
+    meta = dict(row.get("metadata") or {})
+    fields = {k: row.get(k) for k in ("choices", "unit", "precision", "question_type", "answer_type")}
+    return {**meta, **fields, "question_raw": row["question"], "width": meta.get("img_width"),
+            "height": meta.get("img_height")}
 
 
 @register_benchmark("mathvista")
@@ -232,36 +270,61 @@ class MathVista(Benchmark):
 
     task = "math"
     primary_metric = "accuracy"
+    headline = (MetricRule("accuracy", "official calculate_score.py: normalize_extracted_answer + safe_equal on "
+                                       "the official extraction when given, else vlmr's extraction paths"),)
     breakdown_keys = BREAKDOWN_KEYS
 
     def load(self, path: str | Path) -> list[Sample]:
-        """Read ``testmini.json`` (or a folder holding it)."""
-        path = Path(path)
-        if path.is_dir():
-            path = path / "testmini.json"
-        samples = []
-        for problem in _problems(path):
-            meta = dict(problem.get("metadata") or {})
-            fields = {k: problem.get(k) for k in ("choices", "unit", "precision", "question_type", "answer_type")}
-            samples.append(Sample(
-                id=str(problem["pid"]),
-                task="math",
-                source="mathvista",
-                question=problem.get("query") or build_query(problem),
-                images=[problem["image"]] if problem.get("image") else [],
-                answer={"text": str(problem.get("answer", ""))},
-                meta={**meta, **fields, "question_raw": problem["question"],
-                      "width": meta.get("img_width"), "height": meta.get("img_height")},
-            ))
-        return samples
+        """Read ``testmini.json`` (a file or a folder holding it) or a Hub copy (split option,
+        default ``testmini``)."""
+        if is_hub_copy(path):
+            copy = HubCopy(path)
+            rows = copy.rows(copy.choose_split(self.options.get("split"), prefer=("testmini",)))
+        else:
+            rows = read_rows(find_file(path, ("testmini.json", "test.json")))
+        return self.samples_from(rows, self._sample)
+
+    def _sample(self, index: int, row: dict[str, Any]) -> Sample | None:
+        if "decoded_image" in row:  # a Hub row: the picture is embedded
+            if row["decoded_image"] is None:
+                self.skip("Hub row without decoded_image")
+                return None
+            images = [row["decoded_image"].save()]
+        else:
+            images = [row["image"]] if row.get("image") else []
+        return Sample(
+            id=str(row.get("pid") or row["_key"]), task="math", source="mathvista",
+            question=row.get("query") or build_query(row), images=images,
+            answer={"text": str(row.get("answer", ""))}, meta=problem_fields(row),
+        )
+
+    def read_predictions(self, path: str | Path) -> PredictionsFile:
+        """``predictions.jsonl``, or an official result file (``{pid: {..., "response", "extraction"}}``)."""
+        if Path(path).suffix != ".json":
+            return super().read_predictions(path)
+        rows = read_rows(path)
+        return PredictionsFile(Path(path), rows={
+            str(r.get("pid") or r["_key"]): {"id": str(r.get("pid") or r["_key"]), "response": r.get("response") or "",
+                                             **({"extraction": r["extraction"]} if "extraction" in r else {})}
+            for r in rows})
 
     def process_results(self, sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> dict[str, Any]:
-        """Extract, normalise, compare with the gold answer string."""
+        """Normalise the given official extraction, or extract; compare with the gold answer string."""
         problem = {**sample.meta, "question": sample.meta.get("question_raw", ""), "query": sample.question}
-        extraction = extract_answer(prediction.get("response") or "", problem, ctx.extractor)
+        if "extraction" in prediction:  # the official stage-2 output: scored as is, never re-extracted
+            extraction, path = prediction["extraction"], "given"
+        else:
+            extraction, path = extract_answer(prediction.get("response") or "", problem, ctx.extractor)
         normalized = normalize_extracted_answer(
             extraction, problem.get("choices"), problem["question_type"], problem["answer_type"],
-            problem.get("precision"),
+            problem.get("precision"), ignore_empty=path != "given",  # silence never earns the shortest choice
         )
         correct = normalized is not None and normalized == sample.answer["text"]
-        return {"accuracy": float(correct), "_extracted": extraction, "_normalized": normalized}
+        return {"accuracy": float(correct), "_extracted": extraction, "_normalized": normalized, "_path": path}
+
+    def aggregate(self, rows: list[dict[str, Any]]) -> dict[str, float]:
+        """Accuracy, and how many answers each extraction path produced (``extracted_by_<path>``)."""
+        out = super().aggregate(rows)
+        for path in EXTRACTION_PATHS:
+            out[f"extracted_by_{path}"] = float(sum(row.get("_path") == path for row in rows))
+        return out

@@ -1,16 +1,27 @@
 """Medical VQA: VQA-RAD (Lau et al., 2018) and SLAKE (Liu et al., ISBI 2021), closed/open.
 
-Data: VQA-RAD's ``VQA_RAD Dataset Public.json`` (rows ``{"qid", "image_name", "question",
-"answer", "answer_type": "CLOSED"|"OPEN", "image_organ", "phrase_type"}``, images in
-``VQA_RAD Image Folder/``); SLAKE's ``test.json`` (rows ``{"qid", "img_name", "question",
-"answer", "answer_type", "q_lang", "modality", "content_type"}``, images in ``imgs/``;
-English questions only unless option ``lang`` says otherwise). Option ``split="test"``
-keeps VQA-RAD's ``test_*`` phrase types. Option ``image_dir`` overrides the image folder.
+Data, detected from ``--data``:
 
-Metrics as LLaVA-Med reports them: ``closed_accuracy`` (yes/no questions by the yes/no
-word of the answer, other closed ones by normalised exact match) and ``open_recall``
-(share of ground-truth words found in the answer); vlmr adds the stricter
-``open_accuracy`` (normalised exact match) and ``accuracy`` over all questions.
+* VQA-RAD as released: ``VQA_RAD Dataset Public.json`` (2,248 rows ``{"qid", "phrase_type",
+  "image_name", "question", "answer", "answer_type", "image_organ", "question_type", ...}``;
+  images in ``VQA_RAD Image Folder/``). The split is in ``phrase_type``: ``test_freeform`` and
+  ``test_para`` are the 451-question test set, ``freeform`` and ``para`` train. The benchmark
+  evaluates the test set (option ``split``: ``test``, ``train`` or ``all``). ``answer_type``
+  values carry stray spaces in the release (``"CLOSED "``) and answers may be numbers.
+* SLAKE as released: ``test.json`` (rows ``{"qid", "img_name", "question", "answer",
+  "answer_type", "q_lang", "modality", "content_type", "location", ...}``; images in ``imgs/``);
+  English questions only (option ``lang``), 1,061 of the 2,094 test rows.
+* Hub copies (parquet or ``save_to_disk``): ``flaviagiammarino/vqa-rad`` (``image, question,
+  answer``; splits train/test) and SLAKE copies carrying the release's fields plus an ``image``
+  column; option ``split`` (default ``test``). Where a copy has no ``answer_type``, a yes/no
+  answer makes the question closed, anything else open.
+
+Option ``image_dir`` overrides the release's image folder.
+
+Metrics (:mod:`vlmr.eval.medical_scores`): the headline is LLaVA-Med's, as papers report it:
+``closed_accuracy`` (the ground truth appears in the answer) and ``open_recall`` (recall of the
+ground-truth words after LLaVA-Med's normalisation); ``exact_match`` (strict, every question) and
+``closed_accuracy_llava_med_script`` (the script's own rule to the letter) are beside it.
 """
 
 from __future__ import annotations
@@ -18,63 +29,107 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from vlmr.eval.answers import closed_open_scores
-from vlmr.eval.loaders import image_size, read_rows
-from vlmr.eval.registry import Benchmark, ScoreContext, register_benchmark
+from vlmr.eval.hub import HubCopy, ImageCell, is_hub_copy
+from vlmr.eval.loaders import find_file, image_size, read_rows
+from vlmr.eval.medical_scores import medical_scores, normalize_answer
+from vlmr.eval.registry import Benchmark, MetricRule, ScoreContext, register_benchmark
 from vlmr.schema import Sample
+
+HEADLINE = (
+    MetricRule("closed_accuracy", "LLaVA-Med run_eval.py: the normalised ground truth appears in the answer "
+                                  "(whole words), closed questions"),
+    MetricRule("open_recall", "LLaVA-Med run_eval.py: recall of the ground-truth words after normalisation, "
+                              "open questions"),
+)
+ALTERNATIVES = (
+    MetricRule("exact_match", "vlmr strict: normalised answer equals the ground truth, every question"),
+    MetricRule("closed_accuracy_llava_med_script", "LLaVA-Med run_eval.py to the letter: substrings, and wrong "
+                                                   "answers containing yes/no left out of the average"),
+)
+
+
+def row_split(row: dict[str, Any]) -> str:
+    """A VQA-RAD row's split from its ``phrase_type`` (``test_freeform``/``test_para`` -> test).
+
+    >>> row_split({"phrase_type": "test_para"}), row_split({"phrase_type": "freeform"})
+    ('test', 'train')
+    """
+    return "test" if str(row.get("phrase_type", "")).startswith("test") else "train"
+
+
+def answer_type(row: dict[str, Any]) -> str:
+    """``CLOSED`` or ``OPEN``: the release's (stray spaces stripped), else yes/no answers are closed.
+
+    >>> answer_type({"answer_type": "CLOSED "}), answer_type({"answer": "No"}), answer_type({"answer": 4})
+    ('CLOSED', 'CLOSED', 'OPEN')
+    """
+    if row.get("answer_type"):
+        return str(row["answer_type"]).strip().upper()
+    return "CLOSED" if normalize_answer(row.get("answer", "")) in ("yes", "no") else "OPEN"
 
 
 class _MedicalVQA(Benchmark):
     task = "medical_vqa"
-    primary_metric = "accuracy"
+    primary_metric = "exact_match"  # the per-question number every sample has (sorts the gallery)
+    headline = HEADLINE
+    alternatives = ALTERNATIVES
     default_image_dir = ""
     default_file = ""
     breakdown_keys = ("answer_type",)
 
     def load(self, path: str | Path) -> list[Sample]:
-        """Read the question file (or the default file name in the folder)."""
-        path = Path(path)
-        file = path if path.is_file() else path / self.default_file
+        """Read the question file (or the default file in the folder), or a Hub copy."""
+        hub = is_hub_copy(path)
+        if hub:
+            copy = HubCopy(path)
+            rows = list(copy.rows(copy.choose_split(self.options.get("split"), prefer=("test",))))
+        else:
+            rows = read_rows(find_file(path, (self.default_file,)))
         root = self.media_root(path)
         image_dir = self.options.get("image_dir", self.default_image_dir)
-        samples = []
-        for i, row in enumerate(read_rows(file)):
-            if not self.keep(row):
-                continue
-            rel = f"{image_dir}/{row.get('image_name') or row['img_name']}".lstrip("/")
-            width, height = image_size(root / rel)
-            answer_type = str(row.get("answer_type", "OPEN")).upper()
-            meta = {k: row[k] for k in ("image_organ", "modality", "content_type", "location") if k in row}
-            samples.append(Sample(
-                id=str(row.get("qid", i)), task="medical_vqa", source=self.name, question=row["question"],
-                images=[rel], answer={"text": str(row["answer"]).strip()},
-                meta={**meta, "answer_type": answer_type, "width": width, "height": height},
-            ))
-        return samples
 
-    def keep(self, row: dict[str, Any]) -> bool:
+        def make(i: int, row: dict[str, Any]) -> Sample | None:
+            if not self.keep(row, hub):
+                return None
+            if hub:
+                if not isinstance(row.get("image"), ImageCell):
+                    self.skip("Hub row without image")
+                    return None
+                rel = row["image"].save(root)
+            else:
+                rel = f"{image_dir}/{row.get('image_name') or row['img_name']}".lstrip("/")
+            width, height = image_size(root / rel)
+            meta = {k: row[k] for k in ("image_organ", "modality", "content_type", "location") if row.get(k)}
+            return Sample(
+                id=str(row.get("qid", i)), task="medical_vqa", source=self.name, question=str(row["question"]),
+                images=[rel], answer={"text": str(row["answer"]).strip()},
+                meta={**meta, "answer_type": answer_type(row), "width": width, "height": height},
+            )
+
+        return self.samples_from(rows, make)
+
+    def keep(self, row: dict[str, Any], hub: bool) -> bool:
         """Whether a row belongs to the evaluated subset."""
         return True
 
     def process_results(self, sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> dict[str, Any]:
-        """Closed/open scoring by the question's answer type."""
+        """LLaVA-Med's closed/open scores and the strict match."""
         closed = sample.meta["answer_type"] == "CLOSED"
-        return closed_open_scores(prediction.get("response") or "", sample.answer["text"], closed)
+        return medical_scores(prediction.get("response") or "", sample.answer["text"], closed)
 
 
 @register_benchmark("vqa_rad")
 class VQARAD(_MedicalVQA):
-    """VQA-RAD: radiology VQA, closed and open questions."""
+    """VQA-RAD: radiology VQA, closed and open questions; the test set by default."""
 
     default_file = "VQA_RAD Dataset Public.json"
     default_image_dir = "VQA_RAD Image Folder"
     breakdown_keys = ("answer_type", "image_organ")
 
-    def keep(self, row: dict[str, Any]) -> bool:
-        """With ``split="test"``, only the ``test_*`` phrase types."""
-        if self.options.get("split") == "test":
-            return str(row.get("phrase_type", "")).startswith("test")
-        return True
+    def keep(self, row: dict[str, Any], hub: bool) -> bool:
+        """The release rows of the ``split`` option (default ``test``); a Hub split is kept whole."""
+        split = self.options.get("split", "test")
+        return hub or split == "all" or row_split(row) == split
 
 
 @register_benchmark("slake")
@@ -85,6 +140,6 @@ class SLAKE(_MedicalVQA):
     default_image_dir = "imgs"
     breakdown_keys = ("answer_type", "modality", "content_type")
 
-    def keep(self, row: dict[str, Any]) -> bool:
+    def keep(self, row: dict[str, Any], hub: bool) -> bool:
         """Questions in the ``lang`` option's language (default ``en``)."""
         return row.get("q_lang", "en") == self.options.get("lang", "en")

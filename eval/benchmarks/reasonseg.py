@@ -11,6 +11,10 @@ LISA's ``validate``: per image ``I / (U + 1e-5)``, plus 1 when the union is empt
 masks empty); gIoU = mean over images, cIoU = ΣI / (ΣU + 1e-10). Broken down by query
 type (``is_sentence``: long sentence vs short phrase), as the paper's test table.
 
+A Hub copy (``Ricky06662/ReasonSeg_val`` / ``ReasonSeg_test`` as Seg-Zero published them:
+``image, text, mask: list[list[bool]], image_id, ann_id, img_height, img_width``; option
+``split``) carries its ground truth as a boolean mask: no ignore region, no query type.
+
 The model answers with a box and a point (vlmr's segmentation prompt); at run time a
 segmenter (default GrabCut from :mod:`vlmr.tools.segmenters`) turns them into a mask
 stored as ``mask_rle`` in ``predictions.jsonl``. ``vlmr eval score`` uses a given
@@ -28,8 +32,9 @@ import numpy as np
 
 from vlmr import masks
 from vlmr.eval.answers import answer_text
+from vlmr.eval.hub import HubCopy, ImageCell, is_hub_copy
 from vlmr.eval.loaders import image_size
-from vlmr.eval.registry import Benchmark, ScoreContext, register_benchmark
+from vlmr.eval.registry import Benchmark, MetricRule, ScoreContext, register_benchmark
 from vlmr.masks import IGNORE, MaskError, mask_to_rle
 from vlmr.schema import Sample, resolve_media
 
@@ -41,6 +46,17 @@ def _read_labelme(path: Path) -> dict[str, Any]:
         return json.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:  # a few released files are cp1252, LISA reads them the same way
         return json.loads(path.read_text(encoding="cp1252"))
+
+
+def hub_fields(row: dict[str, Any]) -> tuple[str, ImageCell | None, np.ndarray | None]:
+    """``(query, image, (H, W) bool mask)`` of a Seg-Zero ReasonSeg Hub row.
+
+    >>> query, _, mask = hub_fields({"text": " the cup ", "image": None, "mask": [[False, True]]})
+    >>> query, mask.shape, int(mask.sum())
+    ('the cup', (1, 2), 1)
+    """
+    mask = np.asarray(row["mask"], dtype=bool) if row.get("mask") else None
+    return str(row["text"]).strip(), row.get("image"), mask if mask is not None and mask.ndim == 2 else None
 
 
 def lisa_mask(annotation: dict[str, Any], height: int, width: int) -> np.ndarray:
@@ -74,12 +90,16 @@ class ReasonSeg(Benchmark):
 
     task = "segmentation"
     primary_metric = "giou"
+    headline = (MetricRule("giou", "LISA validate: mean over images of I / (U + 1e-5), 1 when both masks are empty"),
+                MetricRule("ciou", "LISA validate: sum of I / sum of U"))
     breakdown_keys = ("query_type",)
     uses_segmenter = True
 
     def load(self, path: str | Path) -> list[Sample]:
-        """Read every ``*.json`` of the split folder with its image."""
+        """Read every ``*.json`` of the split folder with its image, or a Hub copy."""
 
+        if is_hub_copy(path):
+            return self._load_hub(path)
         root = Path(path)
         samples = []
         for ann_path in sorted(root.glob("*.json")):
@@ -102,8 +122,33 @@ class ReasonSeg(Benchmark):
             ))
         return samples
 
+    def _load_hub(self, path: str | Path) -> list[Sample]:
+        copy = HubCopy(path)
+        split = copy.choose_split(self.options.get("split"), prefer=("test", "val"))
+        root = self.media_root(path)
+
+        def make(i: int, row: dict[str, Any]) -> Sample | None:
+            query, image, mask = hub_fields(row)
+            if image is None or mask is None:
+                self.skip("Hub row without image or mask")
+                return None
+            name = image.save(root)
+            width, height = image_size(root / name)
+            if mask.shape != (height, width):
+                self.skip("mask size differs from the image")
+                return None
+            return Sample(
+                id=str(row.get("ann_id") or f"{split}-{i:05d}"), task="segmentation", source="reasonseg",
+                question=query, images=[name], answer={"masks": [mask_to_rle(mask)]},
+                meta={"width": width, "height": height},
+            )
+
+        return self.samples_from(copy.rows(split), make)
+
     def gt_mask(self, sample: Sample, root: Path) -> np.ndarray:
-        """LISA's ground-truth mask of one sample (1 target, 255 ignore)."""
+        """LISA's ground-truth mask of one sample (1 target, 255 ignore); a Hub copy's mask as given."""
+        if sample.answer.get("masks"):
+            return masks.rle_to_mask(sample.answer["masks"][0]).astype(np.uint8)
         ann = _read_labelme(resolve_media(root, sample.meta["annotation"]))
         return lisa_mask(ann, sample.meta["height"], sample.meta["width"])
 

@@ -19,7 +19,8 @@ from vlmr.schema import Sample, resolve_media
 
 
 class VideoBenchmark(Benchmark):
-    """A benchmark whose samples carry ``video = {"path", "start"?, "end"?}``."""
+    """A benchmark whose samples carry ``video = {"path", "start"?, "end"?, "fps"?}``; the path may
+    be a video file, an animated GIF or a folder of frames (whose ``fps`` the sample states)."""
 
     def frames(self, sample: Sample, root: Path) -> tuple[list[Any], list[float]]:
         """Sampled frames (PIL) and their times in seconds."""
@@ -33,6 +34,7 @@ class VideoBenchmark(Benchmark):
             start=video.get("start"),
             end=video.get("end"),
             max_pixels=self.options.get("max_pixels"),
+            sequence_fps=video.get("fps"),
         )
 
     def doc_to_visual(self, sample: Sample, root: Path) -> list[Any]:

@@ -104,6 +104,25 @@ class TestDataCli:
         assert main(["data", "show", str(out), "--n", "3", "--out", str(tmp_path / "g.png")]) == 0
         assert Image.open(tmp_path / "g.png").size == (3 * 256, 256 + 56)
 
+    def test_build_list_names_every_source(self, capsys):
+        from vlmr.cli import main
+        from vlmr.data_pipelines.sources import list_sources
+
+        assert main(["data", "build", "list"]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert [line.split()[0] for line in lines] == list_sources()
+        assert any(line.startswith("chartqa ") and "ChartQA" in line for line in lines)
+
+    def test_out_is_required_to_build(self):
+        from vlmr.cli import main
+
+        with pytest.raises(SystemExit, match="--out DIR is required"):
+            main(["data", "build", "shapes"])
+
+    def test_without_splits_the_builder_default_is_recorded(self, tmp_path, breaking_sources):
+        out = build_dataset("breaking", tmp_path / "ds", progress=False)  # no split given: the builder's "train"
+        assert [s.meta["split"] for s in load_samples(out)] == ["train"]
+
     def test_unknown_source_option_lists_valid_ones(self, tmp_path):
         from vlmr.cli import main
 

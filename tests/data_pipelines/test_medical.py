@@ -1,10 +1,10 @@
 """Medical builders: phantom ground truth against pixels, real DICOM with mask, PHI, VQA-RAD/SLAKE."""
 
-import json
-
 import nibabel as nib
 import numpy as np
 import pydicom
+import pytest
+from medical_rows import VQA_RAD, write_slake, write_vqa_rad
 from PIL import Image
 from pydicom.data import get_testdata_file
 
@@ -64,19 +64,36 @@ class TestScans:
 
 
 class TestVqaRad:
-    def test_vqa_rad_and_slake(self, tmp_path):
-        Image.new("L", (32, 32), 90).save(tmp_path / "synpic1.jpg")
-        (tmp_path / "broken.jpg").write_bytes(b"not an image")
-        ann = tmp_path / "vqa.json"
-        ann.write_text(json.dumps([
-            {"qid": 1, "image_name": "synpic1.jpg", "question": "Is there a fracture?", "answer": "No",
-             "answer_type": "CLOSED"},
-            {"qid": 2, "img_name": "synpic1.jpg", "question": "Which organ?", "answer": "Lung",
-             "answer_type": "OPEN", "q_lang": "en"},
-            {"qid": 3, "img_name": "synpic1.jpg", "question": "哪个器官?", "answer": "肺", "q_lang": "zh"},
-            {"qid": 4, "image_name": "broken.jpg", "question": "Q?", "answer": "yes", "answer_type": "CLOSED"},
-        ]))
-        out = build_dataset("vqa_rad", tmp_path / "ds", annotations=str(ann), image_dir=str(tmp_path), progress=False)
+    """Built from released rows (``tests/eval/medical_rows.py``: VQA-RAD's and SLAKE's files, verbatim)."""
+
+    def test_split_comes_from_phrase_type(self, tmp_path):
+        root = write_vqa_rad(tmp_path / "rad")
+        ann = str(root / "VQA_RAD Dataset Public.json")
+        everything = load_samples(build_dataset("vqa_rad", tmp_path / "all", annotations=ann, progress=False))
+        assert len(everything) == len(VQA_RAD)  # no --split: every row, each with its own split
+        assert {s.id: s.meta["split"] for s in everything}["vqa_rad-train-0"] == "train"
+        test = load_samples(build_dataset("vqa_rad", tmp_path / "test", annotations=ann, split="test",
+                                          progress=False))
+        assert [s.id for s in test] == ["vqa_rad-test-243", "vqa_rad-test-454", "vqa_rad-test-10",
+                                        "vqa_rad-test-12", "vqa_rad-test-19", "vqa_rad-test-190"]
+        assert {s.meta["split"] for s in test} == {"test"} and test[0].meta["answer_type"] == "closed"
+        # one file per image: 6 test questions on 4 images
+        assert len(list((tmp_path / "test" / "media" / "vqa_rad").iterdir())) == 4
+        assert test[2].question == "Is there evidence of an aortic aneurysm? Answer yes or no."
+        with pytest.raises(ValueError, match=r"no 'val' rows; its splits: \['test', 'train'\]"):
+            build_dataset("vqa_rad", tmp_path / "val", annotations=ann, split="val", progress=False)
+
+    def test_slake_says_slake(self, tmp_path):
+        root = write_slake(tmp_path / "slake")
+        out = build_dataset("slake", tmp_path / "ds", annotations=str(root / "test.json"), progress=False)
         samples = load_samples(out)
-        assert [(s.answer["text"], s.meta["answer_type"]) for s in samples] == [("No", "closed"), ("Lung", "open")]
-        assert "missing or corrupted image" in (out / "README.md").read_text()
+        assert [s.id for s in samples][:2] == ["slake-test-11934", "slake-test-11938"] and len(samples) == 5
+        assert {s.source for s in samples} == {"slake"} and {s.meta["split"] for s in samples} == {"test"}
+        assert samples[0].images == ["media/slake/xmlab102/source.jpg"]
+
+    def test_missing_image_is_skipped(self, tmp_path):
+        root = write_vqa_rad(tmp_path / "rad")
+        (root / "VQA_RAD Image Folder" / "synpic40464.jpg").unlink()  # qids 243 and 190
+        out = build_dataset("vqa_rad", tmp_path / "ds", annotations=str(root / "VQA_RAD Dataset Public.json"),
+                            split="test", progress=False)
+        assert len(load_samples(out)) == 4 and "skipped 2: missing image" in (out / "README.md").read_text()

@@ -194,12 +194,19 @@ class TestFolder:
         assert sample.id == "x1" and sample.answer["boxes"] == [[0, 0, 64, 48]]
 
 
-@pytest.mark.parametrize("source", ["coco", "refcoco", "reasonseg", "chartqa", "folder"])
+@pytest.mark.parametrize("source", ["coco", "reasonseg", "chartqa", "folder"])
 def test_missing_required_option_names_it(source):
     from vlmr.data_pipelines.sources import get_builder
 
     with pytest.raises(TypeError, match="required keyword-only argument"):
         next(get_builder(source)(limit=1))
+
+
+def test_refcoco_names_both_ways_to_give_data():
+    from vlmr.data_pipelines.sources import get_builder
+
+    with pytest.raises(ValueError, match="give --root .* or --refs-file, --instances-file and --image-dir"):
+        next(get_builder("refcoco")(limit=1))
 
 
 def test_mask_rle_roundtrip():

@@ -5,7 +5,8 @@ import json
 import numpy as np
 
 from vlmr.data_pipelines.build import build_dataset
-from vlmr.data_pipelines.video import COLOURS, parse_charades_sta, write_synthetic_video
+from vlmr.data_pipelines.video import COLOURS, write_synthetic_video
+from vlmr.eval.benchmarks.charades import parse_charades_sta
 from vlmr.media.video import sample_frames
 from vlmr.schema import load_samples
 
@@ -55,14 +56,14 @@ class TestRealFormats:
                             progress=False)
         samples = load_samples(out)
         assert len(samples) == 1 and samples[0].answer["span"] == [0.5, 2.0]
-        assert "person opens a door" in samples[0].question
+        assert "person opens a door" in samples[0].question and samples[0].meta["split"] == "test"
         card = (out / "README.md").read_text()
         assert "corrupted video" in card and "video file missing" in card
 
     def test_parse_charades(self):
         assert parse_charades_sta("X 1 2##a b.\n\n") == [("X", 1.0, 2.0, "a b.")]
 
-    def test_activitynet_captions_clips_end_to_duration(self, tmp_path):
+    def test_activitynet_captions_keeps_annotated_end(self, tmp_path):
         video_dir = _videos(tmp_path, ["v_abc"])
         ann = tmp_path / "val_1.json"
         ann.write_text(json.dumps({"v_abc": {"duration": 3.0, "timestamps": [[0.2, 1.1], [1.5, 9.0]],
@@ -70,18 +71,6 @@ class TestRealFormats:
         samples = load_samples(build_dataset("activitynet_captions", tmp_path / "ds", annotations=str(ann),
                                              video_dir=str(video_dir), extract_frames=True, max_frames=4,
                                              progress=False))
-        assert [s.answer["span"] for s in samples] == [[0.2, 1.1], [1.5, 3.0]]
+        assert [s.answer["span"] for s in samples] == [[0.2, 1.1], [1.5, 9.0]]  # as annotated, as scored
+        assert {s.meta["split"] for s in samples} == {"val_1"}
         assert len(samples[0].images) == 4 and samples[0].meta["frame_times"] == [0.0, 1.0, 1.9, 2.9]
-
-    def test_video_mme_and_mvbench_mcq(self, tmp_path):
-        video_dir = _videos(tmp_path, ["vid1"])
-        ann = tmp_path / "mcq.json"
-        ann.write_text(json.dumps([
-            {"videoID": "vid1", "question_id": "001-1", "question": "What moves?",
-             "options": ["A. a square", "B. a circle"], "answer": "A"},
-            {"video": "vid1.mp4", "question": "Colour?", "candidates": ["red", "blue", "green"], "answer": "blue"},
-        ]))
-        samples = load_samples(build_dataset("video_mcq", tmp_path / "ds", annotations=str(ann),
-                                             video_dir=str(video_dir), progress=False))
-        assert [s.answer["choice"] for s in samples] == ["A", "B"]
-        assert samples[1].choices == ["A. red", "B. blue", "C. green"]

@@ -139,31 +139,72 @@ def build_pixmo_count(root: Path) -> Path:
     return root / "pixmo_count.json"
 
 
+# Real Video-MME rows: the first of showlab/livecc README.md (the lmms-lab/Video-MME Hub schema,
+# `videoID` included) and question 001-2 of showlab/livecc
+# evaluation/videomme/results/LiveCC-7B-Instruct_no_subtitles.json (its `url`/`videoID` as in 001-1).
+VIDEOMME_ROWS = [
+    {"video_id": "001", "duration": "short", "domain": "Knowledge", "sub_category": "Humanity & History",
+     "url": "https://www.youtube.com/watch?v=fFjv93ACGo8", "videoID": "fFjv93ACGo8", "question_id": "001-1",
+     "task_type": "Counting Problem", "question": "When demonstrating the Germany modern Christmas tree is initially "
+     "decorated with apples, candles and berries, which kind of the decoration has the largest number?",
+     "options": ["A. Apples.", "B. Candles.", "C. Berries.", "D. The three kinds are of the same number."],
+     "answer": "C"},
+    {"video_id": "001", "duration": "short", "domain": "Knowledge", "sub_category": "Humanity & History",
+     "url": "https://www.youtube.com/watch?v=fFjv93ACGo8", "videoID": "fFjv93ACGo8", "question_id": "001-2",
+     "task_type": "Information Synopsis", "question": "What is the genre of this video?",
+     "options": ["A. It is a news report that introduces the history behind Christmas decorations.",
+                 "B. It is a documentary on the evolution of Christmas holiday recipes.",
+                 "C. It is a travel vlog exploring Christmas markets around the world.",
+                 "D. It is a tutorial on DIY Christmas ornament crafting."], "answer": "A"},
+]
+
+
 def build_videomme(root: Path) -> Path:
-    """videomme.json rows + data/<videoID>.mp4."""
-    rows = [{"video_id": "001", "duration": "short", "domain": "Knowledge", "sub_category": "Humanity & History",
-             "videoID": "fFjv93ACGo8", "question_id": "001-1", "task_type": "Counting Problem",
-             "question": "How many scenes are there?", "options": ["A. 1.", "B. 2.", "C. 3.", "D. 4."],
-             "answer": "C"}]
+    """The Hub copy's layout: videomme/test-00000-of-00001.parquet + data/<videoID>.mp4."""
+    import datasets
+
     write_video(root / "data/fFjv93ACGo8.mp4")
-    (root / "videomme.json").write_text(json.dumps(rows))
+    datasets.Dataset.from_list(VIDEOMME_ROWS).to_parquet(str(root / "videomme/test-00000-of-00001.parquet"))
     return root
 
 
+# MVBench rows. action_antonym: the row quoted from OpenGVLab/MVBench json/action_antonym.json in
+# modelscope/evalscope docs/en/benchmarks/mvbench.md (main branch name .webm; the `video` branch
+# renamed it .mp4). action_sequence: the question and candidates the official
+# OpenGVLab/Ask-Anything video_chat2/mvbench.ipynb prints for its first sample (clip name,
+# start and end made up). episodic_reasoning: a made-up row on a TVQA frame folder.
+MVBENCH_ROWS = {
+    "action_sequence": [{"video": "ZS9XR.mp4", "question": "What happened after the person took the food?",
+                         "candidates": ["Ate the medicine.", "Tidied up the blanket.",
+                                        "Put down the cup/glass/bottle.", "Took the box."],
+                         "answer": "Ate the medicine.", "start": 0.5, "end": 4.5}],
+    "action_antonym": [{"video": "166583.webm", "question": "What is the action performed by the person in the video?",
+                        "candidates": ["Not sure", "Scattering something down", "Piling something up"],
+                        "answer": "Piling something up"}],
+    "episodic_reasoning": [{"video": "castle_s01e01_seg02_clip_00", "question": "Why is Castle smiling?",
+                            "candidates": ["He won.", "He lost.", "He slept."], "answer": "He won.",
+                            "start": 1.0, "end": 3.0}],
+}
+
+
 def build_mvbench(root: Path) -> Path:
-    """One task JSON (action_sequence.json) + video/."""
-    rows = [{"video": "clip1.mp4", "question": "What happened after the person took the food?",
-             "candidates": ["Ate the medicine.", "Tidied up the blanket.", "Put down the cup."],
-             "answer": "Tidied up the blanket.", "start": 0.5, "end": 4.5}]
-    write_video(root / "video/clip1.mp4")
-    (root / "action_sequence.json").write_text(json.dumps(rows))
+    """The release layout: json/<task>.json + video/<task folder>/<clip> (a frame folder for TVQA)."""
+    (root / "json").mkdir(parents=True)
+    for task, rows in MVBENCH_ROWS.items():
+        (root / "json" / f"{task}.json").write_text(json.dumps(rows))
+    write_video(root / "video/star/Charades_v1_480/ZS9XR.mp4")
+    write_video(root / "video/ssv2_video/166583.mp4").rename(root / "video/ssv2_video/166583.webm")  # mp4 bytes, .webm name
+    for k in range(1, 13):  # 4 s at 3 fps, frames 00001.jpg ... as the official read_frame expects
+        write_image(root / f"video/tvqa/frames_fps3_hq/castle_s01e01_seg02_clip_00/{k:05d}.jpg", color=(k * 20, 0, 0))
     return root
 
 
 def build_charades_sta(root: Path) -> Path:
-    """charades_sta_test.txt + Charades_v1_480/."""
-    write_video(root / "Charades_v1_480/3MSZA.mp4")
-    (root / "charades_sta_test.txt").write_text("3MSZA 1.0 3.5##person turn a light on.\n3MSZA 0.0 2.0##person opens the door.\n")
+    """charades_sta_test.txt (its first two lines, microsoft/VideoX MS-2D-TAN/data/Charades-STA/
+    charades_sta_test.txt) + Charades_v1_480/."""
+    write_video(root / "Charades_v1_480/3MSZA.mp4", seconds=32.0, fps=1)
+    (root / "charades_sta_test.txt").write_text(
+        "3MSZA 24.3 30.4##person turn a light on.\n3MSZA 24.3 30.4##person flipped the light switch near the door.\n")
     return root
 
 
@@ -218,21 +259,29 @@ def build_dataset(root: Path) -> Path:
     return out
 
 
+# ScanQA rows as `vlmr data build scanqa` writes them. q0 is ScanQA_v1.0_train.json's first row
+# (answers ["brown cabinet with tv sitting in it"], object_ids [8], scene0000_00), quoted verbatim in
+# a public conversion script's docstring; q1's question and first answer are a ScanQA pair quoted in a
+# public few-shot prompt, its second reference made up to test "any reference".
+SCANQA_ROWS = [
+    ("q0", "What is in the right corner of room by curtains?", ["brown cabinet with tv sitting in it"]),
+    ("q1", "What color table is on the left side of the cabinet?", ["light brown", "brown"]),
+]
+
+
 def build_scene3d(root: Path) -> Path:
-    """A vlmr dataset dir of 3D scene QA samples (point cloud + rendered view)."""
+    """A vlmr dataset dir of ScanQA samples (point cloud + rendered view, every reference answer)."""
     out = root / "scenes"
     with DatasetWriter(out) as w:
-        ply, ply_rel = w.media_path("scene0.ply")
+        ply, ply_rel = w.media_path("scene0000_00.ply")
         ply.write_text("ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\n"
                        "property float z\nend_header\n0 0 0\n")
-        view, view_rel = w.media_path("scene0.png")
+        view, view_rel = w.media_path("scene0000_00.png")
         write_image(view)
-        w.add(Sample(id="q0", task="scene3d_qa", source="scannet_synth", question="How many chairs are in the room?",
-                     images=[view_rel], scene={"path": ply_rel}, answer={"count": 2},
-                     meta={"width": 64, "height": 48}))
-        w.add(Sample(id="q1", task="scene3d_qa", source="scannet_synth", question="What color is the table?",
-                     images=[view_rel], scene={"path": ply_rel}, answer={"text": "brown"},
-                     meta={"width": 64, "height": 48}))
+        for qid, question, answers in SCANQA_ROWS:
+            w.add(Sample(id=qid, task="scene3d_qa", source="scanqa", question=question, images=[view_rel],
+                         scene={"path": ply_rel}, answer={"text": answers[0]},
+                         meta={"width": 64, "height": 48, "answers": answers, "split": "val"}))
     return out
 
 
@@ -295,3 +344,36 @@ BUILDERS = {
     "dataset": build_dataset,
     "scene3d": build_scene3d,
 }
+
+
+def png_bytes(width: int = 64, height: int = 48, color=(120, 80, 200)) -> bytes:
+    """An encoded PNG of one colour (distinct colours give distinct images)."""
+    import io
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def write_hub_snapshot(root: Path, features: dict, splits: dict[str, dict[str, list]]) -> Path:
+    """A Hub parquet snapshot (``data/<split>-00000-of-00001.parquet``) with the given features.
+
+    ``features`` maps column -> ``datasets`` feature (as the dataset card declares it); ``splits``
+    maps split -> column -> values; image values are PNG bytes (or ``None``).
+    """
+    import datasets
+
+    feats = datasets.Features(features)
+    for split, columns in splits.items():
+        columns = {name: [_hub_value(feats[name], v) for v in values] for name, values in columns.items()}
+        datasets.Dataset.from_dict(columns, features=feats).to_parquet(
+            str(root / "data" / f"{split}-00000-of-00001.parquet"))
+    return root
+
+
+def _hub_value(feature, value):
+    import datasets
+
+    if isinstance(feature, datasets.Image) and isinstance(value, bytes):
+        return {"bytes": value, "path": None}
+    return value

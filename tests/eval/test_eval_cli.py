@@ -89,6 +89,16 @@ class TestScoreCommand:
         line = next(line for line in table.splitlines() if line.startswith("accuracy "))
         assert line.split()[1:] == ["0.5000", "1.0000", "+0.5000"]
 
+    def test_no_report_announces_only_what_it_wrote(self, bench_data, tmp_path, capsys):
+        data = bench_data("countbench")
+        preds = _write_preds(tmp_path / "p.jsonl", [{"id": "countbench-00000", "response": "<answer>3</answer>"}])
+        out = tmp_path / "run"
+        assert main(["eval", "score", "--benchmark", "countbench", "--data", str(data), "--predictions", str(preds),
+                     "--out", str(out), "--no-report"]) == 0
+        said = capsys.readouterr().out
+        assert "(scores.json, per_sample.jsonl)" in said and "report.md" not in said
+        assert not (out / "report.md").exists()
+
     def test_missing_predictions_file(self, bench_data, tmp_path):
         data = bench_data("countbench")
         assert main(["eval", "score", "--benchmark", "countbench", "--data", str(data), "--predictions",

@@ -48,5 +48,5 @@ class TestLLMExtractor:
 
     def test_unreachable_server_gives_empty(self):
         extractor = LLMExtractor("http://127.0.0.1:9/v1", "judge")
-        extractor._client_or_create().max_retries = 0
+        extractor._client_or_create().client.max_retries = 0
         assert extractor("anything") == ""

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from vlmr.eval import get_benchmark
-from vlmr.eval.benchmarks.mathvista import extract_answer, normalize_extracted_answer
 from vlmr.eval.benchmarks.reasonseg import lisa_iou, lisa_mask
 from vlmr.eval.registry import ScoreContext
 from vlmr.eval.scoring import score_predictions
@@ -22,60 +21,6 @@ def score(name, path, responses, options=None, **ctx_fields):
     preds = {k: (v if isinstance(v, dict) else {"id": k, "response": v}) for k, v in responses.items()}
     ctx = ScoreContext(root=bench.media_root(path), **ctx_fields)
     return score_predictions(bench, samples, preds, ctx)
-
-
-class TestMathVista:
-    @pytest.mark.parametrize(
-        ("extraction", "question_type", "answer_type", "precision", "choices", "expected"),
-        [
-            ("-3.9", "free_form", "integer", None, None, "-3"),  # int(float()) truncates toward zero
-            ("1,000", "free_form", "integer", None, None, None),  # float("1,000") fails -> wrong
-            ("1.15", "free_form", "float", 1.0, None, "1.1"),  # binary 1.15 rounds down
-            ("1.25", "free_form", "float", 2.0, None, "1.25"),
-            ("[2007, 2008]", "free_form", "list", None, None, "[2007, 2008]"),
-            ("B", "multi_choice", "text", None, ["3/11", "8/11"], "8/11"),  # letter -> choice text
-            ("(a) 3/11", "multi_choice", "text", None, ["3/11", "8/11"], "3/11"),  # "(a)" upper-cased
-            ("8/12", "multi_choice", "text", None, ["3/11", "8/11"], "8/11"),  # nearest by Levenshtein
-            ("", "multi_choice", "text", None, ["3/11", "8/11"], "3/11"),  # empty: first of equal distances
-        ],
-    )
-    def test_normalize_matches_official(self, extraction, question_type, answer_type, precision, choices, expected):
-        assert normalize_extracted_answer(extraction, choices, question_type, answer_type, precision) == expected
-
-    def test_scores_hand_computed(self, bench_data):
-        data = bench_data("mathvista")
-        result = score("mathvista", data, {
-            "1": "<think>blue part</think><answer>(B) 8/11</answer>",  # right
-            "2": "<answer>-3.9</answer>",  # integer gold "-3": right by truncation
-            "3": "<answer>1.15</answer>",  # precision 1: rounds to 1.1, right
-            "4": "<answer>2007 and 2008</answer>",  # list answer without brackets: wrong
-        })
-        assert result.overall["accuracy"] == pytest.approx(0.75)
-        rows = {r["id"]: r for r in result.rows}
-        assert rows["2"]["_normalized"] == "-3" and rows["3"]["_normalized"] == "1.1"
-        skills = result.breakdown["skills"]
-        assert skills["arithmetic reasoning"] == {"accuracy": 1.0, "n": 3}  # pids 1, 2, 3
-        assert skills["statistical reasoning"] == {"accuracy": 0.0, "n": 1}
-        assert result.breakdown["answer_type"]["list"]["accuracy"] == 0.0
-
-    def test_thousands_comma_is_wrong(self, bench_data):
-        bench = get_benchmark("mathvista")
-        [sample] = [s for s in bench.load(bench_data("mathvista")) if s.id == "2"]
-        sample.answer["text"] = "1000"
-        row = bench.process_results(sample, {"response": "<answer>1,000</answer>"}, ScoreContext())
-        assert row["accuracy"] == 0.0 and row["_extracted"] == "1,000" and row["_normalized"] is None
-
-    def test_missing_prediction_counts_as_wrong(self, bench_data):
-        result = score("mathvista", bench_data("mathvista"), {"2": "<answer>-3</answer>"})
-        assert result.n_missing == 3 and result.overall["accuracy"] == pytest.approx(0.25 + 0.0)
-
-    def test_extraction_rules(self):
-        problem = {"question_type": "free_form", "answer_type": "integer", "choices": None}
-        assert extract_answer('The answer is "12".', problem) == "12"
-        assert extract_answer("<answer>so it is 7 apples</answer>", problem) == "7"
-        mc = {"question_type": "multi_choice", "answer_type": "text", "choices": ["cat", "dog"]}
-        assert extract_answer("<answer>dog</answer>", mc) == "dog"
-        assert extract_answer("<answer>I pick option B.</answer>", mc) == "B"
 
 
 class TestReasonSeg:
@@ -166,27 +111,6 @@ class TestRefCOCO:
         assert result.rows[0]["iou"] == pytest.approx(1.0)
 
 
-class TestChartQA:
-    def test_relaxed_accuracy_cases(self, bench_data):
-        data = bench_data("chartqa")
-        result = score("chartqa", data, {
-            "human-00000": "<answer>95</answer>",  # |95-100|/100 = 5% -> right
-            "human-00001": "<answer>blue</answer>",  # case-insensitive text match
-            "augmented-00000": "<answer>0.0</answer>",  # zero target: exact string only -> wrong
-        })
-        assert [r["relaxed_accuracy"] for r in result.rows] == [1.0, 1.0, 0.0]
-        assert result.breakdown["split"]["human"]["relaxed_accuracy"] == 1.0
-        assert result.breakdown["split"]["augmented"]["relaxed_accuracy"] == 0.0
-
-    @pytest.mark.parametrize(("pred", "expected"), [("94", 0.0), ("100%", 0.0), ("0", 1.0)])
-    def test_edge_answers(self, bench_data, pred, expected):
-        # "100%" is 1.0 as a float (the trailing % divides by 100): far from 100
-        data = bench_data("chartqa")
-        key = "augmented-00000" if pred == "0" else "human-00000"
-        result = score("chartqa", data, {key: f"<answer>{pred}</answer>"})
-        assert {r["id"]: r for r in result.rows}[key]["relaxed_accuracy"] == expected
-
-
 class TestCounting:
     def test_accuracy_mae_rmse(self, bench_data):
         result = score("countbench", bench_data("countbench"), {
@@ -199,51 +123,8 @@ class TestCounting:
 
     def test_unparsed_counts_as_zero(self, bench_data):
         result = score("pixmo_count", bench_data("pixmo_count"), {"pixmo_count-00000": "<answer>many</answer>"})
-        assert result.overall == {"accuracy": 0.0, "abs_error": 2.0, "parsed": 0.0, "rmse": 2.0}
-
-
-class TestVideo:
-    def test_videomme_official_extraction(self, bench_data):
-        result = score("videomme", bench_data("videomme"), {"001-1": "<answer>The best answer is C.</answer>"})
-        assert result.overall["accuracy"] == 1.0
-        assert result.breakdown["duration"]["short"] == {"accuracy": 1.0, "n": 1}
-
-    def test_mvbench_letter_from_candidate_order(self, bench_data):
-        bench = get_benchmark("mvbench")
-        [sample] = bench.load(bench_data("mvbench"))
-        assert sample.answer["choice"] == "B" and sample.choices[1] == "(B) Tidied up the blanket."
-        assert sample.video["start"] == 0.5
-        result = score("mvbench", bench_data("mvbench"), {sample.id: "<answer>(B) Tidied up the blanket.</answer>"})
-        assert result.breakdown["mvbench_task"]["action_sequence"]["accuracy"] == 1.0
-
-    def test_charades_recall_and_miou(self, bench_data):
-        result = score("charades_sta", bench_data("charades_sta"), {
-            "3MSZA-00000": "<answer>from 2.5s to 3.5s</answer>",  # gt [1.0, 3.5]: IoU 1.0 / 2.5 = 0.4
-            "3MSZA-00001": "<answer>[0s, 2.5s]</answer>",  # gt [0, 2]: IoU 2 / 2.5 = 0.8
-        })
-        assert result.overall["miou"] == pytest.approx(0.6)
-        assert result.overall["r@0.3"] == 1.0
-        assert result.overall["r@0.5"] == 0.5
-        assert result.overall["r@0.7"] == 0.5
-
-
-class TestMedical:
-    def test_vqa_rad_closed_and_open(self, bench_data):
-        result = score("vqa_rad", bench_data("vqa_rad"), {
-            "1": "<answer>Yes, there is.</answer>",
-            "2": "<answer>left lower lobe</answer>",  # 1 of the 2 gold words: recall 0.5, not exact
-        })
-        assert result.overall["closed_accuracy"] == 1.0
-        assert result.overall["open_recall"] == 0.5
-        assert result.overall["open_accuracy"] == 0.0
-        assert result.overall["accuracy"] == 0.5
-
-    def test_vqa_rad_test_split(self, bench_data):
-        assert [s.id for s in get_benchmark("vqa_rad", split="test").load(bench_data("vqa_rad"))] == ["1"]
-
-    def test_slake_english_only(self, bench_data):
-        samples = get_benchmark("slake").load(bench_data("slake"))
-        assert [s.id for s in samples] == ["11"]
+        assert result.overall == {"accuracy": 0.0, "accuracy_first_integer": 0.0, "abs_error": 2.0, "parsed": 0.0,
+                                  "rmse": 2.0}
 
 
 class TestDatasetDir:
@@ -268,7 +149,3 @@ class TestDatasetDir:
         assert result.overall["ciou"] == pytest.approx(1.0)
         assert set(result.breakdown["task"]) == {"grounding", "counting", "mcq", "vqa", "segmentation", "pointing",
                                                  "detection"}
-
-    def test_scene3d(self, bench_data):
-        result = score("scene3d", bench_data("scene3d"), {"q0": "<answer>2</answer>", "q1": "<answer>red</answer>"})
-        assert result.overall["accuracy"] == 0.5

@@ -31,7 +31,9 @@ def tiny_model(tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", sorted(BUILDERS))
-def test_every_benchmark_end_to_end(name, bench_data, tiny_model, tmp_path):
+def test_every_benchmark_end_to_end(name, bench_data, tiny_model, tmp_path, monkeypatch):
+    if name == "scene3d":  # METEOR's JVM start costs ~30 s here; test_scanqa.py covers the Java path
+        monkeypatch.setattr("vlmr.eval.caption_metrics.shutil.which", lambda _: None)
     data = bench_data(name)
     out = tmp_path / "run"
     scores = run_eval(EvalConfig(benchmark=name, data=str(data), out=str(out), model=tiny_model, batch_size=2,

@@ -120,7 +120,8 @@ class TestCount:
         ("text", "expected"),
         [
             ("3", 3),
-            ("There are 3 dogs, 2 of them brown.", 3),  # first number
+            ("There are 2 rows with 3 apples each, 6 in total.", 6),  # the last number concludes
+            ("There are 3 dogs, 2 of them brown.", 2),  # ... also when the prose ends on a detail
             ("1,000", 1000),
             ("twelve dogs", 12),
             ("Twenty", 20),
@@ -188,6 +189,11 @@ class TestChoice:
             ("The correct answer is option D", "D"),
             ("I think it's B.", "B"),
             ("A B C D", None),  # every choice listed
+            ("A or B", None),  # a hedge names no letter, in either order
+            ("B or A", None),
+            ("The answer is B or C.", None),
+            ("(A)/(D)", None),
+            ("Is it A or B? The answer is B.", "B"),  # the question restated, then one answer
             ("A. cat\nB. dog", None),
             ("the answer is a cat", None),  # an article, not a letter
             ("A cat", None),

@@ -101,6 +101,17 @@ def write_config(path: Path, **fields) -> Path:
     return path
 
 
+@pytest.fixture
+def one_thread():
+    """Torch on one thread for the test (the machine is shared; steps stay deterministic)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def nano_model(tmp_path_factory) -> str:
     """A nano tiny model, built once per session (56x56 images = 4 visual tokens)."""

@@ -40,3 +40,28 @@ def test_mix_weights_repeat_samples(dataset_of):
     cfg = _cfg(data, datasets=[{"path": data, "weight": 3.0}])
     rows = mix(cfg, lambda spec: prompt_rows(cfg, spec.path, "qwen2_5_vl"))
     assert Counter(r["id"] for r in rows) == {"counting-0": 3, "counting-1": 3}
+
+
+class TestPixelLimits:
+    def test_rows_use_the_checkpoints_own_limits_when_the_config_sets_none(self, nano_model, dataset_of, tmp_path):
+        """A checkpoint saved with its own pixel limits: training writes coordinates for the images it sees."""
+        import json
+        import shutil
+
+        from vlmr.train.model import load_for_training
+
+        model_dir = tmp_path / "model"
+        shutil.copytree(nano_model, model_dir)
+        processor_file = model_dir / "processor_config.json"
+        config = json.loads(processor_file.read_text())
+        config["image_processor"]["size"] = {"shortest_edge": 112 * 112, "longest_edge": 112 * 112}
+        processor_file.write_text(json.dumps(config))
+        data = dataset_of("grounding", per_task=1)
+
+        _, _, family, cfg = load_for_training(_cfg(data, model=str(model_dir)))
+        [row] = prompt_rows(cfg, data, family)
+
+        assert (cfg.min_pixels, cfg.max_pixels) == (112 * 112, 112 * 112)
+        # 56x56 image, patch factor 14*2 = 28: 56*56 = 3136 < min 12544, so beta = sqrt(3136/12544) = 0.5
+        # and each side becomes ceil(56 / 0.5 / 28) * 28 = 112 (the family default, 3136, would keep 56)
+        assert (row["coord"]["input_width"], row["coord"]["input_height"]) == (112, 112)

@@ -65,7 +65,7 @@ def test_pre_rollouts_drop_always_and_never_solved_prompts(nano_model, dataset_o
         "filter": {"num_rollouts": 4, "sampling": "variance", "max_new_tokens": 4},
     })
     funcs, weights = grpo.build_reward_funcs(cfg.rewards)
-    model, processor, family = load_for_training(cfg)
+    model, processor, family, cfg = load_for_training(cfg)
     rows = grpo.mix(cfg, lambda spec: grpo.prompt_rows(cfg, spec.path, family, spec.limit))
     kept = grpo.filter_rows(rows, model, processor, cfg, funcs, weights)
 

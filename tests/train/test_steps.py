@@ -7,12 +7,11 @@ import math
 from pathlib import Path
 
 import pytest
-import torch
 
 from vlmr.config import ConfigError, TrainConfig
 from vlmr.train import train
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]
 
 # family -> (tasks in its fixture dataset, rewards that apply to it)
 FAMILIES = {
@@ -29,14 +28,6 @@ ZOOM_TRAJECTORY = [
     {"role": "tool", "content": "ignored: tool results are regenerated"},
     {"role": "assistant", "content": "<think>now I see them</think><answer>2</answer>"},
 ]
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def read_json(path: Path):

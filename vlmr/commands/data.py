@@ -9,15 +9,17 @@ def register(sub) -> None:
     b = actions.add_parser(
         "build", help="Build a vlmr dataset directory.",
         description="Source options are passed as --key value (see the source's builder docstring; "
-                    "`vlmr data build list --out -` lists sources).",
+                    "`vlmr data build list` lists the sources).",
     )
-    b.add_argument("source", help="Data source name, e.g. shapes, coco, refcoco, reasonseg, chartqa.")
-    b.add_argument("--out", required=True, help="Output dataset directory (written atomically).")
+    b.add_argument("source", help="Data source name, e.g. shapes, coco, refcoco, reasonseg, chartqa; "
+                                   "`list` lists them.")
+    b.add_argument("--out", help="Output dataset directory (written atomically); required to build.")
     b.add_argument("--limit", type=int, default=None, help="At most N samples.")
     b.add_argument("--seed", type=int, default=0, help="Seed for sampling and synthetic generation.")
     b.add_argument("--workers", type=int, default=1, help="Parallel worker processes.")
-    b.add_argument("--splits", "--split", nargs="+", default=["train"], dest="splits",
-                   help="Split(s) to build into the one dataset (read, for real formats; recorded in meta.split).")
+    b.add_argument("--splits", "--split", nargs="+", default=None, dest="splits",
+                   help="Split(s) to build into the one dataset (read, for real formats; recorded in meta.split). "
+                        "Default: the source's own (a real format's file decides its split).")
     b.add_argument("--overwrite", action="store_true", help="Replace an existing output directory.")
     b.set_defaults(handler=run_build, overrides=[])
     s = actions.add_parser("show", help="Render samples with their boxes/points/masks to a PNG grid.")
@@ -50,17 +52,36 @@ def command_line(args) -> str:
     """The full ``vlmr data build`` command that reproduces this build (for the dataset card)."""
     import shlex
 
-    words = ["vlmr", "data", "build", args.source, "--out", str(args.out), "--seed", str(args.seed),
-             "--splits", *args.splits]
+    words = ["vlmr", "data", "build", args.source, "--out", str(args.out), "--seed", str(args.seed)]
+    words += ["--splits", *args.splits] if args.splits else []
     words += ["--limit", str(args.limit)] if args.limit is not None else []
     words += ["--workers", str(args.workers)] if args.workers != 1 else []
     return shlex.join([*words, *args.overrides])
+
+
+def list_sources_text() -> str:
+    """One line per source: its name and the first line of its builder's docstring."""
+    from vlmr.data_pipelines.sources import get_builder, list_sources
+
+    lines = []
+    for name in list_sources():
+        try:
+            doc = (get_builder(name).__doc__ or "").strip().splitlines()
+        except ImportError as e:  # an optional dependency of that source is missing
+            doc = [f"(unavailable: {e})"]
+        lines.append(f"{name:22s} {doc[0] if doc else ''}")
+    return "\n".join(lines)
 
 
 def run_build(args) -> int:
     from vlmr.data_pipelines.build import build_dataset
     from vlmr.data_pipelines.sources import get_builder
 
+    if args.source == "list":
+        print(list_sources_text())
+        return 0
+    if not args.out:
+        raise SystemExit("vlmr data build: --out DIR is required (the dataset directory to write)")
     options = source_options(get_builder(args.source), args.overrides)
     build_dataset(args.source, args.out, seed=args.seed, limit=args.limit, split=args.splits, workers=args.workers,
                   overwrite=args.overwrite, command=command_line(args), **options)

@@ -43,7 +43,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-pixels", type=int, default=None, help="image budget upper bound")
     p.add_argument("--segmenter", default="grabcut", help="box->mask model for segmentation: grabcut (default), sam, sam2, or box (the box itself)")
     p.add_argument("--iou-comparison", choices=(">=", ">"), default=None,
-                   help="Acc@0.5 hit rule: '>=' (refer/lmms-eval, default) or '>' (VLM-R1)")
+                   help="Acc@0.5 comparison: '>=' (refer/lmms-eval, default) or '>' (strict); "
+                        "refcoco also reports VLM-R1's full rule as acc@0.5_vlm_r1")
     p.add_argument("--option", type=_option, action="append", default=[], metavar="KEY=VALUE",
                    help="benchmark option, e.g. --option max_frames=8 (repeatable)")
     p.add_argument("--extractor-api-base", default=None, help="OpenAI-compatible URL for LLM answer extraction")
@@ -97,7 +98,17 @@ def _config(args: argparse.Namespace):
     )  # fmt: skip
 
 
-def _print_scores(console, scores: dict, out: str) -> None:
+def written_files(out: str, report: bool) -> list[str]:
+    """The result files this command wrote into ``out`` (the report's only when it wrote them)."""
+    from pathlib import Path
+
+    names = ["scores.json", "per_sample.jsonl"]
+    if report:
+        names += [n for n in ("report.md", "gallery.html") if (Path(out) / n).exists()]
+    return names
+
+
+def _print_scores(console, scores: dict, out: str, report: bool) -> None:
     from rich.table import Table
 
     table = Table(title=f"{scores['benchmark']}, n={scores['n']}")
@@ -111,7 +122,7 @@ def _print_scores(console, scores: dict, out: str) -> None:
         console.print(f"[yellow]missing predictions: {scores['n_missing']}, errors: {scores['n_errors']}[/yellow]")
     for warning in scores.get("warnings", []):
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
-    console.print(f"results in {out} (scores.json, report.md, gallery.html)")
+    console.print(f"results in {out} ({', '.join(written_files(out, report))})")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -147,5 +158,5 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"[red]error:[/red] {e}")
         return 2
     if scores is not None:
-        _print_scores(console, scores, args.out)
+        _print_scores(console, scores, args.out, report=not args.no_report)
     return 0

@@ -48,35 +48,23 @@ def register(subparsers) -> None:
 
 
 def _request(args, backend):
-    """The AgentRequest for the image or video in ``args``."""
-
-    from vlmr.inference import AgentRequest
+    """The AgentRequest for the image or video in ``args``, and the image(s) it shows."""
+    from vlmr.inference.request import media_request
     from vlmr.media.image import open_rgb
-    from vlmr.prompts import build_prompt
-    from vlmr.schema import Sample
     from vlmr.tools import resolve_tools
 
     tools = resolve_tools(args.tools) if args.tools else None
     if args.image:
         image = open_rgb(args.image)
-        sample = Sample(id="infer", task=args.task, question=args.question, images=[args.image])
-        space = backend.coordinate_space(*image.size)
-        return AgentRequest(build_prompt(sample, space, tools=tools), [image],
-                            {"images": [image], "coord": space.to_dict()}, tools), [image]
+        request, _ = media_request(backend, args.question, args.task, tools, image=image)
+        return request, [image]
     from vlmr.media.video import sample_frames
 
     frames, times = sample_frames(args.video, fps=args.fps, max_frames=args.max_frames, max_pixels=args.max_pixels)
     video = {"path": str(Path(args.video).resolve()), "fps": args.fps, "max_frames": args.max_frames}
-    sample = Sample(id="infer", task=args.task, question=args.question, video=video)
-    space = backend.coordinate_space(*frames[0].size)
-    messages = build_prompt(sample, space, tools=tools)
-    content = messages[-1]["content"]
-    for part in content:
-        if part["type"] == "video":
-            part["video"] = frames
-    # the model needs the clip's timing to answer in seconds and to pick frames by time
-    content.insert(0, {"type": "text", "text": f"Video frames at {', '.join(f'{t:.1f}s' for t in times)}.\n"})
-    return AgentRequest(messages, [], {"video": video, "coord": space.to_dict()}, tools), frames
+    request, _ = media_request(backend, args.question, args.task, tools, frames=frames, times=times,
+                               env={"video": video})
+    return request, frames
 
 
 def _print(console, traj, saved: dict[int, Path]) -> None:

@@ -27,6 +27,19 @@ def run(args) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[RichHandler(show_path=False)])
     cfg = TrainConfig.load(args.config, args.overrides)
-    final = train(args.method, cfg, resume=args.resume, overwrite=args.overwrite)
+    try:
+        final = train(args.method, cfg, resume=args.resume, overwrite=args.overwrite)
+    finally:
+        _close_process_group()
     print(f"final checkpoint: {final}")
     return 0
+
+
+def _close_process_group() -> None:
+    """Shut down the distributed process group of a multi-process run before the interpreter exits:
+    left to exit-time cleanup, gloo's worker threads can abort the process ("terminate called without
+    an active exception") after training has finished."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()

@@ -5,7 +5,8 @@
     [traj] = run_batch(backend, [AgentRequest(messages, images=[img], tools=["zoom_in"])], max_turns=4)
     traj.response, traj.tool_images, traj.n_completion_tokens
 
-Used by ``vlmr infer``, ``vlmr eval`` and the demo, with the same tool environments as GRPO.
+Used by ``vlmr infer``, ``vlmr eval``, the demo and teacher distillation, with the same tool
+environments as GRPO; :mod:`vlmr.inference.request` builds the one-question requests of infer and the demo.
 """
 
 from vlmr.inference.backends import OpenAIBackend, TransformersBackend, load_backend, to_openai_messages

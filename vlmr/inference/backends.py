@@ -11,6 +11,7 @@ import concurrent.futures
 import io
 import json
 import logging
+import os
 from typing import Any
 
 from PIL import Image
@@ -59,6 +60,7 @@ class TransformersBackend:
         self.tokenizer = getattr(processor, "tokenizer", processor)
         self.tokenizer.padding_side = "left"
         self.family = family or model_family(model)
+        self.renders_tools = False  # set by the first turn with tools (vlmr.chat_templates.prepare_for_tools)
         get_family(self.family)
         self.batch_size = batch_size
         self.generation = {"max_new_tokens": max_new_tokens, "do_sample": temperature > 0,
@@ -78,8 +80,9 @@ class TransformersBackend:
 
     def coordinate_space(self, width: int, height: int) -> CoordinateSpace:
         """The image as this model's processor resizes it."""
-        size = getattr(getattr(self.processor, "image_processor", None), "size", None) or {}
-        return CoordinateSpace.for_image(width, height, self.family, size.get("shortest_edge"), size.get("longest_edge"))
+        from vlmr.models import pixel_limits
+
+        return CoordinateSpace.for_image(width, height, self.family, *pixel_limits(self.processor))
 
     def generate(self, conversations: list[tuple[list[dict], list[dict]]]) -> list[Generation]:
         """One turn per conversation, ``batch_size`` at a time."""
@@ -91,6 +94,12 @@ class TransformersBackend:
     def _generate(self, batch: list[tuple[list[dict], list[dict]]]) -> list[Generation]:
         import torch
 
+        if not self.renders_tools and any(schemas for _, schemas in batch):
+            from vlmr.chat_templates import prepare_for_tools
+            from vlmr.models import model_family
+
+            prepare_for_tools(self.processor, model_family(self.model))
+            self.renders_tools = True
         texts, images, videos = [], [], []
         for messages, schemas in batch:
             texts.append(self.processor.apply_chat_template(messages, tools=schemas or None,
@@ -177,10 +186,13 @@ def to_openai_messages(messages: list[dict]) -> list[dict]:
 class OpenAIBackend:
     """Any OpenAI-compatible chat server (vLLM, SGLang, ``transformers serve``, hosted APIs).
 
+    vlmr's one client of such servers: the agent loop, teacher distillation and LLM answer
+    extraction all send their requests through :meth:`chat`.
+
     Args:
         api_base: server URL, e.g. ``http://localhost:8000/v1``.
         model: model name on the server (default: the first one it lists).
-        api_key: key if the server needs one (``EMPTY`` for local servers).
+        api_key: key if the server needs one (default: ``$OPENAI_API_KEY``, else ``EMPTY`` for local servers).
         max_new_tokens: tokens per turn.
         temperature: sampling temperature (0 = greedy).
         top_p: nucleus sampling threshold.
@@ -190,17 +202,20 @@ class OpenAIBackend:
         stop_at_tool_call: send ``stop=["</tool_call>"]``. ``transformers serve`` (5.23) fails with
             HTTP 500 on stop strings for vision-language processors; set False there (the loop then
             reads the first tool call and ignores what follows it).
+        max_retries: the client's own retries of a failed request (connection errors, 429, 5xx).
     """
 
     def __init__(self, api_base: str, model: str | None = None, api_key: str | None = None, max_new_tokens: int = 512,
                  temperature: float = 0.0, top_p: float = 1.0, concurrency: int = 8, timeout: float = 300.0,
-                 family: str = "generic", stop_at_tool_call: bool = True):
+                 family: str = "generic", stop_at_tool_call: bool = True, max_retries: int = 1):
         try:
             from openai import OpenAI
         except ImportError as e:
-            raise ImportError("the OpenAI-compatible backend needs the openai client: pip install 'vlmr[dev]' or openai") from e
+            raise ImportError("talking to an OpenAI-compatible server needs the openai client: "
+                              "pip install 'vlmr[dev]' or openai") from e
         get_family(family)
-        self.client = OpenAI(base_url=api_base, api_key=api_key or "EMPTY", timeout=timeout, max_retries=1)
+        api_key = api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"
+        self.client = OpenAI(base_url=api_base, api_key=api_key, timeout=timeout, max_retries=max_retries)
         self.model = model or self._first_model(api_base)
         self.family = family
         self.concurrency = concurrency
@@ -223,13 +238,16 @@ class OpenAIBackend:
         with concurrent.futures.ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             return list(pool.map(lambda conv: self._one(*conv), conversations))
 
-    def _one(self, messages: list[dict], schemas: list[dict]) -> Generation:
+    def chat(self, messages: list[dict], schemas: list[dict] | None = None) -> Any:
+        """One chat completion of OpenAI-format ``messages`` with this backend's sampling; raises on failure."""
         kwargs: dict[str, Any] = dict(self.sampling)
         if schemas:
             kwargs["tools"] = schemas
+        return self.client.chat.completions.create(model=self.model, messages=messages, **kwargs)
+
+    def _one(self, messages: list[dict], schemas: list[dict]) -> Generation:
         try:
-            response = self.client.chat.completions.create(model=self.model, messages=to_openai_messages(messages),
-                                                           **kwargs)
+            response = self.chat(to_openai_messages(messages), schemas)
         except Exception as e:  # network or server error: recorded on the trajectory
             logger.warning("chat completion failed: %s: %s", type(e).__name__, e)
             return Generation("", error=f"{type(e).__name__}: {e}")

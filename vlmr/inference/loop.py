@@ -19,11 +19,13 @@ import functools
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from PIL import Image
 
 from vlmr.formats import CoordinateSpace
+from vlmr.media.image import open_rgb
 from vlmr.tools import ToolCall, make_environment, parse_tool_calls
 from vlmr.tools.environment import ToolEnvironment
 
@@ -119,21 +121,38 @@ def message_text(message: dict) -> str:
     return "".join(p.get("text", "") for p in content or [] if p.get("type") == "text")
 
 
-def fill_images(messages: list[dict], images: list[Image.Image]) -> list[dict]:
-    """A copy of ``messages`` with each ``{"type": "image"}`` placeholder holding the next image."""
-    messages = copy.deepcopy(messages)
-    queue = list(images)
+def _pil(image: Image.Image | str | Path) -> Image.Image:
+    """A PIL image as is; a path opened with PIL (never handed to a processor's own decoder)."""
+    if isinstance(image, str | Path):
+        return open_rgb(image)
+    return image
+
+
+def _without_none(entry: dict) -> dict:
+    """A copy of a message or content part without the ``None`` values an Arrow round trip adds."""
+    return {k: v for k, v in entry.items() if v is not None}
+
+
+def fill_images(messages: list[dict], images: list[Image.Image | str | Path] | None) -> list[dict]:
+    """A copy of ``messages`` with each ``{"type": "image"}`` placeholder, in any turn, holding the next image.
+
+    ``images`` are PIL images or paths; ``None``-valued keys of messages and parts are dropped.
+    """
+    queue = [_pil(im) for im in images or []]
+    filled = []
     for message in messages:
-        if not isinstance(message.get("content"), list):
-            continue
-        for part in message["content"]:
-            if part.get("type") == "image" and part.get("image") is None:
-                if not queue:
-                    raise ValueError("the request has more {'type': 'image'} placeholders than images")
-                part["image"] = queue.pop(0)
+        message = _without_none(message)
+        if isinstance(message.get("content"), list):
+            message["content"] = [_without_none(part) for part in message["content"]]
+            for part in message["content"]:
+                if part.get("type") == "image" and "image" not in part:
+                    if not queue:
+                        raise ValueError("the request has more {'type': 'image'} placeholders than images")
+                    part["image"] = queue.pop(0)
+        filled.append(message)
     if queue:
         raise ValueError(f"the request has {len(queue)} more image(s) than {{'type': 'image'}} placeholders")
-    return messages
+    return filled
 
 
 _ENV_CLASSES: dict[tuple, type[ToolEnvironment]] = {}

@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from vlmr.formats import smart_resize
+from vlmr.media.image import open_rgb
 
 logger = logging.getLogger(__name__)
 
@@ -36,13 +37,70 @@ DECODE_CHUNK = 16  # full-resolution frames held in memory at once
 DECODE_THREADS = 1
 
 
-def _open(path: str | Path):
-    """Open ``path`` with decord; missing file -> FileNotFoundError, unreadable -> ValueError."""
+IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+
+
+class ImageSequence:
+    """A clip stored as images, read with PIL behind the part of decord's reader that vlmr uses:
+    a folder of frames (sorted by name, e.g. MVBench's TVQA ``00001.jpg``...) or an animated GIF.
+
+    A folder carries no frame rate, so ``fps`` is required for it; a GIF's own frame duration
+    is used unless ``fps`` is given.
+    """
+
+    def __init__(self, path: Path, fps: float | None = None):
+        self.path = path
+        if path.is_dir():
+            self.files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_EXTS)
+            self.n = len(self.files)
+            if fps is None:
+                raise ValueError(f"frame folder {path} needs its frame rate (the record's video.fps)")
+            self.fps = float(fps)
+        else:
+            self.files = []
+            with Image.open(path) as im:
+                self.n = getattr(im, "n_frames", 1)
+                self.fps = float(fps or 1000.0 / (im.info.get("duration") or 40))  # GIFs without timing: 25 fps
+        if not self.fps > 0 or self.n == 0:
+            raise ValueError(f"cannot decode video {path}: no frames or no frame rate")
+
+    def __len__(self) -> int:
+        return self.n
+
+    def get_avg_fps(self) -> float:
+        return self.fps
+
+    def frames(self, indices: Sequence[int]) -> np.ndarray:
+        """(T, H, W, 3) uint8 RGB frames at ``indices``."""
+        if self.files:
+            images = []
+            for i in indices:
+                images.append(np.asarray(open_rgb(self.files[i])))
+            return np.stack(images)
+        out = []
+        with Image.open(self.path) as gif:
+            for i in indices:
+                gif.seek(i)
+                out.append(np.asarray(gif.convert("RGB")))
+        return np.stack(out)
+
+    def times(self, indices: Sequence[int]) -> list[float]:
+        return [i / self.fps for i in indices]
+
+
+def _open(path: str | Path, sequence_fps: float | None = None):
+    """Open ``path`` (decord, or :class:`ImageSequence` for a frame folder / GIF);
+    missing file -> FileNotFoundError, unreadable -> ValueError."""
+    path = Path(path)
+    if path.is_dir() or path.suffix.lower() == ".gif":
+        try:
+            return ImageSequence(path, sequence_fps)
+        except (OSError, Image.DecompressionBombError) as e:  # a bomb is no OSError
+            raise ValueError(f"cannot decode video {path}: {e}") from e
     try:
         import decord
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise ImportError("video support needs decord: pip install 'vlmr[video]'") from e
-    path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"video file {path} not found")
     try:
@@ -54,12 +112,25 @@ def _open(path: str | Path):
     return reader
 
 
+def _decode(reader, indices: Sequence[int]) -> np.ndarray:
+    """(T, H, W, 3) uint8 frames at ``indices`` from a decord reader or an :class:`ImageSequence`."""
+    if isinstance(reader, ImageSequence):
+        return reader.frames(indices)
+    return reader.get_batch(list(indices)).asnumpy()
+
+
+def _times(reader, indices: Sequence[int]) -> list[float]:
+    if isinstance(reader, ImageSequence):
+        return reader.times(indices)
+    return reader.get_frame_timestamp(list(indices))[:, 0].tolist() if len(indices) else []
+
+
 def probe(path: str | Path) -> dict:
     """Return ``{"fps", "n_frames", "duration", "width", "height"}`` of a video (decodes one frame)."""
     reader = _open(path)
     try:
-        height, width = reader.next().shape[:2]  # decodes one frame; decord exposes no frame size
-    except RuntimeError as e:
+        height, width = _decode(reader, [0]).shape[1:3]  # decodes one frame; decord exposes no frame size
+    except (RuntimeError, OSError) as e:
         raise ValueError(f"cannot decode video {path}: {str(e).splitlines()[0]}") from e
     fps = float(reader.get_avg_fps())
     return {"fps": fps, "n_frames": len(reader), "duration": len(reader) / fps, "width": width, "height": height}
@@ -123,6 +194,7 @@ def sample_frames(
     timestamps: Sequence[float] | None = None,
     indices: Sequence[int] | None = None,
     total_pixels: int | None = None,
+    sequence_fps: float | None = None,
 ) -> tuple[list[Image.Image], list[float]]:
     """Decode frames of a video and return them with their times in seconds.
 
@@ -140,6 +212,8 @@ def sample_frames(
         timestamps: explicit times in seconds.
         indices: explicit frame indices.
         total_pixels: pixel budget for all frames together (qwen-vl-utils ``total_pixels``).
+        sequence_fps: frame rate of a clip stored as a frame folder (required) or a GIF
+            (default: the GIF's own timing); ignored for video files.
 
     Returns:
         ``(frames, times)``: RGB PIL images and the presentation time (s) of each.
@@ -148,7 +222,7 @@ def sample_frames(
         FileNotFoundError: the file does not exist.
         ValueError: the file cannot be decoded, or indices/timestamps are out of range.
     """
-    reader = _open(path)
+    reader = _open(path, sequence_fps)
     n_frames, video_fps = len(reader), float(reader.get_avg_fps())
     if indices is not None:
         chosen = [int(i) for i in indices]
@@ -169,11 +243,11 @@ def sample_frames(
     frames: list[Image.Image] = []
     try:
         for i in range(0, len(chosen), DECODE_CHUNK):
-            batch = reader.get_batch(chosen[i : i + DECODE_CHUNK]).asnumpy()  # (T, H, W, 3) uint8
+            batch = _decode(reader, chosen[i : i + DECODE_CHUNK])  # (T, H, W, 3) uint8
             frames += [_resize(f, max_pixels) for f in batch]
             del batch
-        times = reader.get_frame_timestamp(chosen)[:, 0].tolist() if chosen else []
-    except RuntimeError as e:
+        times = _times(reader, chosen)
+    except (RuntimeError, OSError) as e:
         raise ValueError(f"cannot decode video {path}: {str(e).splitlines()[0]}") from e
     return frames, [round(float(t), 3) for t in times]
 

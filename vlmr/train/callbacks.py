@@ -12,6 +12,7 @@ from transformers import TrainerCallback
 
 from vlmr.config import TrainConfig
 from vlmr.rewards import completion_text
+from vlmr.trl_compat import completion_log
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class SampleTableCallback(TrainerCallback):
     """Every ``every`` steps, write ``samples/step_XXXXX/`` with the logged completions, their
     rewards and first prompt image (``index.html`` to look at, ``samples.jsonl`` to grep).
 
-    Reads the completion log trl keeps of every step (``trainer._logs``);
+    Reads the completion log trl keeps of every step (:func:`vlmr.trl_compat.completion_log`);
     runs on the main process only.
     """
 
@@ -58,9 +59,9 @@ class SampleTableCallback(TrainerCallback):
         self.trainer = trainer
 
     def on_log(self, args, state, control, **kwargs):
-        logs = getattr(self.trainer, "_logs", None)
         if not state.is_world_process_zero or not self.every or state.global_step % self.every:
             return
+        logs = completion_log(self.trainer)
         if not logs or not logs.get("completion"):
             return
         self.write(state.global_step, logs)

@@ -9,37 +9,11 @@ the chat template's ``{% generation %}`` markers) and pads the batch.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
 
-from vlmr.media.image import open_rgb
-
-
-def _pil(image):
-    """A PIL image as is; a path opened with PIL (never handed to the processor's own decoder)."""
-    if isinstance(image, str | Path):
-        return open_rgb(image)
-    return image
-
-
-def fill_images(messages: list[dict], images: list) -> list[dict]:
-    """Put ``images`` (PIL images or paths) into the ``{"type": "image"}`` placeholders of every turn, in order."""
-    images = [_pil(im) for im in images or []]
-    filled = []
-    for message in messages:
-        content = message.get("content")
-        if isinstance(content, list):
-            content = [
-                {"type": "image", "image": images.pop(0)} if part.get("type") == "image" and "image" not in part
-                else {k: v for k, v in part.items() if v is not None}
-                for part in content
-            ]
-        filled.append({**{k: v for k, v in message.items() if v is not None}, "content": content})
-    if images:
-        raise ValueError(f"{len(images)} image(s) left over after filling the conversation's placeholders")
-    return filled
+from vlmr.inference import fill_images
 
 
 @dataclass
@@ -49,6 +23,7 @@ class ToolConversationCollator:
     processor: Any
     tools: dict[str, list] | None = None  # example["tools"] key -> tool functions / schemas
     max_length: int | None = None
+    chat_template: str | None = None  # rendered instead of the processor's (vlmr.chat_templates.training_chat_template)
 
     def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         encoded = [self._encode(example) for example in examples]
@@ -71,7 +46,7 @@ class ToolConversationCollator:
         tools = (self.tools or {}).get(example.get("tools")) if example.get("tools") else None
         out = self.processor.apply_chat_template(
             messages, tools=tools, tokenize=True, return_dict=True, return_tensors="pt",
-            return_assistant_tokens_mask=True,
+            return_assistant_tokens_mask=True, chat_template=self.chat_template,
         )
         if self.max_length and out["input_ids"].shape[-1] > self.max_length:
             raise ValueError(

@@ -80,10 +80,12 @@ def train(method: str, cfg: TrainConfig, resume: bool = False, overwrite: bool =
     """
     from vlmr.train.grpo import train_grpo
     from vlmr.train.sft import train_sft
+    from vlmr.train.specs import check_config
 
     runners = {"sft": train_sft, "grpo": train_grpo}
     if method not in runners:
         raise ValueError(f"unknown training method {method!r}; choose one of {sorted(runners)}")
+    check_config(cfg, method)  # every stage's rewards, tools and trainer keys, before the first one trains
     if resume and overwrite:
         raise ConfigError("--resume continues a run and --overwrite starts it again from scratch: pass one of them")
     model = cfg.model

@@ -56,14 +56,11 @@ def environment_name(cfg: TrainConfig, task: str) -> str:
 
 def longest_prompt(processor, rows: list[dict], n: int = 16) -> int:
     """Tokens (image tokens included) of the longest of the first ``n`` prompts, for the size report."""
-    from PIL import Image
-
-    from vlmr.train.collator import fill_images
+    from vlmr.inference import fill_images
 
     longest = 0
     for row in rows[:n]:
-        images = [im if isinstance(im, Image.Image) else Image.open(im).convert("RGB") for im in row["images"]]
-        encoded = processor.apply_chat_template(fill_images(row["prompt"], images), tokenize=True,
+        encoded = processor.apply_chat_template(fill_images(row["prompt"], row["images"]), tokenize=True,
                                                 return_dict=True, add_generation_prompt=True)
         longest = max(longest, len(encoded["input_ids"][0] if isinstance(encoded["input_ids"][0], list)
                                    else encoded["input_ids"]))

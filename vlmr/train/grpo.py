@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from vlmr import trl_compat
 from vlmr.config import ConfigError, TrainConfig
 from vlmr.dataset import to_hf_dataset
 from vlmr.models import vision_placeholder_token_ids
@@ -19,6 +20,7 @@ from vlmr.train.callbacks import attach_callbacks, default_callbacks
 from vlmr.train.data import NO_TOOLS, longest_prompt, mix, prompt_rows
 from vlmr.train.filtering import filter_rows
 from vlmr.train.model import load_for_training, peft_config, save_final, size_report
+from vlmr.train.resume import train_resuming
 
 logger = logging.getLogger(__name__)
 
@@ -49,22 +51,14 @@ def grpo_args(cfg: TrainConfig, weights: list[float], suppress: list[int], resum
     from trl import GRPOConfig
 
     trainer = dict(cfg.trainer)
-    if cfg.tools and trainer.get("mask_truncated_completions"):
-        raise ConfigError(
-            "trainer.mask_truncated_completions cannot be combined with tools under trl 1.16: it masks the attention "
-            "of a rollout cut by max_completion_length, tool images included, and the loss step fails with a 'shape "
-            "mismatch' in get_rope_index. Drop it (a cut rollout then scores as written: no answer, no reward) or "
-            "raise max_completion_length.")
+    trl_compat.check_grpo_options(trainer, tools=bool(cfg.tools))
     generation_kwargs = dict(trainer.pop("generation_kwargs", None) or {})
-    # Random or early models sample vision placeholders and break the loss step (USER_NEEDS 3).
+    # Random or early models sample vision placeholder tokens; in the loss step those count as image
+    # tokens with no image behind them ("Image features and image tokens do not match"), so never sample them.
     generation_kwargs["suppress_tokens"] = sorted(set(generation_kwargs.get("suppress_tokens", [])) | set(suppress))
-    # trl 1.16's completion parquet (log_completions=True) crashes when tool calls make some completions
-    # conversations and others strings; vlmr's sample table reads the same log without that writer.
-    defaults = {"report_to": ["tensorboard"], "logging_steps": 1, "log_completions": False,
-                "num_completions_to_print": 0, "save_strategy": "steps", "save_steps": 50, "remove_unused_columns": False,
-                # trl 1.16 gathers logged images only on ranks whose batch has images: a text-only batch on one
-                # rank deadlocks the others. The sample table takes images from the logged prompts instead.
-                "log_multimodal": False}
+    defaults = {"report_to": ["tensorboard"], "logging_steps": 1, "num_completions_to_print": 0,
+                "save_strategy": "steps", "save_steps": 50, "remove_unused_columns": False,
+                **trl_compat.GRPO_DEFAULTS}
     if mixed_modality:
         defaults["ddp_find_unused_parameters"] = True
     try:
@@ -97,20 +91,13 @@ def build_grpo_trainer(cfg: TrainConfig, resume: bool | str = False):
     """
     from trl import GRPOTrainer
 
-    from vlmr import trl_compat
-    from vlmr.train import resume as resume_fix
-
-    resume_fix.apply()  # transformers 5.x: resuming must restore the checkpoint's weights
-    trl_compat.apply()  # trl 1.16 tool-loop fix for VLMs (see vlmr/trl_compat.py)
-    trl_compat.apply_text_only_rows()  # trl 1.16: text-only rows next to image rows in one batch
     funcs, weights = build_reward_funcs(cfg.rewards)
     if not funcs:
         raise ConfigError("GRPO needs at least one reward: add e.g. rewards: [{name: format}, {name: accuracy}]")
-    model, processor, family = load_for_training(cfg)
+    model, processor, family, cfg = load_for_training(cfg)
     rows = mix(cfg, lambda spec: prompt_rows(cfg, spec.path, family, spec.limit))
-    with_images = {bool(row["images"]) for row in rows}
-    args = grpo_args(cfg, weights, vision_placeholder_token_ids(processor, model.config),
-                     mixed_modality=len(with_images) > 1)
+    mixed_modality = len({bool(row["images"]) for row in rows}) > 1
+    args = grpo_args(cfg, weights, vision_placeholder_token_ids(processor, model.config), mixed_modality=mixed_modality)
     if cfg.filter is not None:  # after the args: they set up the distributed state the filter shares work over
         rows = filter_rows(rows, model, processor, cfg, funcs, weights, resume=bool(resume))
     trainer = GRPOTrainer(
@@ -119,6 +106,7 @@ def build_grpo_trainer(cfg: TrainConfig, resume: bool | str = False):
         callbacks=default_callbacks(cfg),
     )
     attach_callbacks(trainer)
+    trl_compat.patch_trainer(trainer, tools=bool(cfg.tools), mixed_modality=mixed_modality)
     logger.info("process %d of %d; %d training prompts", args.process_index, args.world_size, len(rows))
     logger.info(size_report(trainer.model, args.per_device_train_batch_size,
                             longest_prompt(processor, rows) + args.max_completion_length,
@@ -133,5 +121,5 @@ def train_grpo(cfg: TrainConfig, resume: bool | str = False) -> Path:
     ``resume``: ``True`` (the last checkpoint in ``output_dir``) or a checkpoint path.
     """
     trainer, processor, family = build_grpo_trainer(cfg, resume)
-    trainer.train(resume_from_checkpoint=resume or None)
+    train_resuming(trainer, resume)
     return save_final(trainer, processor, cfg, family, "grpo")

@@ -6,11 +6,12 @@ import json
 import logging
 import os
 import shutil
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
+from vlmr.chat_templates import prepare_for_tools
 from vlmr.config import TrainConfig
-from vlmr.models import load_model_and_processor, model_family
+from vlmr.models import load_model_and_processor, model_family, pixel_limits
 from vlmr.schema import temporary_sibling
 
 logger = logging.getLogger(__name__)
@@ -29,19 +30,28 @@ def vision_tower(model):
 
 
 def load_for_training(cfg: TrainConfig):
-    """``(model, processor, family)`` for ``cfg``; the vision tower frozen if asked."""
+    """``(model, processor, family, cfg)`` for ``cfg``; the vision tower frozen if asked, and a chat template
+    that renders tools when the config has tools (:func:`vlmr.chat_templates.prepare_for_tools`).
+
+    The returned config carries the pixel limits the processor applies (the checkpoint's own where ``cfg``
+    sets none), so the coordinates training writes are those of the images the model sees.
+    """
     model, processor = load_model_and_processor(
         cfg.model, dtype=cfg.dtype,
         min_pixels=cfg.min_pixels, max_pixels=cfg.max_pixels,
     )
     model.train()
+    if cfg.tools:
+        prepare_for_tools(processor, model_family(model))
     family = cfg.family or model_family(model)
     if cfg.freeze_vision_tower:
         tower = vision_tower(model)
         if tower is None:
             raise ValueError(f"freeze_vision_tower: no vision tower found on {type(model).__name__}")
         tower.requires_grad_(False)
-    return model, processor, family
+    min_pixels, max_pixels = pixel_limits(processor)
+    cfg = replace(cfg, min_pixels=min_pixels or cfg.min_pixels, max_pixels=max_pixels or cfg.max_pixels)
+    return model, processor, family, cfg
 
 
 def peft_config(cfg: TrainConfig):
@@ -62,7 +72,8 @@ def size_report(model, num_sequences: int, seq_len: int, frozen_copies: int = 0,
     ``model`` is the model as trained (after LoRA wrapping, so the trainable count is real);
     ``frozen_copies`` counts extra full copies held in memory (GRPO's reference model when
     ``beta > 0``); ``checkpointing`` keeps ~2 activations per layer instead of ~16. A rough
-    upper bound meant to tell what fits before a long run starts (USER_NEEDS 1).
+    upper bound meant to tell what fits before a long run starts, rather than after hours of
+    loading and generating end in an out-of-memory error.
 
     >>> import torch
     >>> size_report(torch.nn.Linear(1000, 1000), num_sequences=1, seq_len=1).split(";")[0]

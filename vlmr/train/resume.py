@@ -11,7 +11,7 @@ optimizer and scheduler.
 The fix: for a full-model checkpoint (not LoRA, DeepSpeed or FSDP, which transformers loads
 its own way) the weights are read with ``from_pretrained``, which applies the model's key
 mapping, and copied into the training model in place (the optimizer keeps its parameters).
-Call :func:`apply` (idempotent) before ``trainer.train(resume_from_checkpoint=...)``.
+:func:`train_resuming` applies it (once) when a run resumes.
 ``tests/reliability/test_resume.py`` reproduces the unpatched loss of weights, so the day
 transformers maps keys on resume that test says the patch can go.
 """
@@ -73,3 +73,11 @@ def apply() -> bool:
     Trainer._load_from_checkpoint = _load_from_checkpoint
     logger.debug("patched transformers Trainer._load_from_checkpoint to map checkpoint keys on resume")
     return True
+
+
+def train_resuming(trainer, resume: bool | str) -> None:
+    """``trainer.train()``, resuming from ``resume`` (a checkpoint path, ``True`` for the last one in
+    ``output_dir``, ``False`` for a fresh start) with the checkpoint's weights restored."""
+    if resume:
+        apply()
+    trainer.train(resume_from_checkpoint=resume or None)

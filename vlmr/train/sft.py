@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from vlmr.chat_templates import training_chat_template
 from vlmr.config import ConfigError, TrainConfig
 from vlmr.dataset import prepared_samples, prompt_row, to_hf_dataset
 from vlmr.formats import CoordinateSpace
@@ -22,6 +23,7 @@ from vlmr.train.callbacks import attach_callbacks, default_callbacks
 from vlmr.train.collator import ToolConversationCollator
 from vlmr.train.data import mix, system_prompt
 from vlmr.train.model import load_for_training, peft_config, save_final, size_report
+from vlmr.train.resume import train_resuming
 
 logger = logging.getLogger(__name__)
 
@@ -92,16 +94,14 @@ def train_sft(cfg: TrainConfig, resume: bool | str = False) -> Path:
     from trl import SFTConfig, SFTTrainer
 
     from vlmr.tools.environment import make_environment
-    from vlmr.train import resume as resume_fix
 
-    resume_fix.apply()  # transformers 5.x: resuming must restore the checkpoint's weights
-
-    model, processor, family = load_for_training(cfg)
+    model, processor, family, loaded = load_for_training(cfg)  # `loaded` has the processor's pixel limits
     env_classes = {task: make_environment(names) for task, names in cfg.tools.items()}
-    rows = sft_rows(cfg, family, env_classes)
+    rows = sft_rows(loaded, family, env_classes)
     dataset = to_hf_dataset(rows)
     tool_lists = {
-        ",".join(names): [getattr(env_classes[task](), name) for name in names] for task, names in cfg.tools.items()
+        ",".join(names): [getattr(env_classes[task](), name) for name in env_classes[task].tool_names]
+        for task, names in cfg.tools.items()
     }
     defaults = {"report_to": ["tensorboard"], "logging_steps": 1, "save_strategy": "steps", "save_steps": 50}
     if len({bool(row["images"]) for row in rows}) > 1:  # a text-only batch leaves the vision tower unused (DDP)
@@ -113,12 +113,12 @@ def train_sft(cfg: TrainConfig, resume: bool | str = False) -> Path:
         raise ConfigError(f"trainer: {e} (keys under 'trainer:' must be trl SFTConfig fields)") from e
     trainer = SFTTrainer(
         model=model, args=args, train_dataset=dataset, processing_class=processor, peft_config=peft_config(cfg),
-        data_collator=ToolConversationCollator(processor, tool_lists, args.max_length),
+        data_collator=ToolConversationCollator(processor, tool_lists, args.max_length, training_chat_template(processor)),
         callbacks=default_callbacks(cfg),
     )
     attach_callbacks(trainer)
     logger.info("process %d of %d; %d training conversations", args.process_index, args.world_size, len(dataset))
     logger.info(size_report(trainer.model, args.per_device_train_batch_size, args.max_length or 1024,
                             checkpointing=args.gradient_checkpointing))
-    trainer.train(resume_from_checkpoint=resume or None)
+    train_resuming(trainer, resume)
     return save_final(trainer, processor, cfg, family, "sft")

@@ -1,4 +1,5 @@
-"""vlmr's chat template (vlmr/templates/chat_template.jinja) as the tiny model's processor renders it."""
+"""vlmr's chat templates: the tiny model's (vlmr/templates/chat_template.jinja) as its processor renders it, the
+tool templates of the Qwen2-VL and Qwen2.5-VL families, and the one decision of which template renders tools."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ from trl.chat_template_utils import (
     supports_tool_calling,
 )
 
-from vlmr.tiny_model import chat_template, create_tiny_model
+from vlmr.chat_templates import (
+    RESPONSE_TEMPLATE,
+    chat_template,
+    prepare_for_tools,
+    tool_chat_template,
+    training_chat_template,
+)
+from vlmr.tiny_model import create_tiny_model
 
 
 @pytest.fixture(scope="module")
@@ -215,3 +223,143 @@ class TestResponseParsing:
         prefix = tokenizer("<|im_start|>user\nZoom.<|im_end|>\n<|im_start|>assistant\n")["input_ids"]
         parsed = parse_response(tokenizer, tokenizer(completion)["input_ids"], prefix=prefix)
         assert parsed == expected
+
+
+# ------------------------------------------------------------- the families' published templates
+# What a tool-capable Qwen2.5-VL prompt looks like: the Hermes format of Qwen-Agent's NousFnCallPrompt
+# (QwenLM/Qwen-Agent, qwen_agent/llm/fncall_prompts/nous_fncall_prompt.py: FN_CALL_TEMPLATE appended to the system
+# text after "\n\n"; tool results as "<tool_response>\n...\n</tool_response>" in a user turn), with the system
+# prompt Qwen2.5-VL's published template adds to a conversation that has none.
+FAMILY_TOOL_CONVERSATION = (
+    "<|im_start|>system\nYou are a helpful assistant.\n\n" + TOOLS_BLOCK + "<|im_end|>\n"
+    + EXPECTED_TOOL_CONVERSATION[EXPECTED_TOOL_CONVERSATION.index("<|im_start|>user") :]
+)
+RED, BLUE = Image.new("RGB", (56, 56), "red"), Image.new("RGB", (56, 56), "blue")
+# Conversations without tools: vlmr's family template must render each exactly as the published one.
+NO_TOOL_CONVERSATIONS = [
+    ([{"role": "user", "content": [{"type": "text", "text": "Hi"}]}], {"add_generation_prompt": True}),
+    ([{"role": "system", "content": [{"type": "text", "text": "Think first."}]},
+      {"role": "user", "content": [{"type": "image", "image": RED}, {"type": "text", "text": "What colour?"}]},
+      {"role": "assistant", "content": [{"type": "text", "text": "<answer>red</answer>"}]},
+      {"role": "user", "content": [{"type": "image", "image": BLUE}, {"type": "text", "text": "And now?"}]}],
+     {"add_generation_prompt": True}),
+    ([{"role": "user", "content": [{"type": "video", "video": "clip.mp4"}, {"type": "text", "text": "When?"}]},
+      {"role": "assistant", "content": "[1.0, 2.0]"}], {}),
+    ([{"role": "user", "content": [{"type": "image"}, {"type": "image"}, {"type": "text", "text": "Same?"}]}],
+     {"add_vision_id": True}),
+]  # fmt: skip
+# A user's own template that renders tools in a format of its own (not Hermes JSON).
+OWN_TOOL_TEMPLATE = (
+    "{%- for m in messages -%}[{{ m.role }}]{%- if m.content is string -%}{{ m.content }}{%- else -%}"
+    "{%- for p in m.content -%}{{ p.text or '' }}{%- endfor -%}{%- endif -%}"
+    "{%- for c in m.tool_calls or [] -%}CALL {{ c.function.name }} {{ c.function.arguments | tojson }}{%- endfor -%}"
+    "{%- endfor -%}{%- if tools -%}TOOLS {{ tools | tojson }}{%- endif -%}"
+)
+
+
+@pytest.fixture
+def published_processor(published_checkpoint):
+    """``published_processor("qwen2_5_vl")``: a fresh processor of the family's hub-like checkpoint."""
+    from transformers import AutoProcessor
+
+    return lambda family: AutoProcessor.from_pretrained(published_checkpoint(family))
+
+
+class TestFamilyToolTemplates:
+    def test_published_qwen2_vl_templates_drop_tools_and_qwen3_vl_keeps_them(self, published_processor):
+        assert not supports_tool_calling(published_processor("qwen2_5_vl"))
+        assert not supports_tool_calling(published_processor("qwen2_vl"))
+        assert supports_tool_calling(published_processor("qwen3_vl"))
+
+    @pytest.mark.parametrize("family", ["qwen2_vl", "qwen2_5_vl"])
+    @pytest.mark.parametrize(("messages", "kwargs"), NO_TOOL_CONVERSATIONS)
+    def test_without_tools_renders_as_the_published_template(self, published_processor, family, messages, kwargs):
+        processor = published_processor(family)
+        published = render(processor, messages, **kwargs)
+        assert published.startswith("<|im_start|>system\n")  # the published default system prompt is there
+        assert render(processor, messages, chat_template=tool_chat_template(family), **kwargs) == published
+
+    def test_tool_conversation_snapshot(self, published_processor):
+        processor = published_processor("qwen2_5_vl")
+        prepare_for_tools(processor, "qwen2_5_vl")
+        assert render(processor, TOOL_CONVERSATION[1:], tools=[zoom_in]) == FAMILY_TOOL_CONVERSATION
+        # a system message of the user's replaces the default one, as in the published template
+        assert render(processor, TOOL_CONVERSATION, tools=[zoom_in]) == EXPECTED_TOOL_CONVERSATION
+
+    def test_meets_what_trl_needs(self, published_processor):
+        processor = published_processor("qwen2_5_vl")
+        prepare_for_tools(processor, "qwen2_5_vl")
+        assert supports_tool_calling(processor) and is_chat_template_prefix_preserving(processor)
+        assert has_generation_markers(processor.chat_template)
+
+    def test_unknown_family_has_no_tool_template(self):
+        with pytest.raises(ValueError, match="no tool template for family 'generic'"):
+            tool_chat_template("generic")
+
+
+class TestPrepareForTools:
+    def test_published_qwen2_5_vl_template_is_replaced_once_and_logged(self, published_processor, caplog):
+        processor = published_processor("qwen2_5_vl")
+        with caplog.at_level("INFO", logger="vlmr.chat_templates"):
+            assert prepare_for_tools(processor, "qwen2_5_vl") is True
+            assert prepare_for_tools(processor, "qwen2_5_vl") is False  # already renders tools: kept
+        assert [r.message for r in caplog.records if "renders no tools" in r.message] == [caplog.records[0].message]
+        assert processor.chat_template == processor.tokenizer.chat_template == tool_chat_template("qwen2_5_vl")
+        assert processor.tokenizer.response_template == RESPONSE_TEMPLATE
+
+    def test_qwen3_vl_template_is_kept_and_gets_the_parser(self, published_processor):
+        from trl.chat_template_utils import qwen3_vl_chat_template
+
+        processor = published_processor("qwen3_vl")
+        assert prepare_for_tools(processor, "qwen3_vl") is False
+        assert processor.chat_template == qwen3_vl_chat_template
+        # trl's Qwen3 parser would move <think> into reasoning_content, where the format reward never looks
+        tokenizer = processor.tokenizer
+        completion = '<think>look closer</think><tool_call>\n{"name": "zoom_in", "arguments": {"bbox_2d": [1, 2, 3, 4]}}\n</tool_call><|im_end|>'
+        prefix = tokenizer("<|im_start|>user\nZoom.<|im_end|>\n<|im_start|>assistant\n")["input_ids"]
+        assert parse_response(tokenizer, tokenizer(completion)["input_ids"], prefix=prefix) == {
+            "role": "assistant", "content": "<think>look closer</think>", "tool_calls": [TestResponseParsing.CALL]}
+
+    def test_tiny_model_keeps_its_template_and_parser(self, processor):
+        parser = processor.tokenizer.response_template
+        assert prepare_for_tools(processor, "qwen2_5_vl") is False
+        assert processor.chat_template == chat_template() and processor.tokenizer.response_template is parser
+
+    def test_own_tool_template_is_kept_without_a_hermes_parser(self, published_processor):
+        processor = published_processor("qwen2_5_vl")
+        processor.chat_template = processor.tokenizer.chat_template = OWN_TOOL_TEMPLATE
+        assert prepare_for_tools(processor, "qwen2_5_vl") is False
+        assert processor.chat_template == OWN_TOOL_TEMPLATE
+        assert getattr(processor.tokenizer, "response_template", None) is None
+
+    def test_template_without_tools_and_no_replacement_is_an_error(self, published_processor):
+        processor = published_processor("qwen2_5_vl")
+        with pytest.raises(ValueError, match="cannot render tools .* run without tools"):
+            prepare_for_tools(processor, "generic")
+
+    def test_saved_with_the_checkpoint(self, published_processor, tmp_path):
+        from transformers import AutoProcessor
+
+        processor = published_processor("qwen2_5_vl")
+        prepare_for_tools(processor, "qwen2_5_vl")
+        processor.save_pretrained(tmp_path)
+        reloaded = AutoProcessor.from_pretrained(tmp_path)
+        assert reloaded.chat_template == reloaded.tokenizer.chat_template == tool_chat_template("qwen2_5_vl")
+        assert reloaded.tokenizer.response_template == RESPONSE_TEMPLATE
+        assert prepare_for_tools(reloaded, "qwen2_5_vl") is False
+
+
+class TestTrainingChatTemplate:
+    def test_published_template_gets_trls_marked_copy(self, published_processor):
+        from trl.chat_template_utils import qwen2_5_vl_training_chat_template
+
+        assert training_chat_template(published_processor("qwen2_5_vl")) == qwen2_5_vl_training_chat_template
+
+    def test_marked_template_is_used_as_is(self, processor):
+        assert training_chat_template(processor) is None
+
+    def test_unmarked_unknown_template_is_an_error(self, published_processor):
+        processor = published_processor("qwen2_5_vl")
+        processor.chat_template = processor.tokenizer.chat_template = OWN_TOOL_TEMPLATE
+        with pytest.raises(ValueError, match="generation %}"):
+            training_chat_template(processor)

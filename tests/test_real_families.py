@@ -1,0 +1,141 @@
+"""Qwen2-VL, Qwen2.5-VL and Qwen3-VL as published: their checkpoints' preprocessor settings
+(tests/fixtures/published) on tiny weights (image sizes, token budgets, ``max_pixels``, coordinates),
+and tools through their published chat templates (``vlmr infer --tools``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from vlmr.formats import CoordinateSpace, get_family
+
+PUBLISHED = Path(__file__).parent / "fixtures" / "published"
+FAMILIES = ["qwen2_vl", "qwen2_5_vl", "qwen3_vl"]
+
+
+def published_image_settings(family: str) -> dict:
+    """patch/merge size and pixel limits of the family's published preprocessor_config.json."""
+    config = json.loads((PUBLISHED / family / "preprocessor_config.json").read_text(encoding="utf-8"))
+    size = config.get("size", {})  # Qwen3-VL writes the limits as size; Qwen2(.5)-VL as min/max_pixels
+    return {"patch": config["patch_size"], "merge": config["merge_size"], "temporal": config["temporal_patch_size"],
+            "min_pixels": config.get("min_pixels", size.get("shortest_edge")),
+            "max_pixels": config.get("max_pixels", size.get("longest_edge"))}
+
+
+@pytest.fixture(scope="module")
+def backend_of(published_checkpoint):
+    """``backend_of(family, max_pixels=None)``: a TransformersBackend on the family's published checkpoint."""
+    from vlmr.inference.backends import TransformersBackend
+
+    return lambda family, max_pixels=None: TransformersBackend.from_pretrained(
+        published_checkpoint(family), max_pixels=max_pixels, max_new_tokens=2)
+
+
+class TestPublishedProcessorSettings:
+    @pytest.mark.parametrize("family", FAMILIES)
+    def test_vlmr_family_defaults_are_the_published_settings(self, family):
+        published, fam = published_image_settings(family), get_family(family)
+        assert fam.patch_factor == published["patch"] * published["merge"]
+        assert (fam.min_pixels, fam.max_pixels) == (published["min_pixels"], published["max_pixels"])
+
+    @pytest.mark.parametrize("family", FAMILIES)
+    def test_checkpoint_loads_the_published_settings(self, backend_of, family):
+        image_processor = backend_of(family).processor.image_processor
+        published = published_image_settings(family)
+        assert (image_processor.patch_size, image_processor.merge_size, image_processor.temporal_patch_size) == (
+            published["patch"], published["merge"], published["temporal"])
+        assert (image_processor.size["shortest_edge"], image_processor.size["longest_edge"]) == (
+            published["min_pixels"], published["max_pixels"])
+
+    @pytest.mark.parametrize(
+        ("family", "width", "height", "max_pixels", "grid_hw"),
+        [
+            # 640x480, factor 28: round(480/28)=17 -> 476, round(640/28)=23 -> 644; 306,544 px is within
+            # [3136, 12845056]; grid of 14 px patches 476/14=34 x 644/14=46
+            ("qwen2_5_vl", 640, 480, None, (34, 46)),
+            # max_pixels 1003520 (the grounding recipe): 1288x952 = 1,226,176 px is over it, so
+            # beta = sqrt(1280*960/1003520) = 1.10657; floor(960/1.10657/28)=30 -> 840, floor(1280/1.10657/28)=41
+            # -> 1148; 840*1148 = 964,320 px; grid 60 x 82
+            ("qwen2_5_vl", 1280, 960, 1003520, (60, 82)),
+            # 100x80: round(80/28)=3 -> 84, round(100/28)=4 -> 112; 9,408 px >= 3136; grid 6 x 8
+            ("qwen2_vl", 100, 80, None, (6, 8)),
+            # factor 32: round(480/32)=15 -> 480, round(640/32)=20 -> 640; 307,200 px in [65536, 16777216];
+            # grid of 16 px patches 30 x 40
+            ("qwen3_vl", 640, 480, None, (30, 40)),
+            # 100x80 under Qwen3-VL's 65,536 px floor: beta = sqrt(65536/8000) = 2.86217;
+            # ceil(80*2.86217/32)=8 -> 256, ceil(100*2.86217/32)=9 -> 288; grid 16 x 18
+            ("qwen3_vl", 100, 80, None, (16, 18)),
+        ],
+    )  # fmt: skip
+    def test_image_size_and_token_budget(self, backend_of, family, width, height, max_pixels, grid_hw):
+        backend = backend_of(family, max_pixels)
+        messages = [{"role": "user", "content": [{"type": "image", "image": Image.new("RGB", (width, height))},
+                                                  {"type": "text", "text": "What is it?"}]}]
+        out = backend.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=True,
+                                                    return_dict=True, return_tensors="pt")
+        assert out["image_grid_thw"].tolist() == [[1, *grid_hw]]
+        merge = backend.processor.image_processor.merge_size
+        tokens = grid_hw[0] * grid_hw[1] // merge**2
+        assert out["input_ids"][0].tolist().count(backend.processor.image_token_id) == tokens
+        patch = backend.processor.image_processor.patch_size
+        space = backend.coordinate_space(width, height)  # what rewards, tools and eval convert with
+        assert (space.input_height, space.input_width) == (grid_hw[0] * patch, grid_hw[1] * patch)
+        # vlmr.formats alone (the family defaults, or the recipe's max_pixels) predicts the same input size
+        assert space == CoordinateSpace.for_image(width, height, family, max_pixels=max_pixels)
+
+    @pytest.mark.parametrize(
+        ("family", "expected"),
+        [
+            # Qwen2.5-VL: absolute pixels of the 644x476 input: x * 644/640, y * 476/480
+            ("qwen2_5_vl", [64.4, 47.6, 322.0, 238.0]),
+            # Qwen2-VL and Qwen3-VL: 0-1000 of the image: x * 1000/640, y * 1000/480
+            ("qwen2_vl", [100.0, 100.0, 500.0, 500.0]),
+            ("qwen3_vl", [100.0, 100.0, 500.0, 500.0]),
+        ],
+    )
+    def test_box_in_the_family_convention(self, backend_of, family, expected):
+        space = backend_of(family).coordinate_space(640, 480)
+        assert space.from_pixels([64, 48, 320, 240]) == pytest.approx(expected)
+        assert space.to_pixels(expected) == pytest.approx([64, 48, 320, 240])
+
+    @pytest.mark.parametrize("family", FAMILIES)
+    def test_tiny_weights_answer_through_the_published_processor(self, backend_of, family):
+        messages = [{"role": "user", "content": [{"type": "image", "image": Image.new("RGB", (100, 80), "red")},
+                                                  {"type": "text", "text": "What colour?"}]}]
+        [generation] = backend_of(family).generate([(messages, [])])
+        assert generation.error is None and generation.n_completion_tokens >= 1
+
+
+class TestToolsThroughPublishedTemplates:
+    def test_infer_puts_the_tool_schema_in_the_prompt(self, published_checkpoint, tmp_path, monkeypatch, caplog):
+        """`vlmr infer --tools zoom_in` on a checkpoint with Qwen2.5-VL's published template, which renders no tools."""
+        from transformers import Qwen2_5_VLProcessor
+
+        from vlmr.cli import main
+
+        prompts = []
+        render = Qwen2_5_VLProcessor.apply_chat_template
+
+        def recording(self, *args, **kwargs):  # keeps the prompts the model is asked to continue
+            text = render(self, *args, **kwargs)
+            if kwargs.get("add_generation_prompt") and isinstance(text, str):
+                prompts.append(text)
+            return text
+
+        monkeypatch.setattr(Qwen2_5_VLProcessor, "apply_chat_template", recording)
+        image = tmp_path / "img.png"
+        Image.new("RGB", (112, 84), "red").save(image)
+        with caplog.at_level("INFO", logger="vlmr.chat_templates"):
+            code = main(["infer", "--model", published_checkpoint("qwen2_5_vl"), "--image", str(image),
+                         "--question", "Where is it?", "--task", "grounding", "--tools", "zoom_in", "--max-turns", "1",
+                         "--max-new-tokens", "2", "--save-dir", str(tmp_path / "out")])
+        assert code == 0
+        [prompt] = prompts
+        assert prompt.startswith("<|im_start|>system\n")
+        assert "<tools>\n" + '{"type": "function", "function": {"name": "zoom_in", ' in prompt
+        assert "For each function call, return a json object with function name and arguments" in prompt
+        assert prompt.endswith("<|im_end|>\n<|im_start|>assistant\n")
+        assert any("using vlmr's tool template for qwen2_5_vl" in r.message for r in caplog.records)
