@@ -16,8 +16,8 @@ import time
 import numpy as np
 
 from vlmr.formats import CoordinateSpace
+from vlmr.masks import mask_to_rle
 from vlmr.rewards import get_reward, list_rewards
-from vlmr.rewards.metrics import to_rle
 
 W, H = 640, 480
 SPACE = CoordinateSpace.for_image(W, H, family="qwen2_5_vl")
@@ -44,8 +44,7 @@ def _think(rng: random.Random) -> str:
 def _mask(box: list[float]) -> dict:
     m = np.zeros((H, W), np.uint8)
     m[int(box[1]) : int(box[3]), int(box[0]) : int(box[2])] = 1
-    rle = to_rle(m)
-    return {"size": rle["size"], "counts": rle["counts"].decode()}
+    return mask_to_rle(m)
 
 
 def make_batch(name: str, n: int, seed: int = 0) -> tuple[list[str], dict]:

@@ -15,10 +15,10 @@ import pytest
 from eval_fixtures import png_bytes, write_hub_snapshot
 
 from vlmr.data_pipelines.build import build_dataset
-from vlmr.data_pipelines.masks import rle_to_mask
 from vlmr.eval import get_benchmark
 from vlmr.eval.registry import ScoreContext
 from vlmr.eval.scoring import score_predictions
+from vlmr.masks import rle_to_mask
 from vlmr.rewards.metrics import to_rle
 from vlmr.schema import load_samples
 
