@@ -95,13 +95,8 @@ class TestUpstreamBug:
         return Trainer(model=model, args=args), tmp_path / "checkpoint-1", saved.state_dict()
 
     def test_transformers_resume_keeps_the_base_weights(self, trainer_and_checkpoint):
-        from transformers import Trainer
-
-        from vlmr.train import resume
-
         trainer, checkpoint, saved = trainer_and_checkpoint
-        resume.apply()
-        Trainer._load_from_checkpoint.__wrapped__(trainer, str(checkpoint))  # the unpatched method
+        trainer._load_from_checkpoint(str(checkpoint))  # transformers' own method
         restored = trainer.model.state_dict()
         assert not torch.equal(restored["model.language_model.norm.weight"], saved["model.language_model.norm.weight"])
 
@@ -109,7 +104,7 @@ class TestUpstreamBug:
         from vlmr.train import resume
 
         trainer, checkpoint, saved = trainer_and_checkpoint
-        resume.apply()
+        resume.patch_trainer(trainer)
         trainer._load_from_checkpoint(str(checkpoint))
         restored = trainer.model.state_dict()
         assert restored.keys() == saved.keys()

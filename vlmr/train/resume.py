@@ -11,14 +11,13 @@ optimizer and scheduler.
 The fix: for a full-model checkpoint (not LoRA, DeepSpeed or FSDP, which transformers loads
 its own way) the weights are read with ``from_pretrained``, which applies the model's key
 mapping, and copied into the training model in place (the optimizer keeps its parameters).
-:func:`train_resuming` applies it (once) when a run resumes.
+:func:`train_resuming` patches the trainer it is given (that instance only) when a run resumes.
 ``tests/reliability/test_resume.py`` reproduces the unpatched loss of weights, so the day
 transformers maps keys on resume that test says the patch can go.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 from pathlib import Path
 
@@ -56,28 +55,20 @@ def _load_weights(trainer, resume_from_checkpoint: str, model=None) -> bool:
     return True
 
 
-def apply() -> bool:
-    """Install the patch on ``transformers.Trainer``; returns True if it was newly applied."""
-    from transformers import Trainer
+def patch_trainer(trainer) -> None:
+    """Make ``trainer`` (this instance only) restore a full-model checkpoint's weights with mapped names."""
+    original = trainer._load_from_checkpoint
 
-    original = Trainer._load_from_checkpoint
-    if getattr(original, "maps_checkpoint_keys", False):
-        return False
+    def _load_from_checkpoint(resume_from_checkpoint, model=None):
+        if not _load_weights(trainer, resume_from_checkpoint, model):
+            original(resume_from_checkpoint, model)
 
-    @functools.wraps(original)
-    def _load_from_checkpoint(self, resume_from_checkpoint, model=None):
-        if not _load_weights(self, resume_from_checkpoint, model):
-            original(self, resume_from_checkpoint, model)
-
-    _load_from_checkpoint.maps_checkpoint_keys = True
-    Trainer._load_from_checkpoint = _load_from_checkpoint
-    logger.debug("patched transformers Trainer._load_from_checkpoint to map checkpoint keys on resume")
-    return True
+    trainer._load_from_checkpoint = _load_from_checkpoint
 
 
 def train_resuming(trainer, resume: bool | str) -> None:
     """``trainer.train()``, resuming from ``resume`` (a checkpoint path, ``True`` for the last one in
     ``output_dir``, ``False`` for a fresh start) with the checkpoint's weights restored."""
     if resume:
-        apply()
+        patch_trainer(trainer)
     trainer.train(resume_from_checkpoint=resume or None)
