@@ -31,6 +31,7 @@ from vlmr.masks import checked_mask, mask_to_rle
 from vlmr.media.deid import Deidentifier
 from vlmr.media.image import open_rgb
 from vlmr.media.volume import Volume, foreground_slices, load_volume, mask_boxes, orient_slice
+from vlmr.render import tint
 from vlmr.schema import Sample, resolve_media
 
 # Phantom tissue values in HU.
@@ -279,10 +280,7 @@ def preview(sample: Sample, root: str | Path) -> Image.Image:
         volume = load_volume(resolve_media(root, vol["path"]))
         image = volume.slice(vol["axis"], vol["index"], window_spec(vol["window"])).convert("RGB")
     for rle in sample.answer.get("masks", []):
-        mask = checked_mask(rle, image.height, image.width)
-        pixels = np.asarray(image).copy()
-        pixels[mask] = (0.5 * pixels[mask] + [127, 0, 0]).astype(np.uint8)
-        image = Image.fromarray(pixels)
+        image = tint(image, checked_mask(rle, image.height, image.width), (255, 0, 0), 0.5)
     draw = ImageDraw.Draw(image)
     for box in sample.answer.get("boxes", []):
         draw.rectangle([box[0], box[1], box[2] - 1, box[3] - 1], outline=(255, 60, 60))

@@ -12,11 +12,11 @@ import logging
 import textwrap
 from pathlib import Path
 
-import numpy as np
 from PIL import Image, ImageDraw
 
 from vlmr.masks import checked_mask, rle_to_mask
 from vlmr.media.image import open_rgb
+from vlmr.render import tint
 from vlmr.schema import Sample, SchemaError, load_samples, resolve_media
 
 logger = logging.getLogger(__name__)
@@ -37,10 +37,7 @@ def draw_answer(image: Image.Image, answer: dict) -> Image.Image:
         except (ValueError, TypeError) as e:  # MaskError is a ValueError
             logger.warning("not drawing a mask: %s", e)
             continue
-        if mask.any():
-            pixels = np.asarray(image).copy()
-            pixels[mask] = (0.5 * pixels[mask] + 0.5 * np.array([255, 0, 255])).astype(np.uint8)
-            image = Image.fromarray(pixels)
+        image = tint(image, mask, (255, 0, 255), 0.5)
     draw = ImageDraw.Draw(image)
     width = max(1, round(max(image.size) / 150))
     for box in answer.get("boxes") or []:

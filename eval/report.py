@@ -130,19 +130,15 @@ def make_plots(out_dir: Path, scores: dict[str, Any], rows: Sequence[dict[str, A
 
 def _draw(image, sample: Sample, row: dict[str, Any]):
     """Image with ground truth (green) and prediction (red): boxes, points, masks."""
-    import numpy as np
-    from PIL import Image, ImageDraw
+    from PIL import ImageDraw
 
     from vlmr.masks import rle_to_mask
+    from vlmr.render import tint
 
     canvas = image.convert("RGB")
     for rle, color in ((row.get("_gt_mask"), GREEN), (row.get("_pred_mask"), RED)):
         if rle:
-            mask = rle_to_mask(rle)
-            if mask.shape == (canvas.height, canvas.width):
-                overlay = np.asarray(canvas).copy()
-                overlay[mask] = (0.5 * overlay[mask] + 0.5 * np.array(color)).astype(np.uint8)
-                canvas = Image.fromarray(overlay)
+            canvas = tint(canvas, rle_to_mask(rle), color, 0.5)
     draw = ImageDraw.Draw(canvas)
     width = max(2, round(max(canvas.size) / 200))
     for box in sample.answer.get("boxes", []):

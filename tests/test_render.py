@@ -13,6 +13,7 @@ from vlmr.render import (
     draw_timeline,
     read_answer,
     render_answer,
+    tint,
 )
 from vlmr.tools.segmenters import get_segmenter
 
@@ -50,6 +51,37 @@ class TestReadAnswer:
     def test_never_raises_on_garbled_output(self, response):
         answer = read_answer(response, "grounding", CoordinateSpace(10, 10))
         assert answer.boxes == [] and answer.points == []
+
+
+class TestTint:
+    def test_masked_pixels_are_blended_and_the_rest_kept(self):
+        image = Image.new("RGB", (4, 2), (100, 50, 0))
+        mask = np.zeros((2, 4), bool)
+        mask[1, 2:] = True
+        out = np.asarray(tint(image, mask, (0, 250, 200), 0.4))
+        assert out[1, 2].tolist() == [60, 130, 80]  # 0.6 * (100, 50, 0) + 0.4 * (0, 250, 200)
+        assert (out[~mask] == (100, 50, 0)).all()
+        assert image.getpixel((2, 1)) == (100, 50, 0)  # the input is not modified
+
+    def test_a_mask_of_another_size_is_not_drawn(self):
+        out = tint(Image.new("RGB", (4, 2), (100, 50, 0)), np.ones((3, 3), bool))
+        assert (np.asarray(out) == (100, 50, 0)).all()
+
+    def test_dataset_previews_tint_through_it(self, tmp_path):
+        from vlmr.data_pipelines.medical import preview
+        from vlmr.data_pipelines.show import draw_answer
+        from vlmr.masks import mask_to_rle
+        from vlmr.schema import Sample
+
+        Image.new("RGB", (6, 4), (100, 100, 100)).save(tmp_path / "a.png")
+        mask = np.zeros((4, 6), bool)
+        mask[1:3, 1:3] = True
+        answer = {"masks": [mask_to_rle(mask)]}
+        shown = np.asarray(draw_answer(Image.open(tmp_path / "a.png"), answer))
+        assert shown[1, 1].tolist() == [178, 50, 178]  # 0.5 * 100 + 0.5 * (255, 0, 255), rounded half to even
+        sample = Sample(id="a", task="segmentation", question="?", images=["a.png"], answer=answer)
+        assert np.asarray(preview(sample, tmp_path))[2, 2].tolist() == [178, 50, 50]  # red: 0.5 * (255, 0, 0)
+        assert np.asarray(preview(sample, tmp_path))[0, 0].tolist() == [100, 100, 100]
 
 
 class TestDrawOverlay:

@@ -2,7 +2,8 @@
 
 Pure functions (no model, no web framework): :func:`read_answer` turns the response into
 an :class:`Answer` in **original-image pixels** (converted with the model's
-:class:`~vlmr.formats.CoordinateSpace`), :func:`draw_overlay` paints boxes, points and a
+:class:`~vlmr.formats.CoordinateSpace`), :func:`tint` blends a mask into an image (dataset
+previews and eval galleries use it too), :func:`draw_overlay` paints boxes, points and a
 mask on a copy of the image, :func:`draw_timeline` puts a time span under a strip of
 video frames.
 
@@ -102,6 +103,29 @@ def _line_width(image: Image.Image) -> int:
     return max(2, round(min(image.size) / 150))
 
 
+def tint(
+    image: Image.Image,
+    mask: np.ndarray,
+    color: Sequence[int] = MASK_COLOR,
+    alpha: float = MASK_ALPHA,
+) -> Image.Image:
+    """A copy of ``image`` (as RGB) with the pixels where ``mask`` is true blended towards ``color``.
+
+    Each masked pixel becomes ``(1 - alpha) * pixel + alpha * color``, rounded; a mask of another
+    size than the image is not drawn (the caller checks an untrusted mask's size first).
+
+    >>> mask = np.array([[True, False]])
+    >>> np.asarray(tint(Image.new("RGB", (2, 1), (100, 100, 100)), mask, (255, 0, 0), 0.5)).tolist()
+    [[[178, 50, 50], [100, 100, 100]]]
+    """
+    out = image.convert("RGB")
+    if mask.shape != (out.height, out.width) or not mask.any():
+        return out.copy()
+    pixels = np.asarray(out).astype(np.float32)  # (H, W, 3)
+    pixels[mask] = (1 - alpha) * pixels[mask] + alpha * np.asarray(color, np.float32)
+    return Image.fromarray(pixels.round().astype(np.uint8), "RGB")
+
+
 def draw_overlay(
     image: Image.Image,
     boxes: Sequence[Sequence[float]] = (),
@@ -117,14 +141,7 @@ def draw_overlay(
     >>> im.size, im.getpixel((5, 10)), im.getpixel((12, 12)), im.getpixel((30, 20))
     ((40, 30), (255, 59, 48), (255, 255, 255), (255, 59, 48))
     """
-    out = image.convert("RGB")
-    if mask is not None and mask.shape == (out.height, out.width) and mask.any():
-        pixels = np.asarray(out).astype(np.float32)  # (H, W, 3)
-        tint = np.array(MASK_COLOR, np.float32)
-        pixels[mask] = (1 - MASK_ALPHA) * pixels[mask] + MASK_ALPHA * tint
-        out = Image.fromarray(pixels.round().astype(np.uint8), "RGB")
-    else:
-        out = out.copy()
+    out = tint(image, mask) if mask is not None else image.convert("RGB").copy()
     draw = ImageDraw.Draw(out)
     width = _line_width(out)
     font = _font(3 * width + 6)
