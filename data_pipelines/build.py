@@ -33,6 +33,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from vlmr.data_pipelines.sources import get_builder
+from vlmr.rows import rows_in_place
 from vlmr.schema import DatasetWriter, SchemaError, validate_record
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,13 @@ class Skipped:
 
 
 MALFORMED = (KeyError, TypeError, ValueError, IndexError, AttributeError)  # what reading a bad row raises
+
+
+def annotation_rows(path: str | Path) -> list[dict[str, Any] | Skipped]:
+    """The rows of an annotation file (:func:`vlmr.rows.rows_in_place`), each one that is not a JSON object
+    a :class:`Skipped` in its place: counted in the build, and the rows after it keep their index."""
+    return [row if isinstance(row, dict) else Skipped("annotation line is not a JSON object")
+            for row in rows_in_place(path)]
 
 
 @dataclass

@@ -17,11 +17,10 @@ import math
 from collections.abc import Iterator
 from pathlib import Path
 
-from vlmr.data_pipelines.build import MALFORMED, Built, Skipped
+from vlmr.data_pipelines.build import MALFORMED, Built, Skipped, annotation_rows
 from vlmr.data_pipelines.coco import open_image
 from vlmr.eval.benchmarks.chartqa import hub_fields
 from vlmr.eval.hub import HubCopy, ImageCell, is_hub_copy
-from vlmr.eval.loaders import read_rows
 
 
 def answer_for(label: str) -> dict:
@@ -50,7 +49,10 @@ def _release_items(root: Path, split: str, subsets: list[str]) -> Iterator[tuple
         if not path.exists():
             raise FileNotFoundError(f"{path} not found; expected the ChartQA layout {{root}}/{split}/{split}_{{subset}}.json")
     for subset, path in files:
-        for j, q in enumerate(read_rows(path)):
+        for j, q in enumerate(annotation_rows(path)):
+            if isinstance(q, Skipped):
+                yield q
+                continue
             try:
                 yield f"chartqa-{split}-{subset}-{j:06d}", subset, q["query"], q["label"], split_dir / "png" / q["imgname"]
             except MALFORMED as e:

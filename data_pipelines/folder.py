@@ -1,57 +1,22 @@
-"""A folder of images + a CSV or JSONL of questions and answers -> vlmr records.
+"""A folder of images + a CSV, JSONL or JSON list of questions and answers -> vlmr records.
 
 ``vlmr data build folder --out data/mine --image-dir photos --annotations qa.csv``
 
-Columns (CSV header or JSONL keys): ``image`` (path relative to ``image_dir``),
+Columns (CSV header or JSON keys; the file is read by :mod:`vlmr.rows`): ``image`` (path relative to ``image_dir``),
 ``question``, ``answer``; optional ``task`` (default ``vqa``), ``choices`` (a JSON list, or
 ``|``-separated in CSV) and ``id``. The answer becomes ``choice`` for ``mcq``, ``count``
-for ``counting``, ``number`` + ``text`` for numbers, else ``text``; in JSONL it may also be
+for ``counting``, ``number`` + ``text`` for numbers, else ``text``; in JSON it may also be
 a full answer dict (``{"boxes": [[x1, y1, x2, y2]]}``, original pixels).
 """
 
 from __future__ import annotations
 
-import csv
 import json
-import logging
 from collections.abc import Iterator
-from pathlib import Path
 
-from vlmr.data_pipelines.build import Built, Skipped
+from vlmr.data_pipelines.build import Built, Skipped, annotation_rows
 from vlmr.data_pipelines.chartqa import answer_for
 from vlmr.data_pipelines.coco import image_in, open_image
-from vlmr.schema import SchemaError
-
-logger = logging.getLogger(__name__)
-
-
-def read_rows(path: Path) -> list[dict | Skipped]:
-    """Rows of a ``.csv`` (header line) or ``.jsonl`` file as dicts; a JSONL line that is not a JSON
-    object comes back as a :class:`Skipped` (counted in the build) and is named in a warning.
-
-    Raises :class:`~vlmr.schema.SchemaError` naming the file if it is not UTF-8 text.
-    """
-    try:
-        if path.suffix.lower() == ".csv":
-            with path.open(newline="", encoding="utf-8") as f:
-                return list(csv.DictReader(f))
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as e:
-        raise SchemaError(f"{path}: not UTF-8 text (byte {e.start}); save the annotations as UTF-8") from e
-    rows: list[dict | Skipped] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except (ValueError, RecursionError) as e:
-            row = str(e)
-        if not isinstance(row, dict):
-            logger.warning("%s:%d: skipped, not a JSON object (%s)", path, number, row if isinstance(row, str)
-                           else type(row).__name__)
-            row = Skipped("annotation line is not a JSON object")
-        rows.append(row)
-    return rows
 
 
 def row_answer(task: str, answer) -> dict:
@@ -77,7 +42,7 @@ def build_folder(
     num_shards: int = 1,
 ) -> Iterator[Built | Skipped]:
     """One record per row of ``annotations``; images are copied unchanged."""
-    rows = read_rows(Path(annotations))
+    rows = annotation_rows(annotations)
     for i, row in enumerate(rows[:limit]):
         if i % num_shards != shard:
             continue

@@ -253,7 +253,7 @@ def build_activitynet_captions(*, annotations: str, video_dir: str, seed: int = 
 
 def _mcq_benchmark(annotations: Path) -> str:
     """``mvbench`` for MVBench's layout (a ``json/`` folder, or task rows with ``candidates``), else ``videomme``."""
-    from vlmr.eval.loaders import read_rows
+    from vlmr.rows import read_rows
 
     if annotations.is_dir():
         return "mvbench" if (annotations / "json").is_dir() or annotations.name == "json" else "videomme"

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
+
+import vlmr.rows
 
 logger = logging.getLogger(__name__)
 
 
 def read_rows(path: str | Path) -> list[dict[str, Any]]:
-    """Rows of a ``.json`` (list, or ``{key: row}`` with the key kept as ``_key``), ``.jsonl``
-    or ``.parquet`` file, in file order (a parquet file is read as a Hub copy: image columns
-    hold :class:`~vlmr.eval.hub.ImageCell`).
+    """Rows of a benchmark file in file order: a ``.parquet`` file is read as a Hub copy (image
+    columns hold :class:`~vlmr.eval.hub.ImageCell`), any other by :func:`vlmr.rows.read_rows`
+    (``.json``, ``.jsonl``, ``.csv``; a row that is not a JSON object is skipped and named).
 
     >>> import tempfile, os
     >>> p = os.path.join(tempfile.mkdtemp(), "a.json")
@@ -21,21 +22,12 @@ def read_rows(path: str | Path) -> list[dict[str, Any]]:
     >>> read_rows(p)
     [{'_key': '7', 'q': 'x'}]
     """
-    path = Path(path)
-    if path.suffix == ".parquet":
+    if Path(path).suffix == ".parquet":
         from vlmr.eval.hub import HubCopy
 
         copy = HubCopy(path)
         return list(copy.rows(copy.choose_split()))
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".jsonl":
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
-    data = json.loads(text)
-    if isinstance(data, dict):
-        return [{"_key": key, **row} for key, row in data.items()]
-    if not isinstance(data, list):
-        raise ValueError(f"{path}: expected a JSON list or object of rows, got {type(data).__name__}")
-    return data
+    return vlmr.rows.read_rows(path)
 
 
 def image_size(path: str | Path) -> tuple[int | None, int | None]:
