@@ -6,7 +6,7 @@
 to write under those names) or :class:`Skipped` items (a sample that could not be made,
 with the reason). With ``num_shards > 1`` a builder yields only the samples ``i`` with
 ``i % num_shards == shard``, so shards run in parallel processes and together give the
-same dataset as one process.
+same dataset as one process. :func:`shard_records` is that loop, for every builder.
 
 The runner writes media, validates every record, drops duplicates (same image bytes and
 question), counts skips by reason, never crashes on one bad sample, writes atomically
@@ -22,11 +22,11 @@ import itertools
 import logging
 import sys
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from PIL import Image
@@ -61,7 +61,42 @@ class Skipped:
         return cls(f"malformed row ({type(error).__name__}: {str(error)[:60]})")
 
 
+T = TypeVar("T")
 MALFORMED = (KeyError, TypeError, ValueError, IndexError, AttributeError)  # what reading a bad row raises
+
+
+def in_shard(items: Iterable[T], *, limit: int | None, shard: int, num_shards: int) -> Iterator[tuple[int, T]]:
+    """``(i, item)`` of this shard's items among the first ``limit``: ``i`` counts every item, so
+    ``limit`` applies before sharding and the shards together give what one process gives.
+
+    >>> list(in_shard("abcdefg", limit=5, shard=1, num_shards=2))
+    [(1, 'b'), (3, 'd')]
+    """
+    return ((i, item) for i, item in enumerate(itertools.islice(items, limit)) if i % num_shards == shard)
+
+
+def shard_records(
+    items: Iterable[T],
+    make: Callable[[int, T], Built | Skipped | Iterable[Built | Skipped]],
+    *,
+    limit: int | None,
+    shard: int,
+    num_shards: int,
+) -> Iterator[Built | Skipped]:
+    """The builder loop: ``make(i, item)`` for each item :func:`in_shard` gives (one record, or
+    several), while a :class:`Skipped` item passes through (counted once, in its shard).
+
+    >>> make = lambda i, word: Built({"id": f"{i}-{word}"})
+    >>> [getattr(r, "record", r) for r in shard_records(["a", Skipped("bad"), "c"], make, limit=None, shard=0,
+    ...                                                   num_shards=1)]
+    [{'id': '0-a'}, Skipped(reason='bad'), {'id': '2-c'}]
+    """
+    for i, item in in_shard(items, limit=limit, shard=shard, num_shards=num_shards):
+        if isinstance(item, Skipped):
+            yield item
+            continue
+        made = make(i, item)
+        yield from (made,) if isinstance(made, Built | Skipped) else made
 
 
 def annotation_rows(path: str | Path) -> list[dict[str, Any] | Skipped]:

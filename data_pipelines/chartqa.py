@@ -17,7 +17,7 @@ import math
 from collections.abc import Iterator
 from pathlib import Path
 
-from vlmr.data_pipelines.build import MALFORMED, Built, Skipped, annotation_rows
+from vlmr.data_pipelines.build import MALFORMED, Built, Skipped, annotation_rows, shard_records
 from vlmr.data_pipelines.coco import open_image
 from vlmr.eval.benchmarks.chartqa import hub_fields
 from vlmr.eval.hub import HubCopy, ImageCell, is_hub_copy
@@ -84,22 +84,19 @@ def build_chartqa(
     """Records of ``split`` from the ChartQA ``subsets`` (comma-separated: human, augmented)."""
     wanted = [s.strip() for s in subsets.split(",") if s.strip()]
     items = _hub_items(Path(root), split, wanted) if is_hub_copy(root) else _release_items(Path(root), split, wanted)
-    for i, item in enumerate(items):
-        if limit is not None and i >= limit:
-            break
-        if i % num_shards != shard:
-            continue
-        if isinstance(item, Skipped):
-            yield item
-            continue
-        sid, subset, question, label, source = item
-        data = source.data if isinstance(source, ImageCell) else source  # one file per chart: its name
-        image = open_image(data) if data is not None else Skipped("missing image")
-        if isinstance(image, Skipped):
-            yield image
-            continue
-        name = f"chartqa/{source.name}"
-        yield Built({"id": sid, "task": "chart_qa", "source": "chartqa", "question": question,
-                     "images": [f"media/{name}"], "answer": answer_for(label),
-                     "meta": {"width": image.width, "height": image.height, "split": split, "subset": subset}},
-                    {name: data})
+    yield from shard_records(items, lambda i, item: _record(item, split), limit=limit, shard=shard,
+                             num_shards=num_shards)
+
+
+def _record(item: tuple, split: str) -> Built | Skipped:
+    """The record of one ``(id, subset, question, label, image)`` item."""
+    sid, subset, question, label, source = item
+    data = source.data if isinstance(source, ImageCell) else source  # one file per chart: its name
+    image = open_image(data) if data is not None else Skipped("missing image")
+    if isinstance(image, Skipped):
+        return image
+    name = f"chartqa/{source.name}"
+    return Built({"id": sid, "task": "chart_qa", "source": "chartqa", "question": question,
+                  "images": [f"media/{name}"], "answer": answer_for(label),
+                  "meta": {"width": image.width, "height": image.height, "split": split, "subset": subset}},
+                 {name: data})

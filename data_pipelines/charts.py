@@ -10,13 +10,14 @@ tables list the points' x and y.
 
 from __future__ import annotations
 
+import itertools
 import zlib
 from collections.abc import Iterator
 
 import numpy as np
 from PIL import Image
 
-from vlmr.data_pipelines.build import Built
+from vlmr.data_pipelines.build import Built, shard_records
 
 KINDS = ("bar", "line", "pie", "scatter")
 CATEGORIES = ("Apples", "Pears", "Plums", "Kiwis", "Limes", "Figs", "Dates", "Grapes")
@@ -106,17 +107,19 @@ def build_charts(
     names = [k.strip() for k in kinds.split(",") if k.strip()]
     if not names or set(names) - set(KINDS):
         raise ValueError(f"unknown chart kinds {names}; choose from {list(KINDS)}")
-    for i in range(limit if limit is not None else 1000):
-        if i % num_shards != shard:
-            continue
+
+    def chart(i: int, _) -> Built:
         rng = np.random.default_rng([seed, zlib.crc32(split.encode()), i])  # splits never share samples
         kind = names[i % len(names)]
         labels, values = make_table(kind, rng)
         question, answer = ask(kind, labels, values, rng)
         image = render_chart(kind, labels, values, title=f"Chart {i}", size=size)
         name = f"charts/{split}-{i:06d}.png"
-        yield Built({"id": f"charts-{split}-{i:06d}", "task": "chart_qa", "source": "charts", "question": question,
-                     "images": [f"media/{name}"], "answer": answer,
-                     "meta": {"width": image.width, "height": image.height, "split": split, "kind": kind,
-                              "table": {"labels": labels, "values": values}}},
-                    {name: image})
+        return Built({"id": f"charts-{split}-{i:06d}", "task": "chart_qa", "source": "charts", "question": question,
+                      "images": [f"media/{name}"], "answer": answer,
+                      "meta": {"width": image.width, "height": image.height, "split": split, "kind": kind,
+                               "table": {"labels": labels, "values": values}}},
+                     {name: image})
+
+    yield from shard_records(itertools.count(), chart, limit=1000 if limit is None else limit, shard=shard,
+                             num_shards=num_shards)

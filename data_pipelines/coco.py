@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from vlmr.data_pipelines.build import Built, Skipped
+from vlmr.data_pipelines.build import Built, Skipped, shard_records
 from vlmr.data_pipelines.cot import drop_thought, grounded_thought
 from vlmr.formats import xywh_to_xyxy
 from vlmr.media.image import UnreadableImage, open_rgb
@@ -75,13 +75,11 @@ def build_coco(
     wanted = {t.strip() for t in tasks.split(",") if t.strip()}
     if not wanted or wanted - {"detection", "counting"}:
         raise ValueError(f"unknown coco tasks {sorted(wanted)}; choose from ['counting', 'detection']")
-    image_ids = sorted(coco.getImgIds())[:limit]
-    for i, image_id in enumerate(image_ids):
-        if i % num_shards != shard:
-            continue
+
+    def records(i: int, image_id: int) -> Iterator[Built | Skipped]:
         rng = np.random.default_rng([seed, image_id])
 
-        def thought(task, answer, subject, rng=rng):
+        def thought(task, answer, subject):
             return drop_thought(grounded_thought(task, answer, subject), rng, thought_dropout) if cot else None
 
         info = coco.loadImgs(image_id)[0]
@@ -89,7 +87,7 @@ def build_coco(
         image = path if isinstance(path, Skipped) else open_image(path)
         if isinstance(image, Skipped):
             yield image
-            continue
+            return
         anns = coco.loadAnns(coco.getAnnIds(imgIds=image_id))
         name = f"coco/{info['file_name']}"
         meta = {"width": image.width, "height": image.height, "split": split, "image_id": image_id}
@@ -111,3 +109,5 @@ def build_coco(
                 yield Built({**base, "id": f"coco-{split}-{image_id}-count-{cat}", "task": "counting",
                              "question": f"How many {cname} are there in the image?", "answer": answer,
                              "cot": thought("counting", answer, cname)}, {name: path})
+
+    yield from shard_records(sorted(coco.getImgIds()), records, limit=limit, shard=shard, num_shards=num_shards)

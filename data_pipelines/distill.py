@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from vlmr.data_pipelines.build import Built, Skipped
+from vlmr.data_pipelines.build import Built, Skipped, in_shard
 from vlmr.data_pipelines.coco import open_image
 from vlmr.inference import AgentRequest, OpenAIBackend, run_batch
 from vlmr.schema import load_samples, resolve_media
@@ -157,7 +157,7 @@ def build_distill(
         rewards = {task: [get_reward(n) for n in names.split(",")] for task, names in VERIFY_BY_TASK.items()}
         rewards["*"] = [get_reward("accuracy")]
     teacher = Teacher(api_base, model, api_key=api_key, cache_dir=cache_dir or None, max_tokens=max_tokens)
-    samples = [s for i, s in enumerate(load_samples(root)[:limit]) if i % num_shards == shard]
+    samples = [s for _, s in in_shard(load_samples(root), limit=limit, shard=shard, num_shards=num_shards)]
     for start in range(0, len(samples), teacher.concurrency):
         requests, kept = [], []
         for sample in samples[start : start + teacher.concurrency]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from vlmr.data_pipelines.build import Built, Skipped, annotation_rows
+from vlmr.data_pipelines.build import Built, Skipped, annotation_rows, shard_records
 from vlmr.data_pipelines.chartqa import answer_for
 from vlmr.data_pipelines.coco import image_in, open_image
 
@@ -42,22 +42,15 @@ def build_folder(
     num_shards: int = 1,
 ) -> Iterator[Built | Skipped]:
     """One record per row of ``annotations``; images are copied unchanged."""
-    rows = annotation_rows(annotations)
-    for i, row in enumerate(rows[:limit]):
-        if i % num_shards != shard:
-            continue
-        if isinstance(row, Skipped):
-            yield row
-            continue
+
+    def record(i: int, row: dict) -> Built | Skipped:
         missing = [c for c in ("image", "question", "answer") if row.get(c) in (None, "")]
         if missing:
-            yield Skipped(f"row lacks {', '.join(missing)}")
-            continue
+            return Skipped(f"row lacks {', '.join(missing)}")
         image_path = image_in(image_dir, row["image"])
         image = image_path if isinstance(image_path, Skipped) else open_image(image_path)
         if isinstance(image, Skipped):
-            yield image
-            continue
+            return image
         task = row.get("task") or "vqa"
         choices = row.get("choices") or None
         if isinstance(choices, str):
@@ -65,10 +58,11 @@ def build_folder(
         try:
             answer = row_answer(task, row["answer"])
         except (ValueError, TypeError):
-            yield Skipped(f"answer {row['answer']!r} does not fit task {task!r}")
-            continue
+            return Skipped(f"answer {row['answer']!r} does not fit task {task!r}")
         media = f"{name}/{row['image']}"
-        yield Built({"id": str(row.get("id") or f"{name}-{split}-{i:06d}"), "task": task, "source": name,
-                     "question": row["question"], "images": [f"media/{media}"], "choices": choices,
-                     "answer": answer, "meta": {"width": image.width, "height": image.height, "split": split}},
-                    {media: image_path})
+        return Built({"id": str(row.get("id") or f"{name}-{split}-{i:06d}"), "task": task, "source": name,
+                      "question": row["question"], "images": [f"media/{media}"], "choices": choices,
+                      "answer": answer, "meta": {"width": image.width, "height": image.height, "split": split}},
+                     {media: image_path})
+
+    yield from shard_records(annotation_rows(annotations), record, limit=limit, shard=shard, num_shards=num_shards)

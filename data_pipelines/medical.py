@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from vlmr.data_pipelines.build import MALFORMED, Built, Skipped
+from vlmr.data_pipelines.build import MALFORMED, Built, Skipped, shard_records
 from vlmr.data_pipelines.coco import image_in, open_image
 from vlmr.eval.benchmarks.medical import answer_type, row_split
 from vlmr.eval.hub import HubCopy, ImageCell, is_hub_copy
@@ -130,10 +131,14 @@ def build_medical_phantom(*, seed: int = 0, limit: int | None = None, split: str
 
     ``vlmr data build medical_phantom --out data/phantom --limit 200 --window lung``
     """
-    for i in range(shard, 200 if limit is None else limit, num_shards):
+
+    def record(i: int, _) -> Built:
         rng = np.random.default_rng([seed, i])
         volume, labels = make_phantom(rng)
-        yield _slice_samples(volume, labels, f"phantom-{split}-{i:06d}", "medical_phantom", split, window, axis, rng)
+        return _slice_samples(volume, labels, f"phantom-{split}-{i:06d}", "medical_phantom", split, window, axis, rng)
+
+    yield from shard_records(itertools.count(), record, limit=200 if limit is None else limit, shard=shard,
+                             num_shards=num_shards)
 
 
 def _scan_name(path: Path) -> str:
@@ -163,30 +168,27 @@ def build_medical_scans(*, scans: str, masks: str, seed: int = 0, limit: int | N
     ``vlmr data build medical_scans --out data/ct --scans scans/ --masks masks/ --window soft_tissue``
     """
     mask_files = {_scan_name(p): p for p in Path(masks).iterdir() if p.name.endswith((".nii", ".nii.gz"))}
-    entries = sorted(Path(scans).iterdir())[:limit]
     key = folder_key(Path(scans))
-    for i, scan in enumerate(entries):
-        if i % num_shards != shard:
-            continue
+
+    def record(i: int, scan: Path) -> Built | Skipped:
         name = _scan_name(scan)
         if name not in mask_files:
-            yield Skipped("no mask for scan")
-            continue
+            return Skipped("no mask for scan")
         try:
             volume = load_volume(scan)
             labels = np.rint(load_volume(mask_files[name]).data).astype(np.int16)
         except (ValueError, OSError):
-            yield Skipped("corrupted scan or mask")
-            continue
+            return Skipped("corrupted scan or mask")
         if labels.shape != volume.data.shape:
-            yield Skipped("mask shape differs from scan")
-            continue
+            return Skipped("mask shape differs from scan")
         rng = np.random.default_rng([seed, i])
         hashed = hashlib.blake2b(name.encode(), key=key, digest_size=8).hexdigest()
         built = _slice_samples(volume, labels, f"scan-{split}-{hashed}", "medical_scans", split, window, axis, rng)
         if keep_dicom and not scan.name.endswith((".nii", ".nii.gz")):
             _replace_with_dicom(built, scan, Deidentifier(key))
-        yield built
+        return built
+
+    yield from shard_records(sorted(Path(scans).iterdir()), record, limit=limit, shard=shard, num_shards=num_shards)
 
 
 def _replace_with_dicom(built: Built, scan: Path, deidentify: Deidentifier) -> None:
@@ -237,17 +239,19 @@ def build_vqa_rad(*, annotations: str, image_dir: str | None = None, seed: int =
     if rows and not wanted:
         raise ValueError(f"{annotations} has no {split!r} rows; its splits: {sorted({s for s, _ in rows})}")
     images = Path(image_dir) if image_dir else folder
-    for i, (row_split_name, row) in enumerate(wanted[:limit]):
-        if i % num_shards != shard:
-            continue
-        try:
-            yield _vqa_record(source, row_split_name, row, i, images)
-        except MALFORMED as e:
-            yield Skipped.malformed(e)
+    yield from shard_records(wanted, lambda i, item: _vqa_record(source, *item, i, images), limit=limit, shard=shard,
+                             num_shards=num_shards)
 
 
 def _vqa_record(source: str, split: str, row: dict, index: int, images: Path) -> Built | Skipped:
-    """One VQA-RAD/SLAKE record with its image (written once, under its own name)."""
+    """One VQA-RAD/SLAKE record with its image (written once, under its own name), or why not."""
+    try:
+        return _vqa_built(source, split, row, index, images)
+    except MALFORMED as e:
+        return Skipped.malformed(e)
+
+
+def _vqa_built(source: str, split: str, row: dict, index: int, images: Path) -> Built | Skipped:
     cell = row.get("image")
     if isinstance(cell, ImageCell):
         name, data = f"{source}/{cell.name}", cell.data

@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from vlmr.data_pipelines.build import MALFORMED, Built, Skipped
+from vlmr.data_pipelines.build import MALFORMED, Built, Skipped, shard_records
 from vlmr.data_pipelines.coco import open_image
 from vlmr.eval.benchmarks.reasonseg import hub_fields
 from vlmr.eval.hub import HubCopy, is_hub_copy
@@ -46,37 +46,40 @@ def build_reasonseg(
     if is_hub_copy(root):
         yield from _build_hub(Path(root), limit, split, shard, num_shards)
         return
-    for i, ann_path in enumerate(sorted(Path(root).glob("*.json"))[:limit]):
-        if i % num_shards != shard:
-            continue
-        try:
-            ann = json.loads(ann_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            yield Skipped("unreadable annotation json")
-            continue
-        image_path = next((p for p in (ann_path.with_suffix(s) for s in (".jpg", ".png", ".jpeg")) if p.exists()),
-                          ann_path.with_suffix(".jpg"))
-        image = open_image(image_path)
-        if isinstance(image, Skipped):
-            yield image
-            continue
-        labels = lisa_mask(ann.get("shapes", []), image.height, image.width)
-        target = labels == 1
-        if not target.any():
-            yield Skipped("no target polygon")
-            continue
-        texts = ann["text"] if isinstance(ann["text"], list) else [ann["text"]]
-        name = f"reasonseg/{image_path.name}"
-        meta = {"width": image.width, "height": image.height, "split": split,
-                "is_sentence": bool(ann.get("is_sentence", False))}
-        if (labels == IGNORE).any():
-            meta["ignore_mask"] = mask_to_rle(labels == IGNORE)
-        answer = {"masks": [mask_to_rle(target)], "boxes": [mask_box(target)]}
-        for j, text in enumerate(texts):
-            yield Built({"id": f"reasonseg-{split}-{ann_path.stem}-{j}", "task": "segmentation",
-                         "source": "reasonseg", "question": question_for(text, meta["is_sentence"]),
-                         "images": [f"media/{name}"], "answer": answer, "meta": meta},
-                        {name: image_path})
+    yield from shard_records(sorted(Path(root).glob("*.json")), lambda i, ann_path: _release_records(ann_path, split),
+                             limit=limit, shard=shard, num_shards=num_shards)
+
+
+def _release_records(ann_path: Path, split: str) -> Iterator[Built | Skipped]:
+    """The records of one LISA annotation file (one per query text) and its image beside it."""
+    try:
+        ann = json.loads(ann_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        yield Skipped("unreadable annotation json")
+        return
+    image_path = next((p for p in (ann_path.with_suffix(s) for s in (".jpg", ".png", ".jpeg")) if p.exists()),
+                      ann_path.with_suffix(".jpg"))
+    image = open_image(image_path)
+    if isinstance(image, Skipped):
+        yield image
+        return
+    labels = lisa_mask(ann.get("shapes", []), image.height, image.width)
+    target = labels == 1
+    if not target.any():
+        yield Skipped("no target polygon")
+        return
+    texts = ann["text"] if isinstance(ann["text"], list) else [ann["text"]]
+    name = f"reasonseg/{image_path.name}"
+    meta = {"width": image.width, "height": image.height, "split": split,
+            "is_sentence": bool(ann.get("is_sentence", False))}
+    if (labels == IGNORE).any():
+        meta["ignore_mask"] = mask_to_rle(labels == IGNORE)
+    answer = {"masks": [mask_to_rle(target)], "boxes": [mask_box(target)]}
+    for j, text in enumerate(texts):
+        yield Built({"id": f"reasonseg-{split}-{ann_path.stem}-{j}", "task": "segmentation",
+                     "source": "reasonseg", "question": question_for(text, meta["is_sentence"]),
+                     "images": [f"media/{name}"], "answer": answer, "meta": meta},
+                    {name: image_path})
 
 
 def _build_hub(root: Path, limit: int | None, split: str, shard: int, num_shards: int) -> Iterator[Built | Skipped]:
@@ -88,27 +91,25 @@ def _build_hub(root: Path, limit: int | None, split: str, shard: int, num_shards
     """
     copy = HubCopy(root)
     rows = copy.rows(split if split in copy.splits else copy.choose_split())
-    for i, row in enumerate(rows):
-        if limit is not None and i >= limit:
-            break
-        if i % num_shards != shard:
-            continue
-        try:
-            query, cell, target = hub_fields(row)
-        except MALFORMED as e:
-            yield Skipped.malformed(e)
-            continue
-        image = open_image(cell.data) if cell else Skipped("missing image")
-        if isinstance(image, Skipped):
-            yield image
-            continue
-        if target is None or target.shape != (image.height, image.width) or not target.any():
-            yield Skipped("no target mask of the image's size")
-            continue
-        name = f"reasonseg/{cell.name}"
-        is_sentence = query.endswith((".", "?"))
-        yield Built({"id": f"reasonseg-{split}-{row.get('ann_id') or i}", "task": "segmentation",
-                     "source": "reasonseg", "question": question_for(query, is_sentence),
-                     "images": [f"media/{name}"], "answer": {"masks": [mask_to_rle(target)], "boxes": [mask_box(target)]},
-                     "meta": {"width": image.width, "height": image.height, "split": split,
-                              "is_sentence": is_sentence}}, {name: cell.data})
+    yield from shard_records(rows, lambda i, row: _hub_record(i, row, split), limit=limit, shard=shard,
+                             num_shards=num_shards)
+
+
+def _hub_record(i: int, row: dict, split: str) -> Built | Skipped:
+    """The record of one Hub row (``i``: its index, the id when the row has no ``ann_id``)."""
+    try:
+        query, cell, target = hub_fields(row)
+    except MALFORMED as e:
+        return Skipped.malformed(e)
+    image = open_image(cell.data) if cell else Skipped("missing image")
+    if isinstance(image, Skipped):
+        return image
+    if target is None or target.shape != (image.height, image.width) or not target.any():
+        return Skipped("no target mask of the image's size")
+    name = f"reasonseg/{cell.name}"
+    is_sentence = query.endswith((".", "?"))
+    return Built({"id": f"reasonseg-{split}-{row.get('ann_id') or i}", "task": "segmentation",
+                  "source": "reasonseg", "question": question_for(query, is_sentence),
+                  "images": [f"media/{name}"], "answer": {"masks": [mask_to_rle(target)], "boxes": [mask_box(target)]},
+                  "meta": {"width": image.width, "height": image.height, "split": split,
+                           "is_sentence": is_sentence}}, {name: cell.data})

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vlmr.data_pipelines.build import MALFORMED, Built, Skipped
+from vlmr.data_pipelines.build import MALFORMED, Built, Skipped, shard_records
 from vlmr.data_pipelines.coco import image_in, open_image
 from vlmr.data_pipelines.cot import drop_thought, grounded_thought
 from vlmr.eval.benchmarks.refcoco import expressions
@@ -53,20 +53,13 @@ def build_refcoco(
         items = _release_items(Path(refs_file), Path(instances_file), Path(image_dir), split)
     else:
         raise ValueError("give --root (a Hub copy) or --refs-file, --instances-file and --image-dir (the release)")
-    for i, item in enumerate(items):
-        if limit is not None and i >= limit:
-            break
-        if i % num_shards != shard:
-            continue
-        if isinstance(item, Skipped):
-            yield item
-            continue
+
+    def record(i: int, item: tuple) -> Built | Skipped:
         key, text, box, source, file_name = item
         data = source.data if isinstance(source, ImageCell) else source
         image = open_image(data)
         if isinstance(image, Skipped):
-            yield image
-            continue
+            return image
         name = f"{dataset}/{file_name}"
         text = text.strip()
         answer = {"boxes": [box], "labels": [text]}
@@ -74,12 +67,14 @@ def build_refcoco(
         if cot:
             rng = np.random.default_rng([seed, i])
             thought = drop_thought(grounded_thought("grounding", answer, f"the {text}"), rng, thought_dropout)
-        yield Built({
+        return Built({
             "id": f"{dataset}-{split}-{key}", "task": "grounding", "source": dataset,
             "question": f"Locate the {text} in the image and output its bounding box.",
             "images": [f"media/{name}"], "answer": answer, "cot": thought,
             "meta": {"width": image.width, "height": image.height, "split": split, "expression": text},
         }, {name: data})
+
+    yield from shard_records(items, record, limit=limit, shard=shard, num_shards=num_shards)
 
 
 def _release_items(refs_file: Path, instances_file: Path, image_dir: Path, split: str) -> Iterator:

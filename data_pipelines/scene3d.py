@@ -13,14 +13,14 @@ Scenes are point clouds (PLY or ``.npy``) with axis-aligned object boxes
 from __future__ import annotations
 
 import io
-import json
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from vlmr.data_pipelines.build import Built, Skipped, split_of_file
+from vlmr.data_pipelines.build import Built, Skipped, annotation_rows, shard_records, split_of_file
 from vlmr.data_pipelines.scannet import Scene, box_of, read_scene
 from vlmr.media.image import open_rgb
 from vlmr.media.pointcloud import (
@@ -143,48 +143,46 @@ def build_scene3d_synthetic(*, seed: int = 0, limit: int | None = None, split: s
 
     ``vlmr data build scene3d_synthetic --out data/rooms --limit 300 --views 2``
     """
-    for i in range(shard, 300 if limit is None else limit, num_shards):
-        rng = np.random.default_rng([seed, i])
-        xyz, rgb, objects = make_room(rng)
-        stem = f"room-{split}-{i:06d}"
-        labels = [o["label"] for o in objects]
-        unique = [o for o in objects if labels.count(o["label"]) == 1]
-        target = unique[int(rng.integers(len(unique)))] if unique else objects[0]
-        images, media, chosen, box2d = _views_media(xyz, rgb, target["box_3d"], stem, views)
-        media[f"{stem}.npy"] = _npy_bytes(xyz, rgb)
-        record = {"id": stem, "source": "scene3d_synthetic", "images": images,
-                  "scene": {"path": f"media/{stem}.npy", "views": chosen},
-                  "meta": {"split": split, "objects": objects, "width": IMAGE_SIZE, "height": IMAGE_SIZE}}
-        relation = _relation_question(objects, rng) if i % 3 == 2 else None
-        if i % 3 == 0 and unique and box2d:
-            record |= {"task": "scene3d_grounding", "question": f"Find the {target['label']} in this room.",
-                       "answer": {"boxes_3d": [target["box_3d"]], "boxes": [box2d], "labels": [target["label"]]}}
-        elif relation:
-            record |= {"task": "scene3d_qa", "question": relation[0], "answer": {"text": relation[1]}}
-        else:
-            label = labels[int(rng.integers(len(labels)))]
-            record |= {"task": "counting", "question": f"How many {label}s are in this room?",
-                       "answer": {"count": labels.count(label)}}
-        yield Built(record, media)
+    yield from shard_records(itertools.count(), lambda i, _: _room(i, seed, split, views),
+                             limit=300 if limit is None else limit, shard=shard, num_shards=num_shards)
 
 
-def _annotated_scenes(annotations: str, scene_dir: str, bbox_dir: str | None, limit: int | None, shard: int,
-                      num_shards: int):
-    """``(index, row, Scene or Skipped)`` for this shard's rows of a ScanRefer/ScanQA JSON list."""
-    items = json.loads(Path(annotations).read_text(encoding="utf-8"))
-    for i, item in enumerate(items[:limit]):
-        if i % num_shards != shard:
-            continue
-        if not (isinstance(item, dict) and isinstance(item.get("scene_id"), str) and item["scene_id"]):
-            yield i, item, Skipped("row without scene_id")
-            continue
-        try:
-            scene = read_scene(Path(scene_dir), item["scene_id"], Path(bbox_dir) if bbox_dir else None)
-        except FileNotFoundError:
-            scene = Skipped("scene file missing")
-        except ValueError:
-            scene = Skipped("corrupted point cloud or annotation files")
-        yield i, item, scene
+def _room(i: int, seed: int, split: str, views: int) -> Built:
+    """Synthetic room ``i``: its point cloud, rendered views and one question."""
+    rng = np.random.default_rng([seed, i])
+    xyz, rgb, objects = make_room(rng)
+    stem = f"room-{split}-{i:06d}"
+    labels = [o["label"] for o in objects]
+    unique = [o for o in objects if labels.count(o["label"]) == 1]
+    target = unique[int(rng.integers(len(unique)))] if unique else objects[0]
+    images, media, chosen, box2d = _views_media(xyz, rgb, target["box_3d"], stem, views)
+    media[f"{stem}.npy"] = _npy_bytes(xyz, rgb)
+    record = {"id": stem, "source": "scene3d_synthetic", "images": images,
+              "scene": {"path": f"media/{stem}.npy", "views": chosen},
+              "meta": {"split": split, "objects": objects, "width": IMAGE_SIZE, "height": IMAGE_SIZE}}
+    relation = _relation_question(objects, rng) if i % 3 == 2 else None
+    if i % 3 == 0 and unique and box2d:
+        record |= {"task": "scene3d_grounding", "question": f"Find the {target['label']} in this room.",
+                   "answer": {"boxes_3d": [target["box_3d"]], "boxes": [box2d], "labels": [target["label"]]}}
+    elif relation:
+        record |= {"task": "scene3d_qa", "question": relation[0], "answer": {"text": relation[1]}}
+    else:
+        label = labels[int(rng.integers(len(labels)))]
+        record |= {"task": "counting", "question": f"How many {label}s are in this room?",
+                   "answer": {"count": labels.count(label)}}
+    return Built(record, media)
+
+
+def _scene_of(row: dict, scene_dir: str, bbox_dir: str | None) -> Scene | Skipped:
+    """The ScanNet scene a ScanRefer/ScanQA row is about, or why it cannot be read."""
+    if not (isinstance(row.get("scene_id"), str) and row["scene_id"]):
+        return Skipped("row without scene_id")
+    try:
+        return read_scene(Path(scene_dir), row["scene_id"], Path(bbox_dir) if bbox_dir else None)
+    except FileNotFoundError:
+        return Skipped("scene file missing")
+    except ValueError:
+        return Skipped("corrupted point cloud or annotation files")
 
 
 def _scene_media(scene: Scene, stem_id: str) -> tuple[str, bytes | Path]:
@@ -208,33 +206,33 @@ def build_scanrefer(*, annotations: str, scene_dir: str, bbox_dir: str | None = 
     ``vlmr data build scanrefer --out data/scanrefer --annotations ScanRefer_filtered_val.json --scene_dir scans``
     """
     split = split_of_file(annotations, ("train", "val", "test"), split, "val")
-    for i, item, scene in _annotated_scenes(annotations, scene_dir, bbox_dir, limit, shard, num_shards):
+
+    def record(i: int, item: dict) -> Built | Skipped:
+        scene = _scene_of(item, scene_dir, bbox_dir)
         if isinstance(scene, Skipped):
-            yield scene
-            continue
+            return scene
         try:
             object_id, name, description = int(item["object_id"]), str(item["object_name"]), str(item["description"])
         except (KeyError, TypeError, ValueError):
-            yield Skipped("row without object_id, object_name or description")
-            continue
+            return Skipped("row without object_id, object_name or description")
         box = [float(v) for v in item["box_3d"]] if item.get("box_3d") else scene.objects.get(object_id, ("", None))[1]
         if not box:
-            yield Skipped("object_id not in the scene's aggregation")
-            continue
+            return Skipped("object_id not in the scene's aggregation")
         stem = f"scanrefer-{split}-{i:06d}"
         images, media, chosen, box2d = _views_media(scene.xyz, scene.rgb, box, stem, views)
         if not box2d:
-            yield Skipped("target not visible in any view")
-            continue
+            return Skipped("target not visible in any view")
         scene_name, scene_file = _scene_media(scene, item["scene_id"])
         media[scene_name] = scene_file
         name = name.replace("_", " ")
-        yield Built({"id": stem, "task": "scene3d_grounding", "source": "scanrefer", "images": images,
-                     "question": f"{description.strip()} Find this {name}.",
-                     "scene": {"path": f"media/{scene_name}", "views": chosen},
-                     "answer": {"boxes_3d": [box], "boxes": [box2d], "labels": [name]},
-                     "meta": {"split": split, "scene_id": item["scene_id"], "object_id": object_id,
-                              "ann_id": item.get("ann_id"), "width": IMAGE_SIZE, "height": IMAGE_SIZE}}, media)
+        return Built({"id": stem, "task": "scene3d_grounding", "source": "scanrefer", "images": images,
+                      "question": f"{description.strip()} Find this {name}.",
+                      "scene": {"path": f"media/{scene_name}", "views": chosen},
+                      "answer": {"boxes_3d": [box], "boxes": [box2d], "labels": [name]},
+                      "meta": {"split": split, "scene_id": item["scene_id"], "object_id": object_id,
+                               "ann_id": item.get("ann_id"), "width": IMAGE_SIZE, "height": IMAGE_SIZE}}, media)
+
+    yield from shard_records(annotation_rows(annotations), record, limit=limit, shard=shard, num_shards=num_shards)
 
 
 def build_scanqa(*, annotations: str, scene_dir: str, bbox_dir: str | None = None, seed: int = 0,
@@ -251,30 +249,31 @@ def build_scanqa(*, annotations: str, scene_dir: str, bbox_dir: str | None = Non
     ``vlmr data build scanqa --out data/scanqa --annotations ScanQA_v1.0_val.json --scene_dir scans``
     """
     split = split_of_file(annotations, ("train", "val", "test_w_obj", "test_wo_obj"), split, "val")
-    for i, item, scene in _annotated_scenes(annotations, scene_dir, bbox_dir, limit, shard, num_shards):
+
+    def record(i: int, item: dict) -> Built | Skipped:
+        scene = _scene_of(item, scene_dir, bbox_dir)
         if isinstance(scene, Skipped):
-            yield scene
-            continue
+            return scene
         answers = [str(a) for a in item.get("answers") or [] if str(a).strip()]
         if not answers:
-            yield Skipped("no answers (ScanQA's test files carry none)")
-            continue
+            return Skipped("no answers (ScanQA's test files carry none)")
         if not isinstance(item.get("question"), str):
-            yield Skipped("row without question")
-            continue
+            return Skipped("row without question")
         boxes = [scene.objects[o][1] for o in item.get("object_ids") or [] if isinstance(o, int) and o in scene.objects]
         focus = boxes or item.get("boxes_3d") or [box_of(scene.xyz)]
         stem = f"scanqa-{split}-{i:06d}"
         images, media, chosen, _ = _views_media(scene.xyz, scene.rgb, [float(v) for v in focus[0]], stem, views)
         scene_name, scene_file = _scene_media(scene, item["scene_id"])
         media[scene_name] = scene_file
-        yield Built({"id": str(item.get("question_id") or stem), "task": "scene3d_qa", "source": "scanqa",
-                     "question": item["question"], "images": images,
-                     "scene": {"path": f"media/{scene_name}", "views": chosen},
-                     "answer": {"text": answers[0]},
-                     "meta": {"split": split, "scene_id": item["scene_id"], "answers": answers,
-                              "object_ids": item.get("object_ids"), "width": IMAGE_SIZE, "height": IMAGE_SIZE}},
-                    media)
+        return Built({"id": str(item.get("question_id") or stem), "task": "scene3d_qa", "source": "scanqa",
+                      "question": item["question"], "images": images,
+                      "scene": {"path": f"media/{scene_name}", "views": chosen},
+                      "answer": {"text": answers[0]},
+                      "meta": {"split": split, "scene_id": item["scene_id"], "answers": answers,
+                               "object_ids": item.get("object_ids"), "width": IMAGE_SIZE, "height": IMAGE_SIZE}},
+                     media)
+
+    yield from shard_records(annotation_rows(annotations), record, limit=limit, shard=shard, num_shards=num_shards)
 
 
 def preview(sample: Sample, root: str | Path) -> Image.Image:

@@ -13,6 +13,7 @@ with their times in ``meta.frame_times``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import tempfile
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from vlmr.data_pipelines.build import Built, Skipped, split_of_file
+from vlmr.data_pipelines.build import Built, Skipped, shard_records, split_of_file
 from vlmr.media.video import frames_strip, probe, sample_frames
 from vlmr.schema import Sample, resolve_media
 
@@ -106,36 +107,45 @@ def build_video_synthetic(*, seed: int = 0, limit: int | None = None, split: str
 
     ``vlmr data build video_synthetic --out data/vsyn --limit 300 --extract_frames true``
     """
-    limit = 300 if limit is None else limit
+    frames = _frame_options(extract_frames, sample_fps, max_frames)
     with tempfile.TemporaryDirectory() as tmp:
-        for i in range(shard, limit, num_shards):
-            rng = np.random.default_rng([seed, i])
-            path = Path(tmp) / f"{i}.mp4"
-            objects = write_synthetic_video(path, rng, fps=fps, seconds=seconds)
-            stem = f"vsyn-{split}-{i:06d}"
-            record = {"id": stem, "source": "video_synthetic", "video": _video_entry(f"media/{stem}.mp4", probe(path)),
-                      "meta": {"split": split, "objects": [{k: o[k] for k in ("colour", "first", "stop", "span")}
-                                                           for o in objects]}}
-            media: dict = {f"{stem}.mp4": path.read_bytes()}
-            kind = i % 4
-            if kind == 0:
-                target = objects[int(rng.integers(len(objects)))]
-                record |= {"task": "temporal_grounding", "answer": {"span": target["span"]},
-                           "question": f"During which time span (start and end in seconds) is the {target['colour']} "
-                                       f"square visible?"}
-            elif kind == 1:
-                record |= {"task": "counting", "answer": {"count": len(objects)},
-                           "question": "How many differently coloured squares appear at some point in the video?"}
-            elif kind == 3 and (mcq := _which_time_question(objects, rng, fps)):
-                record |= {"task": "mcq", "question": mcq[0], "choices": mcq[1], "answer": {"choice": mcq[2]}}
-            else:
-                target = objects[int(rng.integers(len(objects)))]
-                frame = int(rng.integers(len(objects[0]["visible"])))  # any frame: yes or no from the truth
-                answer = "yes" if target["visible"][frame] else "no"
-                record |= {"task": "vqa", "answer": {"text": answer},
-                           "question": f"Is the {target['colour']} square visible at {frame / fps:.1f} seconds? "
-                                       f"Answer yes or no."}
-            yield _add_frames(Built(record, media), path, _frame_options(extract_frames, sample_fps, max_frames))
+
+        def clip(i: int, _) -> Built | Skipped:
+            return _synthetic_clip(Path(tmp) / f"{i}.mp4", i, seed, split, fps, seconds, frames)
+
+        yield from shard_records(itertools.count(), clip, limit=300 if limit is None else limit, shard=shard,
+                                 num_shards=num_shards)
+
+
+def _synthetic_clip(path: Path, i: int, seed: int, split: str, fps: int, seconds: float,
+                    frames: dict | None) -> Built | Skipped:
+    """Synthetic clip ``i`` (written to ``path``) and one question about it."""
+    rng = np.random.default_rng([seed, i])
+    objects = write_synthetic_video(path, rng, fps=fps, seconds=seconds)
+    stem = f"vsyn-{split}-{i:06d}"
+    record = {"id": stem, "source": "video_synthetic", "video": _video_entry(f"media/{stem}.mp4", probe(path)),
+              "meta": {"split": split, "objects": [{k: o[k] for k in ("colour", "first", "stop", "span")}
+                                                   for o in objects]}}
+    media: dict = {f"{stem}.mp4": path.read_bytes()}
+    kind = i % 4
+    if kind == 0:
+        target = objects[int(rng.integers(len(objects)))]
+        record |= {"task": "temporal_grounding", "answer": {"span": target["span"]},
+                   "question": f"During which time span (start and end in seconds) is the {target['colour']} "
+                               f"square visible?"}
+    elif kind == 1:
+        record |= {"task": "counting", "answer": {"count": len(objects)},
+                   "question": "How many differently coloured squares appear at some point in the video?"}
+    elif kind == 3 and (mcq := _which_time_question(objects, rng, fps)):
+        record |= {"task": "mcq", "question": mcq[0], "choices": mcq[1], "answer": {"choice": mcq[2]}}
+    else:
+        target = objects[int(rng.integers(len(objects)))]
+        frame = int(rng.integers(len(objects[0]["visible"])))  # any frame: yes or no from the truth
+        answer = "yes" if target["visible"][frame] else "no"
+        record |= {"task": "vqa", "answer": {"text": answer},
+                   "question": f"Is the {target['colour']} square visible at {frame / fps:.1f} seconds? "
+                               f"Answer yes or no."}
+    return _add_frames(Built(record, media), path, frames)
 
 
 def _which_time_question(objects: list[dict], rng: np.random.Generator, fps: int):
@@ -163,24 +173,21 @@ def _copy_video(video_dir: Path, vid: str) -> tuple[Path, dict] | Skipped:
     return Skipped("video file missing")
 
 
-def _grounding_records(rows, video_dir: Path, source: str, split: str, limit, shard, num_shards, frames):
-    """Temporal grounding records; spans are kept as annotated (also past the video's end), as
-    lmms-eval scores them and the ``charades_sta`` benchmark reads them."""
-    for i, (vid, start, end, sentence) in enumerate(rows[:limit]):
-        if i % num_shards != shard:
-            continue
-        found = _copy_video(video_dir, vid)
-        if isinstance(found, Skipped):
-            yield found
-            continue
-        path, info = found
-        name = f"{vid}{path.suffix}"
-        built = Built({"id": f"{source}-{split}-{i:06d}", "task": "temporal_grounding", "source": source,
-                       "question": f"When does this happen in the video: \"{sentence.rstrip('.')}\"? "
-                                   f"Give the start and end time in seconds.",
-                       "video": _video_entry(f"media/{name}", info), "answer": {"span": [start, end]},
-                       "meta": {"split": split, "video_id": vid, "sentence": sentence}}, {name: path})
-        yield _add_frames(built, path, frames)
+def _grounding_record(i: int, row: tuple, video_dir: Path, source: str, split: str, frames) -> Built | Skipped:
+    """The temporal grounding record of row ``i``; spans are kept as annotated (also past the video's
+    end), as lmms-eval scores them and the ``charades_sta`` benchmark reads them."""
+    vid, start, end, sentence = row
+    found = _copy_video(video_dir, vid)
+    if isinstance(found, Skipped):
+        return found
+    path, info = found
+    name = f"{vid}{path.suffix}"
+    built = Built({"id": f"{source}-{split}-{i:06d}", "task": "temporal_grounding", "source": source,
+                   "question": f"When does this happen in the video: \"{sentence.rstrip('.')}\"? "
+                               f"Give the start and end time in seconds.",
+                   "video": _video_entry(f"media/{name}", info), "answer": {"span": [start, end]},
+                   "meta": {"split": split, "video_id": vid, "sentence": sentence}}, {name: path})
+    return _add_frames(built, path, frames)
 
 
 def build_charades_sta(*, annotations: str, video_dir: str, seed: int = 0, limit: int | None = None,
@@ -199,8 +206,9 @@ def build_charades_sta(*, annotations: str, video_dir: str, seed: int = 0, limit
     bad: list[str] = []
     rows = parse_charades_sta(Path(annotations).read_text(encoding="utf-8"), bad.append)
     yield from (Skipped(reason) for reason in bad if shard == 0)  # counted once over all shards
-    yield from _grounding_records(rows, Path(video_dir), "charades_sta", split, limit, shard, num_shards,
-                                  _frame_options(extract_frames, sample_fps, max_frames))
+    frames = _frame_options(extract_frames, sample_fps, max_frames)
+    yield from shard_records(rows, lambda i, row: _grounding_record(i, row, Path(video_dir), "charades_sta", split, frames),
+                             limit=limit, shard=shard, num_shards=num_shards)
 
 
 def read_activitynet_captions(data: Any, on_skip: Callable[[str], Any]) -> list[tuple[str, float, float, str]]:
@@ -247,8 +255,9 @@ def build_activitynet_captions(*, annotations: str, video_dir: str, seed: int = 
     bad: list[str] = []
     rows = read_activitynet_captions(json.loads(Path(annotations).read_text(encoding="utf-8")), bad.append)
     yield from (Skipped(reason) for reason in bad if shard == 0)  # counted once over all shards
-    yield from _grounding_records(rows, Path(video_dir), "activitynet_captions", split, limit, shard, num_shards,
-                                  _frame_options(extract_frames, sample_fps, max_frames))
+    frames = _frame_options(extract_frames, sample_fps, max_frames)
+    yield from shard_records(rows, lambda i, row: _grounding_record(i, row, Path(video_dir), "activitynet_captions", split, frames),
+                             limit=limit, shard=shard, num_shards=num_shards)
 
 
 def _mcq_benchmark(annotations: Path) -> str:
@@ -298,13 +307,11 @@ def build_video_mcq(*, annotations: str, video_dir: str | None = None, benchmark
     yield from (Skipped(reason) for reason, n in bench.skipped.items() for _ in range(n) if shard == 0)
     root = bench.media_root(annotations)
     frames = _frame_options(extract_frames, sample_fps, max_frames)
-    for i, sample in enumerate(samples[:limit]):
-        if i % num_shards != shard:
-            continue
+
+    def mcq_record(i: int, sample: Sample) -> Built | Skipped:
         found = _mcq_clip(root, video_dir, sample.video["path"])
         if isinstance(found, Skipped) or (not found[1] and frames is None):
-            yield found if isinstance(found, Skipped) else Skipped("frame-folder clip needs --extract_frames true")
-            continue
+            return found if isinstance(found, Skipped) else Skipped("frame-folder clip needs --extract_frames true")
         path, info = found
         clip = {k: sample.video[k] for k in ("start", "end", "fps") if k in sample.video}
         record = {"id": sample.id, "task": "mcq", "source": sample.source, "question": sample.question,
@@ -315,7 +322,9 @@ def build_video_mcq(*, annotations: str, video_dir: str | None = None, benchmark
             name = f"{path.stem}{path.suffix}"
             record["video"] = {**_video_entry(f"media/{name}", info), **clip}
             media[name] = path
-        yield _add_frames(Built(record, media), path, frames, clip)
+        return _add_frames(Built(record, media), path, frames, clip)
+
+    yield from shard_records(samples, mcq_record, limit=limit, shard=shard, num_shards=num_shards)
 
 
 def preview(sample: Sample, root: str | Path) -> Image.Image:

@@ -22,7 +22,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from vlmr.config import TrainConfig
-from vlmr.data_pipelines.build import Built
+from vlmr.data_pipelines.build import Built, shard_records
 from vlmr.eval import Benchmark, register_benchmark
 from vlmr.rewards import Reward, register_reward
 from vlmr.rewards.parse import split_think_answer
@@ -57,13 +57,14 @@ def write_dataset(out: Path, n: int = 16) -> Path:
 def build_dots(*, n: int = 16, seed: int = 0, limit: int | None = None, split: str = "train", shard: int = 0,
                num_shards: int = 1):
     """The same samples as a data source: ``vlmr data build custom_task:build_dots --out DIR [--n 16]``."""
-    for i in range(min(n, limit or n)):
-        if i % num_shards != shard:
-            continue
+
+    def record(i: int, _) -> Built:
         image, side = dot_image(i)
-        yield Built({"id": f"dot-{i}", "task": "vqa", "question": QUESTION, "images": [f"media/{i}.png"],
-                     "answer": {"text": side}, "meta": {"width": 56, "height": 56, "split": split}},
-                    {f"{i}.png": image})
+        return Built({"id": f"dot-{i}", "task": "vqa", "question": QUESTION, "images": [f"media/{i}.png"],
+                      "answer": {"text": side}, "meta": {"width": 56, "height": 56, "split": split}},
+                     {f"{i}.png": image})
+
+    yield from shard_records(range(n), record, limit=limit, shard=shard, num_shards=num_shards)
 
 
 # 2. A reward: score one completion against one answer; None where it does not apply.

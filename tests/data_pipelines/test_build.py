@@ -1,7 +1,7 @@
 import pytest
 
 from vlmr.data_pipelines import build as build_module
-from vlmr.data_pipelines.build import Built, Skipped, build_dataset
+from vlmr.data_pipelines.build import Built, Skipped, build_dataset, shard_records
 from vlmr.data_pipelines.show import show_dataset
 from vlmr.schema import load_samples
 
@@ -23,6 +23,28 @@ def flaky_builder(*, seed=0, limit=None, split="train", shard=0, num_shards=1):
 def flaky_source(monkeypatch):
     monkeypatch.setitem(build_module.get_builder.__globals__["SOURCES"], "flaky",
                         f"{__name__}:flaky_builder")
+
+
+class TestShardRecords:
+    def test_limit_applies_before_sharding_and_skips_pass_through_once(self):
+        items = ["a", Skipped("bad"), "c", "d", "e", "f"]
+
+        def make(i, letter):  # several records per item
+            return [Built({"id": f"{i}{letter}"}), Built({"id": f"{i}{letter}+"})]
+
+        first, second = (list(shard_records(items, make, limit=5, shard=k, num_shards=2)) for k in (0, 1))
+        # limit 5 keeps items 0-4; shard 0 takes 0, 2, 4 and shard 1 takes 1 (the skip) and 3
+        assert [r.record["id"] for r in first] == ["0a", "0a+", "2c", "2c+", "4e", "4e+"]
+        assert second == [Skipped("bad"), Built({"id": "3d"}), Built({"id": "3d+"})]
+
+    def test_the_shards_of_a_builder_together_are_the_serial_build(self):
+        from vlmr.data_pipelines.charts import build_charts
+
+        def ids(**shards):
+            return [b.record["id"] for b in build_charts(limit=5, kinds="bar", size=48, **shards)]
+
+        assert ids() == [f"charts-train-{i:06d}" for i in range(5)]
+        assert sorted(ids(shard=0, num_shards=2) + ids(shard=1, num_shards=2)) == ids()
 
 
 class TestBuildRunner:
