@@ -20,6 +20,14 @@ class TestCli:
         assert exit_info.value.code == 0
         assert "usage: vlmr" in capsys.readouterr().out
 
+    @pytest.mark.parametrize("command", [["infer"], ["eval", "run"]])
+    def test_tools_help_names_import_paths(self, command, capsys):
+        with pytest.raises(SystemExit):
+            main([*command, "--help"])
+        help_text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+        assert "tool sets (e.g. zoom_in,draw_box or image)" in help_text
+        assert "import path (package.module:function)" in help_text
+
     def test_unknown_override_is_an_error(self, capsys):
         with pytest.raises(SystemExit):
             main(["model", "init-tiny", "x", "--bogus", "1"])

@@ -18,6 +18,8 @@ import json
 import shlex
 import sys
 
+from vlmr.commands import TOOLS_HELP
+
 
 def _option(text: str) -> tuple[str, object]:
     """``key=value`` with the value read as JSON when it parses (numbers, booleans), else a string."""
@@ -61,7 +63,7 @@ def register(subparsers) -> None:
     run_p.add_argument("--model", default=None, help="checkpoint dir or hub id (with --api-base: the served name)")
     run_p.add_argument("--api-base", default=None, help="OpenAI-compatible server URL")
     run_p.add_argument("--batch-size", type=int, default=8, help="requests generated together (default 8)")
-    run_p.add_argument("--tools", default="", help="comma-separated visual tools the model may call")
+    run_p.add_argument("--tools", default="", help=TOOLS_HELP)
     run_p.add_argument("--max-turns", type=int, default=4, help="model turns per sample with tools (default 4)")
     run_p.add_argument("--max-new-tokens", type=int, default=512, help="generation limit per turn (default 512)")
     run_p.add_argument("--retry-errors", action="store_true",

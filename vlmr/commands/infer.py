@@ -15,6 +15,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from vlmr.commands import TOOLS_HELP
+
 
 def register(subparsers) -> None:
     """Declare ``vlmr infer`` and its options."""
@@ -31,7 +33,7 @@ def register(subparsers) -> None:
     media.add_argument("--video", help="path of the video")
     parser.add_argument("--question", required=True, help="the question to ask")
     parser.add_argument("--task", default="vqa", help="task (sets the answer format), e.g. grounding, counting, mcq")
-    parser.add_argument("--tools", default="", help="comma-separated tools or tool sets, e.g. zoom_in,draw_box or image")
+    parser.add_argument("--tools", default="", help=TOOLS_HELP)
     parser.add_argument("--api-base", help="URL of an OpenAI-compatible server (vLLM, transformers serve)")
     parser.add_argument("--family", default=None,
                         help="coordinate family of the model (default: from its config; 'generic' for servers)")
