@@ -29,7 +29,7 @@ then the device tool's ``run`` with ``carry: [".whl"]``, ``timeout_s: 540`` and 
     python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl \
       && PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1 python3 bench/gpu_smoke.py --out $OUT/gpu_smoke.json
 
-The machine's transformers (5.17 when last listed) is older than the tested 5.23; if trl
+The machine's transformers (5.17 when last listed) is older than the tested 5.24; if trl
 fails against it, add ``transformers==5.24.0`` to the download (its wheel is ~12 MB: drop
 pyarrow if ``python3 -c "import pyarrow; print(pyarrow.__version__)"`` there says >= 24).
 Its figures then go into the README's "Speed" section.

@@ -13,7 +13,7 @@ class TestVersionCheck:
     @pytest.mark.parametrize(
         ("versions", "expected"),
         [
-            ({"transformers": "5.23.0", "trl": "1.16.0"}, []),  # the tested pair
+            ({"transformers": TESTED["transformers"], "trl": TESTED["trl"]}, []),  # the tested pair
             ({"trl": "1.16.3"}, []),  # a patch release of the tested minor
             ({"trl": "0.19.1"}, ["trl 0.19.1 is too old"]),  # pre-environment_factory trl
             ({"trl": "1.17.0"}, ["trl 1.17.0 is newer than vlmr supports"]),  # trl_compat is not written for it
@@ -50,3 +50,6 @@ class TestOneRange:
         readme = (ROOT / "README.md").read_text(encoding="utf-8")
         low, high, _, _ = REQUIREMENTS["trl"]
         assert f"| trl | {TESTED['trl']} (vlmr requires >= {low}, < {high}" in readme
+        low, high, _, _ = REQUIREMENTS["transformers"]
+        assert f"| transformers | {TESTED['transformers']} (vlmr requires >= {low}, < {high}" in readme
+        assert f"| torch / torchvision | {TESTED['torch']} / {TESTED['torchvision']} |" in readme
