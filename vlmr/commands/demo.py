@@ -15,6 +15,7 @@ import shutil
 import signal
 import tempfile
 
+from vlmr.commands import add_model_options, generation_options
 from vlmr.demo.inputs import DEFAULT_MAX_MEGAPIXELS  # PIL only: cheap at `vlmr --help` time
 
 
@@ -27,10 +28,7 @@ def register(subparsers) -> None:
         "uploads: streamed thinking, each tool call with its output image, the answer drawn on the input.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--model", help="checkpoint dir or hub id (the model name on the server with --api-base)")
-    parser.add_argument("--api-base", help="URL of an OpenAI-compatible server (vLLM, transformers serve)")
-    parser.add_argument("--family", default=None,
-                        help="coordinate family of the model (default: from its config; 'generic' for servers)")
+    add_model_options(parser)
     parser.add_argument("--port", type=int, default=7860, help="port to serve on")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (0.0.0.0 exposes the page)")
     parser.add_argument("--share", action="store_true", help="also create a public gradio.live link")
@@ -74,13 +72,8 @@ def run(args: argparse.Namespace) -> int:
         from vlmr.inference import load_backend
         from vlmr.tools.segmenters import get_segmenter
 
-        generation = {"max_new_tokens": args.max_new_tokens, "temperature": args.temperature}
-        if args.family:
-            generation["family"] = args.family
-        if not args.api_base and args.max_pixels:
-            generation["max_pixels"] = args.max_pixels
         with console.status(f"loading {escape(args.model or args.api_base)}"):
-            backend = load_backend(args.model, args.api_base, **generation)
+            backend = load_backend(args.model, args.api_base, **generation_options(args))
         settings = Settings(max_megapixels=args.max_megapixels, max_frames=args.max_frames, max_turns=args.max_turns,
                             max_new_tokens=args.max_new_tokens, temperature=args.temperature)
         app = build_app(backend, settings, work_dir, model_name=args.model or args.api_base,

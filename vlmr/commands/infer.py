@@ -15,7 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from vlmr.commands import TOOLS_HELP
+from vlmr.commands import TOOLS_HELP, add_model_options, generation_options
 
 
 def register(subparsers) -> None:
@@ -27,16 +27,13 @@ def register(subparsers) -> None:
         "and print the trajectory: thoughts, tool calls, tool results, answer.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--model", help="checkpoint dir or hub id (the model name on the server with --api-base)")
+    add_model_options(parser)
     media = parser.add_mutually_exclusive_group(required=True)
     media.add_argument("--image", help="path of the image")
     media.add_argument("--video", help="path of the video")
     parser.add_argument("--question", required=True, help="the question to ask")
     parser.add_argument("--task", default="vqa", help="task (sets the answer format), e.g. grounding, counting, mcq")
     parser.add_argument("--tools", default="", help=TOOLS_HELP)
-    parser.add_argument("--api-base", help="URL of an OpenAI-compatible server (vLLM, transformers serve)")
-    parser.add_argument("--family", default=None,
-                        help="coordinate family of the model (default: from its config; 'generic' for servers)")
     parser.add_argument("--save-dir", default="vlmr_infer", help="folder for tool images and trajectory.json")
     parser.add_argument("--max-turns", type=int, default=4, help="model turns at most (tool calls = turns - 1)")
     parser.add_argument("--max-new-tokens", type=int, default=512, help="tokens per turn")
@@ -143,16 +140,11 @@ def run(args: argparse.Namespace) -> int:
     from vlmr.inference import load_backend, run_batch
 
     console = Console()
-    generation = {"max_new_tokens": args.max_new_tokens, "temperature": args.temperature}
-    if args.family:
-        generation["family"] = args.family
-    if not args.api_base and args.max_pixels:
-        generation["max_pixels"] = args.max_pixels
     try:
         media = Path(args.image or args.video)
         if not media.is_file():
             raise FileNotFoundError(f"{media} not found")
-        backend = load_backend(args.model, args.api_base, **generation)
+        backend = load_backend(args.model, args.api_base, **generation_options(args))
         request, _ = _request(args, backend)
     except (FileNotFoundError, ValueError, OSError) as e:
         console.print(f"[red]error:[/red] {escape(str(e))}")
