@@ -48,15 +48,18 @@ def zoom_in(self, bbox_2d: list[float], label: str | None = None) -> ToolResult:
         label: Optional name of what you expect to find in the region.
     """
     label = optional_text(label, "label")
-    box = _region(self, bbox_2d)
-    region = image_ops.crop(self._image(), box)
-    zoomed = image_ops.scale_to_area(region, self.limits.zoom_pixels, self.limits.max_zoom)
+    return zoom_result(self._image(), _region(self, bbox_2d), self.limits, _fmt(bbox_2d), label,
+                       " Coordinates in later calls still refer to the original image.")
+
+
+def zoom_result(image, box, limits, where: str, label: str | None, note: str = "") -> ToolResult:
+    """``image``'s pixels in ``box`` enlarged to about ``limits.zoom_pixels`` (at most ``limits.max_zoom``
+    times), and the text the model reads: "Zoomed into {where} ({label}): WxH px shown at wxh.{note}"."""
+    region = image_ops.crop(image, box)
+    zoomed = image_ops.scale_to_area(region, limits.zoom_pixels, limits.max_zoom)
     what = f" ({label})" if label else ""
-    return ToolResult(
-        f"Zoomed into {_fmt(bbox_2d)}{what}: {region.width}x{region.height} px shown at "
-        f"{zoomed.width}x{zoomed.height}. Coordinates in later calls still refer to the original image.",
-        [zoomed],
-    )
+    return ToolResult(f"Zoomed into {where}{what}: {region.width}x{region.height} px shown at "
+                      f"{zoomed.width}x{zoomed.height}.{note}", [zoomed])
 
 
 @register_tool("image")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from vlmr.formats import CoordinateSpace
-from vlmr.tools import image_ops
+from vlmr.tools.image_tools import zoom_result
 from vlmr.tools.registry import ToolResult, register_tool
 from vlmr.tools.validation import ToolArgumentError, number, optional_text, pixel_box
 
@@ -111,11 +111,4 @@ def zoom_in_frame(self, timestamp: float, bbox_2d: list[float], label: str | Non
     frame = frames[0]
     space = self._state().space or CoordinateSpace(frame.width, frame.height, "pixel")
     box = pixel_box(bbox_2d, space, frame.size, "bbox_2d", self.limits.min_side, self.limits.max_aspect)
-    region = image_ops.crop(frame, box)
-    zoomed = image_ops.scale_to_area(region, self.limits.zoom_pixels, self.limits.max_zoom)
-    what = f" ({label})" if label else ""
-    return ToolResult(
-        f"Zoomed into the frame at {got[0]:.2f}s, region {bbox_2d}{what}: {region.width}x{region.height} px "
-        f"shown at {zoomed.width}x{zoomed.height}.",
-        [zoomed],
-    )
+    return zoom_result(frame, box, self.limits, f"the frame at {got[0]:.2f}s, region {bbox_2d}", label)
