@@ -54,7 +54,10 @@ def build_folder(
         task = row.get("task") or "vqa"
         choices = row.get("choices") or None
         if isinstance(choices, str):
-            choices = json.loads(choices) if choices.startswith("[") else choices.split("|")
+            try:
+                choices = json.loads(choices) if choices.startswith("[") else choices.split("|")
+            except ValueError:
+                return Skipped("choices start with '[' but are not a JSON list")
         try:
             answer = row_answer(task, row["answer"])
         except (ValueError, TypeError):

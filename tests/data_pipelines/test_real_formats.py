@@ -174,6 +174,7 @@ class TestFolder:
             w.writerow(["b.png", "How many squares?", "three", "counting", ""])  # bad count: skipped
             w.writerow(["nope.png", "?", "x", "", ""])
             w.writerow(["a.png", "", "x", "", ""])  # no question: skipped
+            w.writerow(["b.png", "Which?", "A", "mcq", "[\"A. red\", "])  # broken JSON choices: skipped
         out = build_dataset("folder", tmp_path / "ds", image_dir=str(tmp_path / "imgs"),
                             annotations=str(tmp_path / "qa.csv"), progress=False)
         samples = load_samples(out)
@@ -182,6 +183,7 @@ class TestFolder:
         card = (out / "README.md").read_text()
         assert "skipped 1: missing image" in card and "does not fit task 'counting'" in card
         assert "skipped 1: row lacks question" in card
+        assert "skipped 1: choices start with '[' but are not a JSON list" in card
 
     def test_jsonl_with_answer_dict(self, tmp_path):
         write_image(tmp_path / "imgs" / "a.png")
