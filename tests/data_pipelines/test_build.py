@@ -141,6 +141,13 @@ class TestDataCli:
         with pytest.raises(SystemExit, match="--out DIR is required"):
             main(["data", "build", "shapes"])
 
+    def test_a_negative_limit_is_one_clear_error(self, tmp_path):
+        from vlmr.cli import main
+
+        with pytest.raises(SystemExit, match="--limit is a number of samples .0 or more., got -1"):
+            main(["data", "build", "charts", "--out", str(tmp_path / "x"), "--limit", "-1"])
+        assert not (tmp_path / "x").exists()
+
     def test_without_splits_the_builder_default_is_recorded(self, tmp_path, breaking_sources):
         out = build_dataset("breaking", tmp_path / "ds", progress=False)  # no split given: the builder's "train"
         assert [s.meta["split"] for s in load_samples(out)] == ["train"]

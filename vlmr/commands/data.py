@@ -82,6 +82,8 @@ def run_build(args) -> int:
         return 0
     if not args.out:
         raise SystemExit("vlmr data build: --out DIR is required (the dataset directory to write)")
+    if args.limit is not None and args.limit < 0:
+        raise SystemExit(f"vlmr data build: --limit is a number of samples (0 or more), got {args.limit}")
     options = source_options(get_builder(args.source), args.overrides)
     build_dataset(args.source, args.out, seed=args.seed, limit=args.limit, split=args.splits, workers=args.workers,
                   overwrite=args.overwrite, command=command_line(args), **options)
