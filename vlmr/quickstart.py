@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
-import statistics
 import time
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from vlmr.config import TrainConfig
-from vlmr.media.image import open_rgb
 
 logger = logging.getLogger(__name__)
 
@@ -84,32 +82,18 @@ def evaluate(checkpoint: str | Path, data_dir: str | Path, cfg: TrainConfig, max
     """
     from transformers import set_seed
 
-    from vlmr.inference import AgentRequest, load_backend, run_batch
+    from vlmr.inference import load_backend
     from vlmr.train.data import prompt_rows
     from vlmr.train.grpo import build_reward_funcs
+    from vlmr.train.rollouts import roll_out
 
     set_seed(seed)
     backend = load_backend(model=str(checkpoint), max_new_tokens=max_new_tokens, temperature=temperature,
                            batch_size=batch_size, min_pixels=cfg.min_pixels, max_pixels=cfg.max_pixels)
-    rows = prompt_rows(cfg, str(data_dir), backend.family) * (samples if temperature > 0 else 1)
-    requests = []
-    for row in rows:
-        images = [open_rgb(p) for p in row["images"]]
-        env_row = {"images": images, "coord": row["coord"]}
-        requests.append(AgentRequest(row["prompt"], images, env_row, cfg.tools.get(row["task"])))
-    trajectories = run_batch(backend, requests, max_turns=cfg.max_tool_calls + 1)
-    completions = [t.response for t in trajectories]
-    columns = {key: [row[key] for row in rows] for key in ("answer", "task", "coord", "id")}
     funcs, weights = build_reward_funcs(cfg.rewards)
-    metrics, total = {}, [0.0] * len(rows)
-    for func, weight in zip(funcs, weights, strict=True):
-        values = func(completions, **columns)
-        applicable = [v for v in values if v is not None]
-        metrics[func.__name__] = statistics.fmean(applicable) if applicable else 0.0
-        total = [t + weight * (v or 0.0) for t, v in zip(total, values, strict=True)]
-    metrics = {"reward": statistics.fmean(total), **metrics}
-    metrics["tool_call_rate"] = statistics.fmean(bool(t.tool_calls) for t in trajectories)
-    return metrics
+    rollouts = roll_out(backend, prompt_rows(cfg, str(data_dir), backend.family), cfg.tools, funcs,
+                        max_turns=cfg.max_tool_calls + 1, repeats=samples if temperature > 0 else 1)
+    return rollouts.metrics({f.__name__: w for f, w in zip(funcs, weights, strict=True)})
 
 
 def evaluate_both(checkpoint: Path, data_dir: Path, cfg: TrainConfig, seed: int,

@@ -25,7 +25,6 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from vlmr.config import ConfigError, TrainConfig
-from vlmr.media.image import open_rgb
 
 logger = logging.getLogger(__name__)
 
@@ -69,43 +68,30 @@ def rollout_rewards(model, processor, rows: list[dict], cfg: TrainConfig, spec: 
                     funcs: list, weights: list[float]) -> list[list[float]]:
     """``spec.num_rollouts`` rewards per row: sampled answers (with the row's tools) scored by the rewards."""
     import torch
-    from PIL import Image
 
-    from vlmr.inference import AgentRequest, TransformersBackend, run_batch
+    from vlmr.inference import TransformersBackend
+    from vlmr.train.rollouts import roll_out
 
+    if spec.reward is not None:
+        if spec.reward not in [f.__name__ for f in funcs]:
+            raise ConfigError(f"filter.reward={spec.reward!r} is not among the config's rewards "
+                              f"{[f.__name__ for f in funcs]}")
+        chosen = {spec.reward: 1.0}
+    else:
+        chosen = {f.__name__: w for f, w in zip(funcs, weights, strict=True)}
     max_new = spec.max_new_tokens or cfg.trainer.get("max_completion_length", 256)
     padding_side = getattr(processor, "tokenizer", processor).padding_side  # the backend sets "left"
     backend = TransformersBackend(model, processor, max_new_tokens=max_new, temperature=spec.temperature,
                                   batch_size=spec.batch_size)
-    requests = []
-    for row in rows:
-        images = [im if isinstance(im, Image.Image) else open_rgb(im) for im in row["images"]]
-        env_row = {"images": images, "coord": row["coord"], "video": row.get("video")}
-        request = AgentRequest(row["prompt"], images, env_row, cfg.tools.get(row["task"]))
-        requests += [request] * spec.num_rollouts
     was_training = model.training
     model.eval()
     torch.manual_seed(cfg.seed)
     with torch.no_grad():
-        trajectories = run_batch(backend, requests, max_turns=cfg.max_tool_calls + 1 if cfg.tools else 1)
+        rollouts = roll_out(backend, rows, cfg.tools, funcs, max_turns=cfg.max_tool_calls + 1 if cfg.tools else 1,
+                            repeats=spec.num_rollouts)
     model.train(was_training)
     backend.tokenizer.padding_side = padding_side
-    columns = {key: [row[key] for row in rows for _ in range(spec.num_rollouts)]
-               for key in ("answer", "task", "coord", "id")}
-    completions = [t.response for t in trajectories]
-    if spec.reward is not None:
-        chosen = [(f, 1.0) for f in funcs if f.__name__ == spec.reward]
-        if not chosen:
-            raise ConfigError(f"filter.reward={spec.reward!r} is not among the config's rewards "
-                              f"{[f.__name__ for f in funcs]}")
-    else:
-        chosen = list(zip(funcs, weights, strict=True))
-    total = [0.0] * len(completions)
-    for func, weight in chosen:
-        values = func(completions, **columns)
-        total = [t + weight * (v or 0.0) for t, v in zip(total, values, strict=True)]
-    k = spec.num_rollouts
-    return [total[i * k:(i + 1) * k] for i in range(len(rows))]
+    return rollouts.by_row(rollouts.total(chosen))
 
 
 def shape(rows: list[dict], rewards: list[list[float]], spec: FilterSpec, seed: int) -> tuple[list[dict], dict]:
