@@ -170,8 +170,17 @@ class TestTinyTokenizer:
         tokenizer = nano[1].tokenizer
         tokens = tokenizer.tokenize('{"bbox_2d": [12, 40, 88, 120]}')
         assert (
-            " ".join(tokens) == '{" bbox _ 2 d ": Ġ[ 1 2 , Ġ 4 0 , Ġ 8 8 , Ġ 1 2 0 ]}'
+            " ".join(tokens) == '{" bbox _ 2 d ": Ġ[ 1 2 , Ġ 4 0 , Ġ 8 8 , Ġ 1 2 0 ] }'
         )  # Ġ = a leading space
+
+    def test_tool_schema_block_is_compact(self, nano):
+        from vlmr.tools.environment import make_environment
+
+        processor = nano[1]
+        zoom_in = make_environment(["zoom_in"])().zoom_in
+        text = processor.apply_chat_template([{"role": "user", "content": "Hi"}], tools=[zoom_in], tokenize=False)
+        # ~1,000 characters of schema and instructions; ~455 tokens before vlmr's prompts joined the BPE corpus
+        assert len(text) > 1000 and len(processor.tokenizer(text)["input_ids"]) < 300
 
     @given(st.text(max_size=40))
     def test_decode_inverts_encode(self, nano, text):
@@ -199,9 +208,9 @@ class TestTrlStepsOnTinyModel:
         placeholder_ids = vision_placeholder_token_ids(processor, model.config)
         seen = []
 
-        def reward_length(completions, **kwargs):
+        def reward_length(completions, **kwargs):  # code points summed: two random completions differ
             seen.extend(completions)
-            return [float(len(c[0]["content"])) for c in completions]
+            return [float(sum(map(ord, c[0]["content"]))) for c in completions]
 
         config = GRPOConfig(
             output_dir=str(tmp_path),

@@ -129,6 +129,35 @@ medical_vqa scene3d_qa scene3d_grounding vqa mcq math
 """
 
 
+PROMPT_REPEATS = 20  # weight of vlmr's prompt text in the BPE corpus (its words get merges before random words)
+
+
+def _prompt_texts() -> list[str]:
+    """Text vlmr writes into every prompt: the system prompts, each task's answer instruction, the roles,
+    and the system turn of each tool set in every coordinate convention (the same ~1,100 characters
+    in every tool conversation: ~470 tokens for ``zoom_in`` with a BPE that never saw them, ~280 with one
+    that did; words cannot merge across the pre-tokenizer's word boundaries)."""
+    from transformers.utils import get_json_schema
+    from transformers.utils.chat_template_utils import render_jinja_template
+
+    from vlmr.formats import CONVENTIONS, CoordinateSpace
+    from vlmr.prompts import SYSTEM_PROMPT, TASK_INSTRUCTIONS, TOOLS_SYSTEM_PROMPT, task_instruction
+    from vlmr.tools.environment import COORDINATE_PHRASES, make_environment
+    from vlmr.tools.registry import TOOL_SETS
+
+    prompts = [SYSTEM_PROMPT, TOOLS_SYSTEM_PROMPT, *["system", "user", "assistant", "tool"] * 10]  # 2-4 per conversation
+    prompts += [task_instruction(task, CoordinateSpace(112, 112, convention, 112, 112))
+                for task in TASK_INSTRUCTIONS for convention in CONVENTIONS]
+    for names in TOOL_SETS.values():
+        for convention in COORDINATE_PHRASES:
+            env = make_environment(list(names), convention=convention)()
+            schemas = [get_json_schema(getattr(env, name)) for name in env.tool_names]
+            text = render_jinja_template([[{"role": "user", "content": ""}]], tools=schemas,
+                                         chat_template=chat_template())[0][0]
+            prompts.append(text.removeprefix("<|im_start|>system\n").split("<|im_end|>")[0])
+    return prompts
+
+
 def _corpus(n_lines: int = 4000) -> list[str]:
     """A fixed, built-in training corpus for the BPE (independent of the model seed)."""
     rng = random.Random(1234)
@@ -154,7 +183,7 @@ def _corpus(n_lines: int = 4000) -> list[str]:
             f"<think>{' '.join(rng.choice(words) for _ in range(8))}</think><answer>{rng.randint(0, 99)}</answer>"
         )
         lines.append(f"[{rng.uniform(0, 60):.1f}, {rng.uniform(0, 60):.1f}]")
-    return lines
+    return lines + _prompt_texts() * PROMPT_REPEATS
 
 
 def _train_tokenizer(vocab_size: int):
