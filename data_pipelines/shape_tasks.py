@@ -33,7 +33,7 @@ from vlmr.data_pipelines.shapes import (
 )
 from vlmr.masks import mask_to_rle
 
-TASKS = ("grounding", "pointing", "counting", "segmentation", "spatial", "zoom")
+TASKS = ("grounding", "pointing", "counting", "segmentation", "spatial", "color", "detection", "zoom")
 MAX_REDRAWS = 8
 ZOOM_WINDOW = 40  # smallest side of a zoom region (px); above the tools' 28 px minimum
 ZOOM_MARGIN = 6  # px a zoom region extends past its 3x3 cell, so a tiny shape near the border fits
@@ -83,6 +83,26 @@ def _spatial_question(scene: ShapeScene, rng: np.random.Generator):
     thought = (f"The {a.label} is at {_box_json(a)} and the {b.label} is at {_box_json(b)}; "
                f"the {a.label} is {'left' if verdict == 'yes' else 'right'} of the {b.label}.")
     return "vqa", f"Is the {a.label} to the left of the {b.label}? Answer yes or no.", {"text": verdict}, thought
+
+
+def _color_question(scene: ShapeScene, rng: np.random.Generator):
+    """"What color is the circle?" about a shape whose kind no other object in the scene has."""
+    unique = [o for o in scene.objects if sum(p.shape == o.shape for p in scene.objects) == 1]
+    if not unique:
+        return None
+    target = unique[int(rng.integers(len(unique)))]
+    thought = f"The {target.shape} is at the {_where(target, scene)}: {_box_json(target)}."
+    return "vqa", f"What color is the {target.shape}?", {"text": target.color}, thought
+
+
+def _detection_question(scene: ShapeScene, rng: np.random.Generator):
+    """"Find every shape.": all objects with their labels, in reading order (rows of the 3x3 grid, then x)."""
+    if not scene.objects:
+        return None
+    ordered = sorted(scene.objects, key=lambda o: (_cell(o, scene)[0], o.box[0]))
+    answer = {"boxes": [[float(v) for v in o.box] for o in ordered], "labels": [o.label for o in ordered]}
+    n = len(ordered)
+    return "detection", "Find every shape.", answer, f"There {'is 1 shape' if n == 1 else f'are {n} shapes'}."
 
 
 def _record(idx: str, task: str, question: str, scene_name: str, scene: ShapeScene, answer: dict,
@@ -138,7 +158,8 @@ def _scene_question(kind: str, seed: int, rng: np.random.Generator, width: int, 
     if kind == "counting":
         return _counting_scene(seed, rng, width, height, objects, sizes)
     scene = make_scene(seed, width, height, n_objects=objects, min_size=sizes[0], max_size=sizes[1])
-    made = _spatial_question(scene, rng) if kind == "spatial" else _object_question(kind, scene, rng)
+    ask = {"spatial": _spatial_question, "color": _color_question, "detection": _detection_question}.get(kind)
+    made = ask(scene, rng) if ask else _object_question(kind, scene, rng)
     return (scene, made) if made is not None else None
 
 
@@ -154,10 +175,11 @@ def _cell_region(obj: ShapeObject, scene: ShapeScene) -> list[int]:
 
 
 def _zoom_scene(seed: int, rng: np.random.Generator, width: int, height: int):
-    """A scene whose first object is tiny (5-7 px), the zoom region of its cell, and no other object
-    inside that region (redrawn until so), so the zoomed view answers the question."""
+    """A scene whose first object is tiny (5-7 px up to 112 px wide, about a fortieth of the width above),
+    the zoom region of its cell, and no other object inside that region (redrawn until so), so the zoomed
+    view answers the question."""
     tiny = ObjectSpec(str(rng.choice(("circle", "square"))), str(rng.choice(("red", "green", "blue", "yellow"))),
-                      int(rng.integers(5, 8)))
+                      int(rng.integers(max(5, width // 56), max(7, width // 37) + 1)))
     specs = [tiny, *random_specs(rng, int(rng.integers(2, 5)), max(12, width // 8), max(16, width // 4))]
     for _ in range(MAX_REDRAWS):
         scene = make_scene(seed, width, height, specs=specs)

@@ -120,13 +120,15 @@ def prompt_row(
     space: CoordinateSpace | None,
     tools: list[str] | None = None,
     system: str | None = SYSTEM_PROMPT,
+    images: list | None = None,
 ) -> dict:
     """One GRPO/eval row (see module docstring) for ``sample``.
 
-    ``images`` holds paths, plus PIL frames (after the sample's own images) for a video.
+    ``images`` holds paths, plus PIL frames (after the sample's own images) for a video. A sample
+    generated in memory passes its decoded ``images`` instead (``root`` then serves its video only).
     """
     prompt = build_prompt(sample, space, tools=tools, system=system)
-    images: list = [str(resolve_media(root, p)) for p in sample.images]
+    images = list(images) if images is not None else [str(resolve_media(root, p)) for p in sample.images]
     video = None
     if sample.video:
         frames, times = video_frames(root, sample.video)

@@ -1,7 +1,7 @@
-"""The offline quickstart: tiny model -> synthetic data -> SFT -> eval -> GRPO -> eval -> table.
+"""The offline quickstart: pretrained tiny model -> synthetic data -> SFT -> eval -> GRPO -> eval -> table.
 
-Everything is built here, on a CPU, with no download: the model by
-:func:`vlmr.tiny_model.build_tiny_model`, the data by the ``shapes`` source of
+Everything runs here, on a CPU, with no download: the model is the pretrained tiny checkpoint
+shipped with vlmr (:func:`vlmr.tiny_model.write_pretrained`), the data comes from the ``shapes`` source of
 :mod:`vlmr.data_pipelines`, training by :func:`vlmr.train.train` from the two YAML files in
 ``vlmr/configs/``, evaluation through the one inference loop and the reward registry.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 SFT_CONFIG = "quickstart_sft.yaml"
 GRPO_CONFIG = "quickstart_grpo.yaml"
 EVAL_SAMPLES = 4  # samples per held-out prompt for the policy's expected reward
+PLAIN_WIDTH = 112  # grounding and counting scenes: 16 visual tokens, shown as drawn
+ZOOM_WIDTH = 336  # zoom scenes: shown at 112 px like every image (the model's max_pixels)
 
 
 def packaged_config(name: str) -> Path:
@@ -59,26 +61,35 @@ class QuickstartResult:
         return "\n".join(lines)
 
 
-def build_data(out_dir: Path, seed: int, n_train: int, n_heldout: int) -> tuple[Path, Path]:
-    """Train and held-out synthetic shape datasets (different seeds, so no scene is shared)."""
+def build_data(out_dir: Path, seed: int, n_train: int, n_heldout: int) -> dict[str, Path]:
+    """Synthetic shape datasets: ``train``/``heldout`` (grounding and counting, 112 px) and
+    ``train_zoom``/``heldout_zoom`` (small-target colour questions on 336 px scenes, which the model
+    sees at 112 px: the target is ~2 px wide there and readable in a ``zoom_in`` crop). A third of
+    the samples are zoom questions; train and held-out never share a scene (different seeds)."""
     from vlmr.data_pipelines.build import build_dataset
 
-    # Small images (16 visual tokens) and half the thoughts dropped keep sequences short for a CPU.
-    options = {"tasks": "grounding,counting,zoom", "width": 112, "height": 112, "cot": True, "trajectories": True,
-               "thought_dropout": 0.5, "max_objects": 4}
-    train = build_dataset("shapes", out_dir / "train", seed=seed, limit=n_train, overwrite=True, **options)
-    heldout = build_dataset("shapes", out_dir / "heldout", seed=seed + 10_000, limit=n_heldout, overwrite=True,
-                            **options)
-    return Path(train), Path(heldout)
+    # Half the thoughts dropped keeps sequences short for a CPU.
+    options = {"cot": True, "trajectories": True, "thought_dropout": 0.5, "max_objects": 4}
+    kinds = {"": ("grounding,counting", PLAIN_WIDTH, 2 / 3), "_zoom": ("zoom", ZOOM_WIDTH, 1 / 3)}
+    dirs = {}
+    for split, split_seed, n in (("train", seed, n_train), ("heldout", seed + 10_000, n_heldout)):
+        for suffix, (tasks, width, share) in kinds.items():
+            dirs[split + suffix] = Path(build_dataset(
+                "shapes", out_dir / f"{split}{suffix}", seed=split_seed, limit=round(n * share), overwrite=True,
+                tasks=tasks, width=width, height=width, **options))
+    return dirs
 
 
-def evaluate(checkpoint: str | Path, data_dir: str | Path, cfg: TrainConfig, max_new_tokens: int = 64,
+def evaluate(checkpoint: str | Path, data: dict[str, Path], cfg: TrainConfig, max_new_tokens: int = 64,
              batch_size: int = 16, temperature: float = 0.0, samples: int = 1, seed: int = 0) -> dict[str, float]:
     """Held-out metrics of ``checkpoint`` with the config's prompts, tools and rewards.
 
-    Greedy by default; with ``temperature > 0`` each prompt is sampled ``samples`` times (seeded).
-    Returns the mean weighted reward, each reward's mean (over samples it applies to) and
-    ``tool_call_rate``.
+    Over every held-out question (``data["heldout"]`` and ``data["heldout_zoom"]``): the mean
+    weighted reward, each reward's mean (over the answers it applies to) and ``tool_call_rate``.
+    On the zoom questions alone: ``zoom_accuracy_with_tools`` and ``zoom_tool_call_rate`` (the
+    config's tools), and ``zoom_accuracy_without_tools`` (the same scenes asked with no tool
+    offered). Greedy by default; with ``temperature > 0`` each prompt is sampled ``samples``
+    times (seeded).
     """
     from transformers import set_seed
 
@@ -91,26 +102,36 @@ def evaluate(checkpoint: str | Path, data_dir: str | Path, cfg: TrainConfig, max
     backend = load_backend(model=str(checkpoint), max_new_tokens=max_new_tokens, temperature=temperature,
                            batch_size=batch_size, min_pixels=cfg.min_pixels, max_pixels=cfg.max_pixels)
     funcs, weights = build_reward_funcs(cfg.rewards)
-    rollouts = roll_out(backend, prompt_rows(cfg, str(data_dir), backend.family), cfg.tools, funcs,
-                        max_turns=cfg.max_tool_calls + 1, repeats=samples if temperature > 0 else 1)
-    return rollouts.metrics({f.__name__: w for f, w in zip(funcs, weights, strict=True)})
+    weights = {f.__name__: w for f, w in zip(funcs, weights, strict=True)}
+    repeats = samples if temperature > 0 else 1
+
+    def answer(config: TrainConfig, names: tuple[str, ...]):
+        rows = [row for name in names for row in prompt_rows(config, str(data[name]), backend.family)]
+        return roll_out(backend, rows, config.tools, funcs, max_turns=config.max_tool_calls + 1, repeats=repeats)
+
+    everything = answer(cfg, ("heldout", "heldout_zoom"))
+    zoom = everything.select(lambda row: row["task"] == "vqa").metrics(weights)  # the zoom questions are the vqa rows
+    without = answer(replace(cfg, tools={}), ("heldout_zoom",)).metrics(weights)
+    return {**everything.metrics(weights), "zoom_accuracy_with_tools": zoom["accuracy"],
+            "zoom_tool_call_rate": zoom["tool_call_rate"], "zoom_accuracy_without_tools": without["accuracy"]}
 
 
-def evaluate_both(checkpoint: Path, data_dir: Path, cfg: TrainConfig, seed: int,
+def evaluate_both(checkpoint: Path, data: dict[str, Path], cfg: TrainConfig, seed: int,
                   samples: int = EVAL_SAMPLES) -> dict[str, dict[str, float]]:
     """``{"sampled": ..., "greedy": ...}`` metrics; sampling uses the GRPO run's temperature."""
     temperature = float(cfg.trainer.get("temperature", 1.0))
-    return {"sampled": evaluate(checkpoint, data_dir, cfg, temperature=temperature, samples=samples, seed=seed),
-            "greedy": evaluate(checkpoint, data_dir, cfg)}
+    return {"sampled": evaluate(checkpoint, data, cfg, temperature=temperature, samples=samples, seed=seed),
+            "greedy": evaluate(checkpoint, data, cfg)}
 
 
-def run_quickstart(out_dir: str | Path = "runs/quickstart", seed: int = 0, size: str = "tiny",
+def run_quickstart(out_dir: str | Path = "runs/quickstart", seed: int = 0, size: str | None = None,
                    n_train: int = 768, n_heldout: int = 96, overrides: list[str] | None = None) -> QuickstartResult:
     """Run every step; writes ``results.json`` and ``results.md`` into ``out_dir``.
 
-    ``overrides`` (``["--trainer.max_steps", "2", ...]``) apply to both training stages.
+    The model is the shipped pretrained tiny checkpoint, or with ``size`` a random one of that
+    preset (tests). ``overrides`` (``["--trainer.max_steps", "2", ...]``) apply to both training stages.
     """
-    from vlmr.tiny_model import build_tiny_model
+    from vlmr.tiny_model import build_tiny_model, write_pretrained
     from vlmr.train import train
 
     out_dir = Path(out_dir)
@@ -123,26 +144,31 @@ def run_quickstart(out_dir: str | Path = "runs/quickstart", seed: int = 0, size:
         clock = time.perf_counter()
         logger.info("quickstart: %s done in %.0fs", name, seconds[name])
 
-    model_dir = build_tiny_model(out_dir / "model", size=size, seed=seed, overwrite=True)
+    if size is None:
+        model_dir = write_pretrained(out_dir / "model", overwrite=True)
+    else:
+        model_dir = build_tiny_model(out_dir / "model", size=size, seed=seed, overwrite=True,
+                                     max_pixels=PLAIN_WIDTH * PLAIN_WIDTH)
     lap("model")
-    train_dir, heldout_dir = build_data(out_dir / "data", seed, n_train, n_heldout)
+    data = build_data(out_dir / "data", seed, n_train, n_heldout)
     lap("data")
-    overrides = ["--seed", str(seed), "--datasets", json.dumps([{"path": str(train_dir)}]), *(overrides or [])]
+    datasets = [{"path": str(data["train"])}, {"path": str(data["train_zoom"])}]
+    overrides = ["--seed", str(seed), "--datasets", json.dumps(datasets), *(overrides or [])]
     sft_cfg = TrainConfig.load(packaged_config(SFT_CONFIG), overrides + [
         "--model", str(model_dir), "--output_dir", str(out_dir / "sft")])
     sft_ckpt = train("sft", sft_cfg)
     lap("sft")
     grpo_cfg = TrainConfig.load(packaged_config(GRPO_CONFIG), overrides + [
         "--model", str(sft_ckpt), "--output_dir", str(out_dir / "grpo")])
-    before = evaluate_both(sft_ckpt, heldout_dir, grpo_cfg, seed)
+    before = evaluate_both(sft_ckpt, data, grpo_cfg, seed)
     lap("eval_sft")
     grpo_ckpt = train("grpo", grpo_cfg)
     lap("grpo")
-    after = evaluate_both(grpo_ckpt, heldout_dir, grpo_cfg, seed)
+    after = evaluate_both(grpo_ckpt, data, grpo_cfg, seed)
     lap("eval_grpo")
     result = QuickstartResult(out_dir, before, after, grpo_ckpt, seconds)
     (out_dir / "results.json").write_text(json.dumps(
-        {"seed": seed, "size": size, "sft": before, "grpo": after, "checkpoint": str(grpo_ckpt),
+        {"seed": seed, "model": size or "pretrained", "sft": before, "grpo": after, "checkpoint": str(grpo_ckpt),
          "seconds": seconds}, indent=2), encoding="utf-8")
     (out_dir / "results.md").write_text(result.table() + "\n", encoding="utf-8")
     return result

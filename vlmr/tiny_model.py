@@ -26,8 +26,6 @@ import hashlib
 import json
 import logging
 import random
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -373,17 +371,27 @@ def build_tiny_model(
     Returns:
         The checkpoint directory.
     """
-    from vlmr.formats import family_for_model_type
-
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise FileExistsError(
             f"{out} exists and is not empty; pass overwrite=True (CLI: --overwrite) or pick a new dir"
         )
-    preset = _preset(size, min_pixels, max_pixels)
-    model, processor = create_tiny_model(
-        size, seed, min_pixels=preset.min_pixels, max_pixels=preset.max_pixels
-    )
+    model, processor = create_tiny_model(size, seed, min_pixels=min_pixels, max_pixels=max_pixels)
+    save_tiny_model(out, model, processor, size, seed)
+    logger.info("built %s tiny model in %s", size, out)
+    return out
+
+
+def save_tiny_model(
+    out_dir: str | Path, model, processor, size: str, seed: int, extra_meta: dict | None = None
+) -> Path:
+    """Save a tiny model, its processor and ``vlmr_meta.json`` (family, size, seed, parameter count, pixel
+    limits, preset, and ``extra_meta``) atomically; returns the checkpoint directory."""
+    from vlmr.formats import family_for_model_type
+    from vlmr.train.model import save_checkpoint
+
+    limits = processor.image_processor.size
+    preset = _preset(size, limits["shortest_edge"], limits["longest_edge"])
     meta = {
         "family": family_for_model_type(model.config.model_type),
         "builder": "vlmr.tiny_model",
@@ -393,27 +401,37 @@ def build_tiny_model(
         "min_pixels": preset.min_pixels,
         "max_pixels": preset.max_pixels,
         "preset": asdict(preset),
+        **(extra_meta or {}),
     }
-    _save_atomically(out, model, processor, meta)
-    logger.info("built %s tiny model (%d parameters) in %s", size, meta["num_parameters"], out)
+    return save_checkpoint(model, processor, out_dir, meta)
+
+
+PRETRAINED = "pretrained/tiny_shapes"  # package-relative folder of the shipped pretrained checkpoint
+PRETRAINED_CARD = "PRETRAINED.md"  # beside it: the command, seed, commit and held-out figures that made it
+
+
+def pretrained_dir() -> Path:
+    """Folder of the pretrained tiny checkpoint shipped in the package (see :data:`PRETRAINED`)."""
+    from importlib import resources
+
+    return Path(str(resources.files("vlmr") / PRETRAINED))
+
+
+def write_pretrained(out_dir: str | Path, overwrite: bool = False) -> Path:
+    """Copy the shipped pretrained tiny checkpoint to ``out_dir`` (``vlmr model init-tiny DIR --pretrained``)."""
+    import shutil
+
+    source, out = pretrained_dir(), Path(out_dir)
+    if not (source / "model.safetensors").is_file():
+        raise FileNotFoundError(f"no pretrained checkpoint in {source}: this vlmr installation lacks its package data")
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise FileExistsError(f"{out} exists and is not empty; pass overwrite=True (CLI: --overwrite) or pick a new dir")
+    out.mkdir(parents=True, exist_ok=True)
+    for path in source.iterdir():
+        if path.is_file():
+            shutil.copyfile(path, out / path.name)
+    logger.info("wrote the pretrained tiny model to %s", out)
     return out
-
-
-def _save_atomically(out: Path, model, processor, meta: dict) -> None:
-    """Save into a temp dir beside ``out``, then move it into place (never a half-written checkpoint)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
-    try:
-        model.save_pretrained(tmp)
-        processor.save_pretrained(tmp)
-        (tmp / "vlmr_meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        tmp.chmod(0o755)  # mkdtemp creates 0700
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def weights_digest(model) -> str:

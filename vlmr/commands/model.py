@@ -1,4 +1,4 @@
-"""``vlmr model``: model utilities (``init-tiny`` builds the offline tiny Qwen2.5-VL)."""
+"""``vlmr model``: the offline tiny Qwen2.5-VL (``init-tiny`` builds or copies it, ``pretrain-tiny`` trains one)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,22 @@ from vlmr.tiny_model import PRESETS  # stdlib-only module: cheap at `vlmr --help
 
 
 def register(subparsers) -> None:
-    """Declare ``vlmr model init-tiny DIR [--size nano|tiny|small] [--seed N] [--min-pixels N] [--max-pixels N]``."""
-    parser = subparsers.add_parser("model", help="model utilities (build the offline tiny model)")
+    """Declare ``vlmr model init-tiny DIR [--pretrained | --size S --seed N ...]`` and
+    ``vlmr model pretrain-tiny DIR [--size S] [--steps N] [--seed N]``."""
+    parser = subparsers.add_parser("model", help="model utilities (the offline tiny model)")
     actions = parser.add_subparsers(dest="model_action", required=True, metavar="ACTION")
     init = actions.add_parser(
         "init-tiny",
-        help="build a random tiny Qwen2.5-VL checkpoint offline (tokenizer trained locally)",
+        help="write a tiny Qwen2.5-VL checkpoint offline: random weights, or --pretrained (the one that sees)",
         description="Build a tiny, randomly initialised Qwen2.5-VL checkpoint in DIR, fully offline and "
-        "deterministic given --seed. It loads with AutoModelForImageTextToText/AutoProcessor.from_pretrained(DIR).",
+        "deterministic given --seed; or, with --pretrained, copy the tiny checkpoint shipped with vlmr, "
+        "pretrained on synthetic shape scenes (its PRETRAINED.md says how and what it sees). Either loads "
+        "with AutoModelForImageTextToText/AutoProcessor.from_pretrained(DIR).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     init.add_argument("dir", metavar="DIR", help="output checkpoint directory")
+    init.add_argument("--pretrained", action="store_true",
+                      help="copy the shipped pretrained checkpoint instead of building a random one")
     init.add_argument(
         "--size",
         choices=list(PRESETS),
@@ -33,35 +38,73 @@ def register(subparsers) -> None:
         "--max-pixels", type=int, default=None, help="largest image area after resizing (preset's if unset)"
     )
     init.add_argument("--overwrite", action="store_true", help="replace DIR if it exists and is not empty")
-    parser.set_defaults(handler=run)
+    init.set_defaults(handler=run_init)
+
+    from vlmr.train.pretrain import PretrainSpec  # stdlib-only at import time
+
+    defaults = PretrainSpec()
+    pretrain = actions.add_parser(
+        "pretrain-tiny",
+        help="pretrain a tiny Qwen2.5-VL on synthetic shape scenes (CPU), with a held-out perception report",
+        description="Build a random tiny model and train it by next-token prediction on conversations about "
+        "synthetic shape scenes drawn on the fly (a curriculum from one large shape to full scenes: boxes, "
+        "colours, counts, zoom_in trajectories), then report held-out greedy figures. Writes the checkpoint, "
+        "PRETRAINED.md and pretrain_report.json to DIR.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    pretrain.add_argument("dir", metavar="DIR", help="output checkpoint directory")
+    pretrain.add_argument("--size", choices=list(PRESETS), default=defaults.size, help="size preset")
+    pretrain.add_argument("--steps", type=int, default=defaults.steps, help="optimizer steps")
+    pretrain.add_argument("--batch-size", type=int, default=defaults.batch_size, help="conversations per step")
+    pretrain.add_argument("--seed", type=int, default=defaults.seed, help="seed for weights and scenes")
+    pretrain.add_argument("--report-n", type=int, default=64, help="held-out questions per reported figure")
+    pretrain.add_argument("--overwrite", action="store_true", help="replace DIR if it exists and is not empty")
+    pretrain.set_defaults(handler=run_pretrain)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the chosen ``vlmr model`` action; returns the exit code."""
+def run_init(args: argparse.Namespace) -> int:
+    """``vlmr model init-tiny``; returns the exit code."""
     import json
 
     from rich.console import Console
     from rich.markup import escape
 
-    from vlmr.tiny_model import build_tiny_model
+    from vlmr.tiny_model import build_tiny_model, write_pretrained
 
     console = Console()
     try:
-        out = build_tiny_model(
-            args.dir,
-            size=args.size,
-            seed=args.seed,
-            overwrite=args.overwrite,
-            min_pixels=args.min_pixels,
-            max_pixels=args.max_pixels,
-        )
-    except (FileExistsError, ValueError) as e:
+        if args.pretrained:
+            out = write_pretrained(args.dir, overwrite=args.overwrite)
+        else:
+            out = build_tiny_model(args.dir, size=args.size, seed=args.seed, overwrite=args.overwrite,
+                                   min_pixels=args.min_pixels, max_pixels=args.max_pixels)
+    except (FileExistsError, FileNotFoundError, ValueError) as e:
         console.print(f"[red]error:[/red] {escape(str(e))}")
         return 2
     meta = json.loads((out / "vlmr_meta.json").read_text(encoding="utf-8"))
+    how = "pretrained" if args.pretrained else "built"
     console.print(
-        f"built [bold]{meta['size']}[/bold] Qwen2.5-VL ({meta['num_parameters']:,} parameters, seed {meta['seed']}, "
+        f"{how} [bold]{meta['size']}[/bold] Qwen2.5-VL ({meta['num_parameters']:,} parameters, seed {meta['seed']}, "
         f"pixels {meta['min_pixels']}..{meta['max_pixels']}) in {out}",
         soft_wrap=True,
     )
+    return 0
+
+
+def run_pretrain(args: argparse.Namespace) -> int:
+    """``vlmr model pretrain-tiny``; returns the exit code."""
+    import logging
+
+    from rich.console import Console
+    from rich.logging import RichHandler
+
+    from vlmr.train.pretrain import PretrainSpec, run_pretraining
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[RichHandler(show_path=False)])
+    spec = PretrainSpec(size=args.size, steps=args.steps, batch_size=args.batch_size, seed=args.seed)
+    report = run_pretraining(args.dir, spec, report_n=args.report_n, overwrite=args.overwrite)
+    console = Console()
+    for name, value in report.items():
+        console.print(f"{name}: {value:.3f}")
+    console.print(f"checkpoint, PRETRAINED.md and pretrain_report.json in {args.dir}")
     return 0

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
-    p = sub.add_parser("quickstart", help="Tiny model + synthetic data: SFT, eval, GRPO, eval (offline, CPU).")
+    p = sub.add_parser("quickstart", help="Pretrained tiny model + synthetic data: SFT, eval, GRPO, eval (offline, CPU).")
     p.add_argument("--out", default="runs/quickstart", help="Output directory (model, data, checkpoints, results).")
     p.add_argument("--seed", type=int, default=0, help="Seed for the model, the data and training.")
-    p.add_argument("--size", default="tiny", choices=["nano", "tiny", "small"], help="Tiny-model preset.")
+    p.add_argument("--size", default=None, choices=["nano", "tiny", "small"],
+                   help="Start from a random tiny model of this preset instead of the pretrained one.")
     p.set_defaults(handler=run)
 
 

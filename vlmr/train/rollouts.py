@@ -43,6 +43,14 @@ class Rollouts:
         k = self.repeats
         return [per_completion[i * k:(i + 1) * k] for i in range(len(self.rows))]
 
+    def select(self, keep) -> Rollouts:
+        """The rollouts of the rows for which ``keep(row)`` is true."""
+        k = self.repeats
+        chosen = [i for i, row in enumerate(self.rows) if keep(row)]
+        flat = [i * k + j for i in chosen for j in range(k)]
+        return Rollouts([self.rows[i] for i in chosen], k, [self.trajectories[i] for i in flat],
+                        {name: [values[i] for i in flat] for name, values in self.values.items()})
+
     def metrics(self, weights: dict[str, float]) -> dict[str, float]:
         """Mean weighted reward, each reward's mean over the completions it applies to, tool-call rate."""
         out = {"reward": statistics.fmean(self.total(weights))}

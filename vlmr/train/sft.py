@@ -57,9 +57,10 @@ def trajectory_turns(turns: list[dict], space: CoordinateSpace | None, env) -> t
 
 
 def sft_row(root: str | Path, sample: Sample, space: CoordinateSpace | None, tools: list[str] | None,
-            system: str | None, env_cls=None) -> dict:
-    """One SFT conversation: the prompt, then the sample's target turns."""
-    row = prompt_row(root, sample, space, tools, system)
+            system: str | None, env_cls=None, images: list | None = None) -> dict:
+    """One SFT conversation: the prompt, then the sample's target turns (``images``: see
+    :func:`vlmr.dataset.prompt_row`)."""
+    row = prompt_row(root, sample, space, tools, system, images)
     images = list(row["images"])
     if isinstance(sample.cot, list):
         if env_cls is None:
