@@ -14,8 +14,10 @@ def test_quickstart_runs_every_stage(tmp_path):
     saved = json.loads((tmp_path / "qs" / "results.json").read_text())
     assert set(saved["sft"]) == set(saved["grpo"]) == {"sampled", "greedy"}
     for metrics in (*saved["sft"].values(), *saved["grpo"].values()):
-        assert set(metrics) >= {"reward", "format", "iou", "count", "tool_call_rate"}
-        assert all(0.0 <= metrics[k] <= 1.0 for k in ("format", "iou", "count", "tool_call_rate"))
+        rates = {"format", "iou", "count", "tool_call_rate", "zoom_accuracy_with_tools", "zoom_tool_call_rate",
+                 "zoom_accuracy_without_tools"}
+        assert set(metrics) >= {"reward", *rates}
+        assert all(0.0 <= metrics[k] <= 1.0 for k in rates)
     assert (result.checkpoint / "config.json").exists() and (result.checkpoint / "vlmr_meta.json").exists()
     assert set(result.seconds) == {"model", "data", "sft", "eval_sft", "grpo", "eval_grpo"}
     table = (tmp_path / "qs" / "results.md").read_text()

@@ -1,7 +1,8 @@
-"""The offline quickstart: pretrained tiny model -> synthetic data -> SFT -> eval -> GRPO -> eval -> table.
+"""The offline quickstart: tiny model -> synthetic data -> SFT -> eval -> GRPO -> eval -> table.
 
-Everything runs here, on a CPU, with no download: the model is the pretrained tiny checkpoint
-shipped with vlmr (:func:`vlmr.tiny_model.write_pretrained`), the data comes from the ``shapes`` source of
+Everything is built here, on a CPU, with no download: the model by
+:func:`vlmr.tiny_model.build_tiny_model` (or one pretrained by ``vlmr model pretrain-tiny``),
+the data by the ``shapes`` source of
 :mod:`vlmr.data_pipelines`, training by :func:`vlmr.train.train` from the two YAML files in
 ``vlmr/configs/``, evaluation through the one inference loop and the reward registry.
 """
@@ -124,14 +125,16 @@ def evaluate_both(checkpoint: Path, data: dict[str, Path], cfg: TrainConfig, see
             "greedy": evaluate(checkpoint, data, cfg)}
 
 
-def run_quickstart(out_dir: str | Path = "runs/quickstart", seed: int = 0, size: str | None = None,
-                   n_train: int = 768, n_heldout: int = 96, overrides: list[str] | None = None) -> QuickstartResult:
+def run_quickstart(out_dir: str | Path = "runs/quickstart", seed: int = 0, size: str = "tiny",
+                   model: str | Path | None = None, n_train: int = 768, n_heldout: int = 96,
+                   overrides: list[str] | None = None) -> QuickstartResult:
     """Run every step; writes ``results.json`` and ``results.md`` into ``out_dir``.
 
-    The model is the shipped pretrained tiny checkpoint, or with ``size`` a random one of that
-    preset (tests). ``overrides`` (``["--trainer.max_steps", "2", ...]``) apply to both training stages.
+    The model is a random tiny model of preset ``size``, or the checkpoint ``model`` (e.g. the output of
+    ``vlmr model pretrain-tiny``). ``overrides`` (``["--trainer.max_steps", "2", ...]``) apply to both
+    training stages.
     """
-    from vlmr.tiny_model import build_tiny_model, write_pretrained
+    from vlmr.tiny_model import build_tiny_model
     from vlmr.train import train
 
     out_dir = Path(out_dir)
@@ -144,31 +147,30 @@ def run_quickstart(out_dir: str | Path = "runs/quickstart", seed: int = 0, size:
         clock = time.perf_counter()
         logger.info("quickstart: %s done in %.0fs", name, seconds[name])
 
-    if size is None:
-        model_dir = write_pretrained(out_dir / "model", overwrite=True)
-    else:
-        model_dir = build_tiny_model(out_dir / "model", size=size, seed=seed, overwrite=True,
-                                     max_pixels=PLAIN_WIDTH * PLAIN_WIDTH)
+    preset = size if model is None else None  # None: started from the given checkpoint
+    if model is None:
+        model = build_tiny_model(out_dir / "model", size=size, seed=seed, overwrite=True,
+                                 max_pixels=PLAIN_WIDTH * PLAIN_WIDTH)
     lap("model")
     data = build_data(out_dir / "data", seed, n_train, n_heldout)
     lap("data")
     datasets = [{"path": str(data["train"])}, {"path": str(data["train_zoom"])}]
     overrides = ["--seed", str(seed), "--datasets", json.dumps(datasets), *(overrides or [])]
     sft_cfg = TrainConfig.load(packaged_config(SFT_CONFIG), overrides + [
-        "--model", str(model_dir), "--output_dir", str(out_dir / "sft")])
-    sft_ckpt = train("sft", sft_cfg)
+        "--model", str(model), "--output_dir", str(out_dir / "sft")])
+    sft_ckpt = train("sft", sft_cfg, overwrite=True)  # model and data are rebuilt above: a rerun starts over
     lap("sft")
     grpo_cfg = TrainConfig.load(packaged_config(GRPO_CONFIG), overrides + [
         "--model", str(sft_ckpt), "--output_dir", str(out_dir / "grpo")])
     before = evaluate_both(sft_ckpt, data, grpo_cfg, seed)
     lap("eval_sft")
-    grpo_ckpt = train("grpo", grpo_cfg)
+    grpo_ckpt = train("grpo", grpo_cfg, overwrite=True)
     lap("grpo")
     after = evaluate_both(grpo_ckpt, data, grpo_cfg, seed)
     lap("eval_grpo")
     result = QuickstartResult(out_dir, before, after, grpo_ckpt, seconds)
     (out_dir / "results.json").write_text(json.dumps(
-        {"seed": seed, "model": size or "pretrained", "sft": before, "grpo": after, "checkpoint": str(grpo_ckpt),
+        {"seed": seed, "model": str(model), "size": preset, "sft": before, "grpo": after, "checkpoint": str(grpo_ckpt),
          "seconds": seconds}, indent=2), encoding="utf-8")
     (out_dir / "results.md").write_text(result.table() + "\n", encoding="utf-8")
     return result

@@ -406,34 +406,6 @@ def save_tiny_model(
     return save_checkpoint(model, processor, out_dir, meta)
 
 
-PRETRAINED = "pretrained/tiny_shapes"  # package-relative folder of the shipped pretrained checkpoint
-PRETRAINED_CARD = "PRETRAINED.md"  # beside it: the command, seed, commit and held-out figures that made it
-
-
-def pretrained_dir() -> Path:
-    """Folder of the pretrained tiny checkpoint shipped in the package (see :data:`PRETRAINED`)."""
-    from importlib import resources
-
-    return Path(str(resources.files("vlmr") / PRETRAINED))
-
-
-def write_pretrained(out_dir: str | Path, overwrite: bool = False) -> Path:
-    """Copy the shipped pretrained tiny checkpoint to ``out_dir`` (``vlmr model init-tiny DIR --pretrained``)."""
-    import shutil
-
-    source, out = pretrained_dir(), Path(out_dir)
-    if not (source / "model.safetensors").is_file():
-        raise FileNotFoundError(f"no pretrained checkpoint in {source}: this vlmr installation lacks its package data")
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise FileExistsError(f"{out} exists and is not empty; pass overwrite=True (CLI: --overwrite) or pick a new dir")
-    out.mkdir(parents=True, exist_ok=True)
-    for path in source.iterdir():
-        if path.is_file():
-            shutil.copyfile(path, out / path.name)
-    logger.info("wrote the pretrained tiny model to %s", out)
-    return out
-
-
 def weights_digest(model) -> str:
     """SHA-256 over a model's state dict (names, shapes, bytes): equal digests mean identical weights."""
     import torch

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -102,6 +103,41 @@ class TestShapesSource:
                 assert s.answer["text"] == ("yes" if a["bbox_2d"][2] < b["bbox_2d"][0] else "no")
             else:
                 assert s.answer["text"] == cited[0]["label"]
+
+    def test_color_answer_is_the_colour_of_the_only_shape_of_that_kind(self):
+        from vlmr.data_pipelines.shapes import COLORS
+
+        for built in build_shapes(seed=4, limit=30, tasks="color", width=112, height=112, max_objects=4):
+            record = built.record
+            kind = record["question"].removeprefix("What color is the ").removesuffix("?")
+            cited = json.loads(record["cot"][record["cot"].index("{"):record["cot"].rindex("}") + 1])
+            assert cited["label"] == f"{record['answer']['text']} {kind}"
+            pixels = np.asarray(built.media[Path(record["images"][0]).name].convert("RGB")).astype(int)
+            x1, y1, x2, y2 = cited["bbox_2d"]
+            colour = np.array(COLORS[record["answer"]["text"]])
+            assert (np.abs(pixels[y1:y2, x1:x2] - colour).max(axis=2) <= 12).mean() > 0.3
+
+    def test_detection_lists_every_shape_in_reading_order(self):
+        from vlmr.data_pipelines.shapes import COLORS
+
+        for built in build_shapes(seed=6, limit=20, tasks="detection", width=112, height=112, max_objects=4):
+            answer, thought = built.record["answer"], built.record["cot"]
+            n = len(answer["boxes"])
+            assert 1 <= n <= 4 and len(answer["labels"]) == n
+            assert thought == ("There is 1 shape." if n == 1 else f"There are {n} shapes.")
+            rows = [min(2, int(3 * (b[1] + b[3]) / 2 / 112)) for b in answer["boxes"]]
+            assert rows == sorted(rows)  # top row first, then left to right within a row
+            pixels = np.asarray(built.media[Path(built.record["images"][0]).name].convert("RGB")).astype(int)
+            for (x1, y1, x2, y2), label in zip(answer["boxes"], answer["labels"], strict=True):
+                colour = np.array(COLORS[label.split()[0]])
+                assert (np.abs(pixels[int(y1):int(y2), int(x1):int(x2)] - colour).max(axis=2) <= 12).any()
+
+    def test_zoom_target_is_unreadable_at_112_px_and_readable_in_the_zoomed_cell(self):
+        for built in build_shapes(seed=8, limit=20, tasks="zoom", width=336, height=336):
+            tx1, ty1, tx2, ty2 = built.record["meta"]["target_box"]
+            x1, y1, x2, y2 = built.record["meta"]["zoom_region"]
+            assert max(tx2 - tx1, ty2 - ty1) * 112 / 336 <= 4.5  # 2-4 px in the 112 px view the model gets
+            assert max(tx2 - tx1, ty2 - ty1) * 112 / (x2 - x1) >= 6  # the zoomed cell, shown at 112 px
 
     def test_deterministic_and_shard_invariant(self):
         one = [b.record for b in build_shapes(seed=3, limit=12, tasks=TASKS, width=96, height=96)]

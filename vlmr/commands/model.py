@@ -1,4 +1,4 @@
-"""``vlmr model``: the offline tiny Qwen2.5-VL (``init-tiny`` builds or copies it, ``pretrain-tiny`` trains one)."""
+"""``vlmr model``: the offline tiny Qwen2.5-VL (``init-tiny`` builds a random one, ``pretrain-tiny`` trains one)."""
 
 from __future__ import annotations
 
@@ -8,22 +8,18 @@ from vlmr.tiny_model import PRESETS  # stdlib-only module: cheap at `vlmr --help
 
 
 def register(subparsers) -> None:
-    """Declare ``vlmr model init-tiny DIR [--pretrained | --size S --seed N ...]`` and
+    """Declare ``vlmr model init-tiny DIR [--size S] [--seed N] ...`` and
     ``vlmr model pretrain-tiny DIR [--size S] [--steps N] [--seed N]``."""
     parser = subparsers.add_parser("model", help="model utilities (the offline tiny model)")
     actions = parser.add_subparsers(dest="model_action", required=True, metavar="ACTION")
     init = actions.add_parser(
         "init-tiny",
-        help="write a tiny Qwen2.5-VL checkpoint offline: random weights, or --pretrained (the one that sees)",
+        help="build a random tiny Qwen2.5-VL checkpoint offline (tokenizer trained locally)",
         description="Build a tiny, randomly initialised Qwen2.5-VL checkpoint in DIR, fully offline and "
-        "deterministic given --seed; or, with --pretrained, copy the tiny checkpoint shipped with vlmr, "
-        "pretrained on synthetic shape scenes (its PRETRAINED.md says how and what it sees). Either loads "
-        "with AutoModelForImageTextToText/AutoProcessor.from_pretrained(DIR).",
+        "deterministic given --seed. It loads with AutoModelForImageTextToText/AutoProcessor.from_pretrained(DIR).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     init.add_argument("dir", metavar="DIR", help="output checkpoint directory")
-    init.add_argument("--pretrained", action="store_true",
-                      help="copy the shipped pretrained checkpoint instead of building a random one")
     init.add_argument(
         "--size",
         choices=list(PRESETS),
@@ -69,22 +65,18 @@ def run_init(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.markup import escape
 
-    from vlmr.tiny_model import build_tiny_model, write_pretrained
+    from vlmr.tiny_model import build_tiny_model
 
     console = Console()
     try:
-        if args.pretrained:
-            out = write_pretrained(args.dir, overwrite=args.overwrite)
-        else:
-            out = build_tiny_model(args.dir, size=args.size, seed=args.seed, overwrite=args.overwrite,
-                                   min_pixels=args.min_pixels, max_pixels=args.max_pixels)
-    except (FileExistsError, FileNotFoundError, ValueError) as e:
+        out = build_tiny_model(args.dir, size=args.size, seed=args.seed, overwrite=args.overwrite,
+                               min_pixels=args.min_pixels, max_pixels=args.max_pixels)
+    except (FileExistsError, ValueError) as e:
         console.print(f"[red]error:[/red] {escape(str(e))}")
         return 2
     meta = json.loads((out / "vlmr_meta.json").read_text(encoding="utf-8"))
-    how = "pretrained" if args.pretrained else "built"
     console.print(
-        f"{how} [bold]{meta['size']}[/bold] Qwen2.5-VL ({meta['num_parameters']:,} parameters, seed {meta['seed']}, "
+        f"built [bold]{meta['size']}[/bold] Qwen2.5-VL ({meta['num_parameters']:,} parameters, seed {meta['seed']}, "
         f"pixels {meta['min_pixels']}..{meta['max_pixels']}) in {out}",
         soft_wrap=True,
     )
@@ -97,13 +89,18 @@ def run_pretrain(args: argparse.Namespace) -> int:
 
     from rich.console import Console
     from rich.logging import RichHandler
+    from rich.markup import escape
 
     from vlmr.train.pretrain import PretrainSpec, run_pretraining
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[RichHandler(show_path=False)])
     spec = PretrainSpec(size=args.size, steps=args.steps, batch_size=args.batch_size, seed=args.seed)
-    report = run_pretraining(args.dir, spec, report_n=args.report_n, overwrite=args.overwrite)
     console = Console()
+    try:
+        report = run_pretraining(args.dir, spec, report_n=args.report_n, overwrite=args.overwrite)
+    except FileExistsError as e:
+        console.print(f"[red]error:[/red] {escape(str(e))}")
+        return 2
     for name, value in report.items():
         console.print(f"{name}: {value:.3f}")
     console.print(f"checkpoint, PRETRAINED.md and pretrain_report.json in {args.dir}")

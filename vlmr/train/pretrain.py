@@ -33,6 +33,7 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 FAMILY = "qwen2_5_vl"
+CARD = "PRETRAINED.md"  # beside the checkpoint: the command, seed, commit and held-out figures that made it
 ZOOM_TOOLS = ["zoom_in"]
 
 
@@ -156,6 +157,8 @@ def pretrain_tiny(out_dir: str | Path, spec: PretrainSpec | None = None, overwri
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise FileExistsError(f"{out} exists and is not empty; pass --overwrite or pick a new dir")
+    # accelerate says at every log step that a streamed dataset has no length: true and harmless here
+    logging.getLogger("accelerate").setLevel(logging.WARNING)
     workers = 1  # scenes are drawn and tokenised in one worker process while the main one trains
     torch.set_num_threads(max(1, (os.cpu_count() or 2) - workers))
     model, processor = create_tiny_model(spec.size, seed=spec.seed, max_pixels=spec.max_pixels)
@@ -243,8 +246,6 @@ def write_card(out_dir: str | Path, spec: PretrainSpec, report: dict[str, float]
     """``PRETRAINED.md`` and ``pretrain_report.json`` beside the checkpoint: how it was made and what it sees."""
     import json
 
-    from vlmr.tiny_model import PRETRAINED_CARD
-
     out = Path(out_dir)
     (out / "pretrain_report.json").write_text(json.dumps({**record, "heldout": report}, indent=2) + "\n",
                                               encoding="utf-8")
@@ -270,7 +271,7 @@ Curriculum (share of the steps, tasks, objects per scene, object size in px at {
 |---|---|---|---|
 {stages}
 """
-    path = out / PRETRAINED_CARD
+    path = out / CARD
     path.write_text(card, encoding="utf-8")
     return path
 
@@ -281,6 +282,7 @@ def run_pretraining(out_dir: str | Path, spec: PretrainSpec, report_n: int = 64,
     import platform
     import time
 
+    commit = source_commit()  # the code that trains, before anyone edits the checkout
     start = time.perf_counter()
     out = pretrain_tiny(out_dir, spec, overwrite=overwrite)
     minutes = (time.perf_counter() - start) / 60
@@ -289,7 +291,7 @@ def run_pretraining(out_dir: str | Path, spec: PretrainSpec, report_n: int = 64,
     record = {
         "command": f"vlmr model pretrain-tiny DIR --size {spec.size} --steps {spec.steps} "
                    f"--batch-size {spec.batch_size} --seed {spec.seed} --report-n {report_n}",
-        "commit": source_commit(), "minutes": round(minutes, 1), "num_parameters": meta["num_parameters"],
+        "commit": commit, "minutes": round(minutes, 1), "num_parameters": meta["num_parameters"],
         "machine": f"{os.cpu_count()} CPU cores ({platform.machine()}), load average {os.getloadavg()[0]:.1f}",
         "report_n": report_n,
     }
