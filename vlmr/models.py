@@ -1,4 +1,4 @@
-"""Load any vision-language checkpoint (local dir or hub id) and describe it by its config.
+"""Load any vision-language checkpoint (local dir or hub id), describe it by its config, save one atomically.
 
 One loader for every entry point (train, infer, eval, demo)::
 
@@ -11,12 +11,19 @@ Nothing here knows about particular checkpoints: behaviour follows ``config.mode
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import shutil
+from pathlib import Path
 from typing import Any
 
 from vlmr.formats import family_for_model_type
+from vlmr.schema import temporary_sibling
 
 logger = logging.getLogger(__name__)
+
+META_FILE = "vlmr_meta.json"  # beside every checkpoint vlmr writes: family, settings, provenance
 
 # Config attributes that hold the ids of vision placeholder / delimiter tokens across VLM families
 # (Qwen2/2.5/3-VL: image/video pads + vision start/end; LLaVA-style: image_token_index).
@@ -154,3 +161,29 @@ def vision_placeholder_token_ids(processor, config=None) -> list[int]:
                 ids.add(value)
     ids -= {tokenizer.eos_token_id, tokenizer.pad_token_id}
     return sorted(ids)
+
+
+def save_checkpoint(model, processor, out_dir: str | Path, meta: dict) -> Path:
+    """``save_pretrained`` model + processor (with chat template) and ``vlmr_meta.json``, atomically:
+    everything goes to a temporary sibling that is renamed into place, so ``out_dir`` is
+    either complete or absent (a killed run never leaves a half-written checkpoint)."""
+    out_dir = Path(out_dir)
+    model = model.merge_and_unload() if hasattr(model, "merge_and_unload") else model
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temporary_sibling(out_dir)
+    try:
+        model.save_pretrained(tmp)
+        processor.save_pretrained(tmp)
+        (tmp / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(tmp, out_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    logger.info("saved checkpoint to %s", out_dir)
+    return out_dir
+
+
+def is_complete(checkpoint: str | Path) -> bool:
+    """Whether ``checkpoint`` is a finished :func:`save_checkpoint` directory."""
+    return (Path(checkpoint) / META_FILE).is_file() and (Path(checkpoint) / "config.json").is_file()

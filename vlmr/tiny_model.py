@@ -388,7 +388,7 @@ def save_tiny_model(
     """Save a tiny model, its processor and ``vlmr_meta.json`` (family, size, seed, parameter count, pixel
     limits, preset, and ``extra_meta``) atomically; returns the checkpoint directory."""
     from vlmr.formats import family_for_model_type
-    from vlmr.train.model import save_checkpoint
+    from vlmr.models import save_checkpoint
 
     limits = processor.image_processor.size
     preset = _preset(size, limits["shortest_edge"], limits["longest_edge"])

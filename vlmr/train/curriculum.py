@@ -11,7 +11,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from vlmr.config import ConfigError, TrainConfig
-from vlmr.train.model import META_FILE, is_complete, run_settings
+from vlmr.models import META_FILE, is_complete
+from vlmr.train.model import run_settings
 
 logger = logging.getLogger(__name__)
 

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
 from dataclasses import asdict, replace
 from pathlib import Path
 
 from vlmr.chat_templates import prepare_for_tools
 from vlmr.config import TrainConfig
-from vlmr.models import load_model_and_processor, model_family, pixel_limits
-from vlmr.schema import temporary_sibling
+from vlmr.models import load_model_and_processor, model_family, pixel_limits, save_checkpoint
 
 logger = logging.getLogger(__name__)
-
-META_FILE = "vlmr_meta.json"
 
 
 def vision_tower(model):
@@ -96,32 +91,6 @@ def size_report(model, num_sequences: int, seq_len: int, frozen_copies: int = 0,
             f"{' + a reference model' if frozen_copies else ''} "
             "(lower max_pixels / num_generations / max_completion_length, or enable "
             "gradient_checkpointing / LoRA, if that does not fit)")
-
-
-def save_checkpoint(model, processor, out_dir: str | Path, meta: dict) -> Path:
-    """``save_pretrained`` model + processor (with chat template) and ``vlmr_meta.json``, atomically:
-    everything goes to a temporary sibling that is renamed into place, so ``out_dir`` is
-    either complete or absent (a killed run never leaves a half-written checkpoint)."""
-    out_dir = Path(out_dir)
-    model = model.merge_and_unload() if hasattr(model, "merge_and_unload") else model
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temporary_sibling(out_dir)
-    try:
-        model.save_pretrained(tmp)
-        processor.save_pretrained(tmp)
-        (tmp / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    logger.info("saved checkpoint to %s", out_dir)
-    return out_dir
-
-
-def is_complete(checkpoint: str | Path) -> bool:
-    """Whether ``checkpoint`` is a finished :func:`save_checkpoint` directory."""
-    return (Path(checkpoint) / META_FILE).is_file() and (Path(checkpoint) / "config.json").is_file()
 
 
 def run_settings(method: str, cfg: TrainConfig) -> dict:
