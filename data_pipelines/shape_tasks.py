@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from vlmr.data_pipelines.build import Built
+from vlmr.data_pipelines.build import Built, shard_records
 from vlmr.data_pipelines.cot import zoom_trajectory
 from vlmr.data_pipelines.shapes import (
     COLORS,
@@ -231,9 +231,7 @@ def build_shapes(
     unknown = sorted(set(names) - set(TASKS))
     if unknown or not names:
         raise ValueError(f"unknown shape tasks {unknown or names}; choose from {list(TASKS)}")
-    for i in range(limit if limit is not None else 1000):
-        if i % num_shards != shard:
-            continue
+    def make(i: int, _) -> tuple[Built, ...]:
         rng = np.random.default_rng([seed, zlib.crc32(split.encode()), i])  # splits never share samples
         scene_seed = int(rng.integers(2**31))
         kind = names[i % len(names)]
@@ -249,10 +247,13 @@ def build_shapes(
                     break
                 scene_seed = int(rng.integers(2**31))
             if drawn is None:
-                continue
+                return ()  # no unambiguous question after every redraw: this index has no sample
             scene, (task, question, answer, thought) = drawn
         if not cot or (isinstance(thought, str) and rng.random() < thought_dropout):
             thought = "" if cot else None
         name = f"{split}-{i:06d}.png"
-        yield Built(_record(f"shapes-{split}-{i:06d}", task, question, name, scene, answer, thought, split, meta),
-                    {name: scene.image})
+        return (Built(_record(f"shapes-{split}-{i:06d}", task, question, name, scene, answer, thought, split, meta),
+                      {name: scene.image}),)
+
+    indices = range(limit if limit is not None else 1000)
+    yield from shard_records(indices, make, limit=None, shard=shard, num_shards=num_shards)

@@ -24,6 +24,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from vlmr.masks import mask_box
+
 # Saturated colours that stay distinct from the muted backgrounds below.
 COLORS: dict[str, tuple[int, int, int]] = {
     "red": (220, 30, 35),
@@ -168,8 +170,7 @@ def render_scene(
             mask = _draw_mask(spec.shape, cx, cy, size, rng.uniform(-0.4, 0.4), height, width)
             if not mask.any():
                 continue
-            ys, xs = mask.nonzero()
-            box = [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
+            box = mask_box(mask)
             y0, y1 = max(0, box[1] - gap), min(height, box[3] + gap)
             x0, x1 = max(0, box[0] - gap), min(width, box[2] + gap)
             if occupied[y0:y1, x0:x1].any():
