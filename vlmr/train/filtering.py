@@ -87,8 +87,8 @@ def rollout_rewards(model, processor, rows: list[dict], cfg: TrainConfig, spec: 
     model.eval()
     torch.manual_seed(cfg.seed)
     with torch.no_grad():
-        rollouts = roll_out(backend, rows, cfg.tools, funcs, max_turns=cfg.max_tool_calls + 1 if cfg.tools else 1,
-                            repeats=spec.num_rollouts)
+        rollouts = roll_out(backend, rows, cfg.tools, [f for f in funcs if f.__name__ in chosen],
+                            max_turns=cfg.max_tool_calls + 1 if cfg.tools else 1, repeats=spec.num_rollouts)
     model.train(was_training)
     backend.tokenizer.padding_side = padding_side
     return rollouts.by_row(rollouts.total(chosen))

@@ -152,6 +152,7 @@ def pretrain_tiny(out_dir: str | Path, spec: PretrainSpec | None = None, overwri
     from vlmr.tiny_model import create_tiny_model, save_tiny_model
     from vlmr.tools.environment import make_environment
     from vlmr.train.collator import ToolConversationCollator
+    from vlmr.train.sft import collator_tools
 
     spec = spec or PretrainSpec()
     out = Path(out_dir)
@@ -164,7 +165,7 @@ def pretrain_tiny(out_dir: str | Path, spec: PretrainSpec | None = None, overwri
     model, processor = create_tiny_model(spec.size, seed=spec.seed, max_pixels=spec.max_pixels)
     model.train()
     stream = datasets.IterableDataset.from_generator(conversations, gen_kwargs={"spec": spec})
-    tools = {",".join(ZOOM_TOOLS): [getattr(make_environment(ZOOM_TOOLS)(), name) for name in ZOOM_TOOLS]}
+    tools = collator_tools({"vqa": ZOOM_TOOLS}, {"vqa": make_environment(ZOOM_TOOLS)})
     args = SFTConfig(
         output_dir=str(out.parent / f".{out.name}.trainer"), max_steps=spec.steps,
         per_device_train_batch_size=spec.batch_size, learning_rate=spec.learning_rate,
@@ -220,10 +221,11 @@ def perception_report(checkpoint: str | Path, n: int = 64, seed: int = 0,
     for figure, (task, reward, tools) in REPORT.items():
         rows = heldout_rows(task, n, seed, spec, tools)
         func = get_reward(reward)
-        rollouts = roll_out(backend, rows, {"vqa": tools} if tools else {}, [func], max_turns=2 if tools else 1)
-        report[figure] = round(rollouts.metrics({})[func.__name__], 3)
+        metrics = roll_out(backend, rows, {"vqa": tools} if tools else {}, [func],
+                           max_turns=2 if tools else 1).metrics({})
+        report[figure] = round(metrics[func.__name__], 3)
         if tools:
-            report["zoom_tool_call_rate"] = round(rollouts.metrics({})["tool_call_rate"], 3)
+            report["zoom_tool_call_rate"] = round(metrics["tool_call_rate"], 3)
     return report
 
 

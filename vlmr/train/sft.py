@@ -56,6 +56,13 @@ def trajectory_turns(turns: list[dict], space: CoordinateSpace | None, env) -> t
     return messages, images
 
 
+def collator_tools(tools: dict[str, list[str]], env_classes: dict[str, type]) -> dict[str, list]:
+    """The collator's tool functions (what the chat template renders as schemas) per task, keyed as
+    :func:`sft_row` names a row's tools: the task's configured names, comma-joined."""
+    return {",".join(names): [getattr(env_classes[task](), name) for name in env_classes[task].tool_names]
+            for task, names in tools.items()}
+
+
 def sft_row(root: str | Path, sample: Sample, space: CoordinateSpace | None, tools: list[str] | None,
             system: str | None, env_cls=None, images: list | None = None) -> dict:
     """One SFT conversation: the prompt, then the sample's target turns (``images``: see
@@ -100,10 +107,7 @@ def train_sft(cfg: TrainConfig, resume: bool | str = False) -> Path:
     env_classes = {task: make_environment(names) for task, names in cfg.tools.items()}
     rows = sft_rows(loaded, family, env_classes)
     dataset = to_hf_dataset(rows)
-    tool_lists = {
-        ",".join(names): [getattr(env_classes[task](), name) for name in env_classes[task].tool_names]
-        for task, names in cfg.tools.items()
-    }
+    tool_lists = collator_tools(cfg.tools, env_classes)
     defaults = {"report_to": ["tensorboard"], "logging_steps": 1, "save_strategy": "steps", "save_steps": 50}
     if len({bool(row["images"]) for row in rows}) > 1:  # a text-only batch leaves the vision tower unused (DDP)
         defaults["ddp_find_unused_parameters"] = True
