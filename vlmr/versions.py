@@ -22,7 +22,7 @@ REQUIREMENTS = {
             "for it", 'pip install "trl>=1.16,<1.17"'),
 }
 # The versions the test suite runs on (README "Tested versions").
-TESTED = {"torch": "2.14.1", "torchvision": "0.29.1", "transformers": "5.24.0", "trl": "1.16.0", "vllm": "not tested (no GPU in CI)"}
+TESTED = {"torch": "2.14.1", "torchvision": "0.29.1", "transformers": "5.25.0", "trl": "1.16.0", "vllm": "not tested (no GPU in CI)"}
 
 
 def installed() -> dict[str, str]:
