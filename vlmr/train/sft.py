@@ -15,7 +15,8 @@ from pathlib import Path
 
 from vlmr.chat_templates import training_chat_template
 from vlmr.config import ConfigError, TrainConfig
-from vlmr.dataset import prepared_samples, prompt_row, to_hf_dataset
+from vlmr.conversation import build_conversation
+from vlmr.dataset import prepared_samples, to_hf_dataset
 from vlmr.formats import CoordinateSpace
 from vlmr.prompts import assistant_text, to_model_coordinates
 from vlmr.schema import Sample
@@ -65,21 +66,21 @@ def collator_tools(tools: dict[str, list[str]], env_classes: dict[str, type]) ->
 
 def sft_row(root: str | Path, sample: Sample, space: CoordinateSpace | None, tools: list[str] | None,
             system: str | None, env_cls=None, images: list | None = None) -> dict:
-    """One SFT conversation: the prompt, then the sample's target turns (``images``: see
-    :func:`vlmr.dataset.prompt_row`)."""
-    row = prompt_row(root, sample, space, tools, system, images)
-    images = list(row["images"])
+    """One SFT conversation: the sample's conversation (:func:`vlmr.conversation.build_conversation`;
+    ``images``: decoded images of a sample made in memory), then its target turns."""
+    conversation = build_conversation(sample, root, space, tools, system, images=images)
+    images = list(conversation.images)
     if isinstance(sample.cot, list):
         if env_cls is None:
             raise ConfigError(f"sample {sample.id!r} has a tool trajectory but its task {sample.task!r} has no "
                               "tools in the config; add e.g. tools: {" + sample.task + ": [zoom_in]}")
         env = env_cls()
-        env.reset(images=images, coord=row["coord"], video=row["video"])
+        env.reset(**conversation.env_row)  # the row GRPO's environment and the inference loop receive
         turns, tool_images = trajectory_turns(sample.cot, space, env)
         images += tool_images
     else:
         turns = [{"role": "assistant", "content": [{"type": "text", "text": assistant_text(sample, space)}]}]
-    return {"messages": row["prompt"] + turns, "images": images, "tools": ",".join(tools or [])}
+    return {"messages": conversation.messages + turns, "images": images, "tools": ",".join(tools or [])}
 
 
 def sft_rows(cfg: TrainConfig, family: str, env_classes: dict) -> list[dict]:
