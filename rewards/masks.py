@@ -80,6 +80,8 @@ class MaskIouReward(Reward):
     0.5
     """
 
+    columns = ("answer", "coord", "images", "id")  # the image and id feed the segmenter and its cache
+
     def __init__(self, segmenter: Segmenter | None = None, threshold: float | None = None):
         if segmenter is not None and not callable(segmenter):
             raise TypeError(

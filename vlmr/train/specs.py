@@ -3,7 +3,8 @@
 Every name goes through its registry (a registered name or ``package.module:Name``); every
 parameter is matched against the constructor it goes to, so a misspelt key fails at start-up
 with a suggestion, for every curriculum stage at once, instead of when a later stage builds
-its trainer. Rewards are built once here so their own value checks (ranges, choices) run too.
+its trainer. Rewards are built once here so their own value checks (ranges, choices) run too,
+and the columns each declares it reads are checked against those vlmr rows carry.
 """
 
 from __future__ import annotations
@@ -45,9 +46,21 @@ def check_reward(spec: dict[str, Any], where: str) -> None:
     if isinstance(segmenter, str | dict):  # built by the trainer (it may load model weights)
         check_segmenter(segmenter, f"{where}.segmenter")
     try:
-        cls(**params)
+        reward = cls(**params)
     except (TypeError, ValueError) as e:
         raise ConfigError(f"{where}: {e}") from e
+    check_reward_columns(reward, where)
+
+
+def check_reward_columns(reward: Any, where: str) -> None:
+    """Every column the reward declares (``columns``) is one that vlmr rows carry, so it reaches the
+    reward in GRPO, the difficulty filter and the quickstart's roll-outs alike, never as a silent ``None``."""
+    from vlmr.conversation import REWARD_COLUMNS
+
+    missing = [c for c in reward.columns if c not in REWARD_COLUMNS]
+    if missing:
+        raise ConfigError(f"{where}: reads the column(s) {missing}, which vlmr rows do not carry "
+                          f"(they carry {list(REWARD_COLUMNS)}); give the reward what it needs in 'answer'")
 
 
 def check_segmenter(spec: str | dict[str, Any], where: str) -> None:
