@@ -3,6 +3,8 @@ the same text, images and frame times (issue 24); the frame policy is qwen-vl-ut
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -248,3 +250,129 @@ def test_frame_policy_is_qwen_vl_utils_fetch_video(tmp_path):
         if "max_pixels" in s:
             assert {f.size[::-1] for f in frames} == {tuple(video.shape[2:])}, s
         assert isinstance(video, torch.Tensor) and len(frames) == video.shape[0], s
+
+
+# ---------------------------------------------------------------- rewards and eval scores
+W, H = 640, 480
+SPACE = CoordinateSpace.for_image(W, H, FAMILY)  # "resized": the model answers on 644x476
+
+
+def _box(box):
+    """A box answer in the model's coordinates for a box in original pixels."""
+    return json.dumps({"bbox_2d": [round(v) for v in SPACE.from_pixels(box)]})
+
+
+def _point(x, y):
+    return json.dumps({"point_2d": [round(v) for v in SPACE.from_pixels([x, y])]})
+
+
+def _mask():
+    from vlmr.masks import mask_to_rle
+
+    mask = np.zeros((H, W), bool)
+    mask[100:200, 100:300] = True
+    return mask_to_rle(mask)
+
+
+SIZE = {"width": W, "height": H}
+# task: (record, GRPO reward, eval metric, answers); the reward is the one a config trains the task with
+AGREE = {
+    "grounding": (dict(answer={"boxes": [[100, 100, 300, 200]]}, meta=SIZE), "iou", "iou",
+                  [_box([100, 100, 300, 200]), _box([100, 100, 200, 200]), "none"]),
+    "detection": (dict(answer={"boxes": [[100, 100, 300, 200], [400, 300, 500, 400]]}, meta=SIZE), "detection",
+                  "f1@0.5", [f"[{_box([100, 100, 300, 200])}]", "[]"]),
+    "counting": (dict(answer={"count": 3}), "count", "accuracy", ["3", "4", "three", ""]),
+    "mcq": (dict(choices=["A. cat", "B. dog"], answer={"choice": "B"}), "accuracy", "accuracy",
+            ["B", "dog", "A", "(B)"]),  # "dog" is B only with the choices: GRPO rows now carry them
+    "pointing": (dict(answer={"masks": [_mask()]}, meta=SIZE), "point_in_mask", "accuracy",
+                 [_point(150, 150), _point(0, 0)]),
+    "segmentation": (dict(answer={"masks": [_mask()]}, meta=SIZE), "mask_iou", "giou",
+                     [_box([100, 100, 300, 200]), _box([100, 100, 200, 200])]),
+    "temporal_grounding": (dict(answer={"span": [2.0, 6.0]}), "temporal_iou", "miou", ["[2.0, 6.0]", "[4, 8]", "x"]),
+    "chart_qa": (dict(answer={"text": "45"}), "chart_relaxed", "relaxed_accuracy", ["46", "50", "45.0"]),
+    "medical_vqa": (dict(answer={"text": "yes"}, meta={"answer_type": "CLOSED"}), "accuracy", "closed_accuracy",
+                    ["yes", "no", "Yes, there is."]),
+    "math": (dict(answer={"text": "0.5"}), "accuracy", "accuracy", ["\\frac{1}{2}", "0.6"]),
+    "vqa": (dict(answer={"text": "red"}), "accuracy", "accuracy", ["Red", "blue", "the red"]),
+    "scene3d_qa": (dict(answer={"text": "brown"}), "accuracy", "exact_match_normalised", ["brown", "Brown.", "a cat"]),
+}
+
+
+def _reward_and_score(task, fields, reward, metric, text):
+    """The GRPO reward (columns after the Arrow round trip trl reads them from) and the eval score."""
+    from vlmr.dataset import to_hf_dataset
+    from vlmr.eval.benchmarks.dataset_dir import TASK_SCORERS, DatasetDir
+    from vlmr.eval.registry import ScoreContext
+    from vlmr.rewards import get_reward
+
+    sample = Sample(id=task, task=task, question="q", **fields)
+    ctx = ScoreContext(family=FAMILY)
+    [row] = to_hf_dataset([build_conversation_row(sample, ctx.space_for(sample))])
+    completion = f"<think>x</think><answer>{text}</answer>"
+    got = get_reward(reward)([completion], **{k: [row[k]] for k in REWARD_COLUMNS if k != "images"})[0]
+    assert task in TASK_SCORERS
+    return got, DatasetDir().process_results(sample, {"response": completion}, ctx)[metric]
+
+
+def build_conversation_row(sample, space):
+    from vlmr.conversation import build_conversation
+
+    return build_conversation(sample, ".", space, images=[]).row()
+
+
+@pytest.mark.parametrize("task", sorted(AGREE))
+def test_grpo_reward_equals_eval_score(task):
+    fields, reward, metric, answers = AGREE[task]
+    for text in answers:
+        got, score = _reward_and_score(task, fields, reward, metric, text)
+        assert (got or 0.0) == pytest.approx(score, abs=1e-6), (task, text)
+
+
+def test_named_differences_between_reward_and_official_score():
+    """Where the official scorer is more lenient or stricter on purpose, pinned so a change is seen."""
+    # a reversed span: lmms-eval's eval_tvg.py swaps it, the training reward gives nothing for it
+    assert _reward_and_score("temporal_grounding", AGREE["temporal_grounding"][0], "temporal_iou", "miou",
+                             "[7, 3]") == (0.0, pytest.approx(0.6))  # [3, 7] vs [2, 6]: 3 / 5
+    # words around the number: ChartQA's official match is strict, the reward retries the number alone
+    assert _reward_and_score("chart_qa", AGREE["chart_qa"][0], "chart_relaxed", "relaxed_accuracy",
+                             "about 45 units") == (1.0, 0.0)
+
+
+def test_every_reward_reads_columns_rows_carry():
+    from vlmr.rewards import get_reward, list_rewards
+
+    for name in list_rewards():
+        assert set(get_reward(name).columns) <= set(REWARD_COLUMNS), name
+
+
+def test_rollouts_give_rewards_every_declared_column(grpo):
+    from vlmr.rewards.base import Reward
+    from vlmr.train.rollouts import roll_out
+
+    class Seen(Reward):
+        name = "seen"
+        columns = REWARD_COLUMNS
+
+        def score(self, prediction, answer=None, **context):
+            seen.append({"answer": answer, **context})
+            return 0.0
+
+    seen: list[dict] = []
+    roll_out(Recorder(), [grpo["mcq"]], {}, [Seen()], max_turns=1)
+    assert set(REWARD_COLUMNS) <= set(seen[0]) and seen[0]["choices"] == ["A. cat", "B. dog"]
+
+
+def test_a_reward_reading_a_missing_column_fails_at_config_load(tmp_path, monkeypatch):
+    from vlmr.config import ConfigError, TrainConfig
+    from vlmr.train.specs import check_config
+
+    (tmp_path / "depth_reward.py").write_text(
+        "from vlmr.rewards.base import Reward\n\n\n"
+        "class Depth(Reward):\n    name = 'depth'\n    columns = ('answer', 'depth_map')\n\n"
+        "    def score(self, prediction, answer=None, **context):\n        return 0.0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    cfg = TrainConfig.from_dict({"model": "m", "output_dir": "o", "datasets": [{"path": "d"}],
+                                 "rewards": [{"name": "depth_reward:Depth"}]})
+    with pytest.raises(ConfigError, match=r"rewards\[0\] \(depth_reward:Depth\): reads the column\(s\) "
+                                          r"\['depth_map'\], which vlmr rows do not carry"):
+        check_config(cfg, "grpo")
