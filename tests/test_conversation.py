@@ -376,3 +376,11 @@ def test_a_reward_reading_a_missing_column_fails_at_config_load(tmp_path, monkey
     with pytest.raises(ConfigError, match=r"rewards\[0\] \(depth_reward:Depth\): reads the column\(s\) "
                                           r"\['depth_map'\], which vlmr rows do not carry"):
         check_config(cfg, "grpo")
+
+
+def test_distillation_verifies_with_the_choices():
+    from vlmr.data_pipelines.distill import verified
+    from vlmr.rewards import get_reward
+
+    sample = Sample(id="m", task="mcq", question="Which?", choices=["A. cat", "B. dog"], answer={"choice": "B"})
+    assert verified("<think>x</think><answer>dog</answer>", sample, {"*": [get_reward("accuracy")]}, 1.0)
