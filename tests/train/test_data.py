@@ -27,6 +27,14 @@ class TestVideoRows:
         assert len(row["images"]) == 4 and all(isinstance(im, Image.Image) for im in row["images"])
         assert row["video"]["path"].endswith(".mp4") and row["video"]["path"].startswith("/")
 
+    def test_the_config_frame_policy_samples_the_video(self, dataset_of):
+        data = dataset_of("temporal_grounding", per_task=1)
+        [row] = prompt_rows(_cfg(data, frames={"fps": 4.0, "max_frames": 6}), data, "qwen2_5_vl")
+        # 2 s at 4 fps would be all 8 frames; max_frames 6 keeps linspace(0, 7, 6) = 0, 1.4, 2.8, 4.2, 5.6, 7
+        stamps = [p["text"] for p in row["prompt"][-1]["content"] if p["type"] == "text"][:-1]
+        assert stamps == ["<0.0s>", "<0.2s>", "<0.8s>", "<1.0s>", "<1.5s>", "<1.8s>"]
+        assert row["video"]["sample_fps"] == 4.0 and row["video"]["max_frames"] == 6  # what the video tools re-plan
+
     def test_paths_and_frames_share_one_lazily_decoded_column(self, dataset_of):
         data = dataset_of("temporal_grounding", "grounding", "vqa", per_task=1)
         rows = prompt_rows(_cfg(data), data, "qwen2_5_vl")

@@ -1,4 +1,4 @@
-"""A training config's rewards, tools, segmenters and trainer keys, checked once before anything trains.
+"""A training config's rewards, tools, segmenters, frame policy and trainer keys, checked once before anything trains.
 
 Every name goes through its registry (a registered name or ``package.module:Name``); every
 parameter is matched against the constructor it goes to, so a misspelt key fails at start-up
@@ -28,6 +28,7 @@ def check_config(cfg: TrainConfig, method: str) -> None:
             for task, tools in stage.tools.items():
                 check_tools(tools, f"tools.{task}")
             check_trainer_keys(stage.trainer, method)
+            check_frames(stage.frames)
         except ConfigError as e:
             raise ConfigError(f"stage {name!r}: {e}" if cfg.stages else str(e)) from e
 
@@ -50,6 +51,16 @@ def check_reward(spec: dict[str, Any], where: str) -> None:
     except (TypeError, ValueError) as e:
         raise ConfigError(f"{where}: {e}") from e
     check_reward_columns(reward, where)
+
+
+def check_frames(frames: dict[str, Any]) -> None:
+    """``frames:`` names :class:`~vlmr.conversation.FramePolicy` fields, each a positive number."""
+    from vlmr.conversation import FramePolicy
+
+    _check_keys(FramePolicy, frames, "frames", spec_keys=())
+    for key, value in frames.items():
+        if value is not None and not (isinstance(value, int | float) and not isinstance(value, bool) and value > 0):
+            raise ConfigError(f"frames.{key} must be a positive number, got {value!r}")
 
 
 def check_reward_columns(reward: Any, where: str) -> None:
