@@ -125,7 +125,8 @@ def verified(response: str, sample, rewards: dict, min_score: float) -> bool:
     ``rewards`` maps a task to its rewards; the ``"*"`` entry serves the other tasks.
     """
     chosen = rewards.get(sample.task, rewards.get("*", []))
-    scores = [r.score(response, sample.answer, task=sample.task) for r in chosen]
+    # the teacher answers in original pixels (no `coord`); the other reward columns as a training row has them
+    scores = [r.score(response, sample.answer, task=sample.task, choices=sample.choices, id=sample.id) for r in chosen]
     scores = [s for s in scores if s is not None]
     return bool(scores) and min(scores) >= min_score
 

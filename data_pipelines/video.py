@@ -1,9 +1,9 @@
 """Video sources: synthetic clips with exact timing, Charades-STA, ActivityNet-Captions, Video-MME and MVBench.
 
-Records keep the video (``{"path", "fps", "start", "end"}``); frames are decoded at
-train/eval time with :mod:`vlmr.media.video`, or, with ``--extract_frames true`` (every
-source; ``--sample_fps``, ``--max_frames``), also written as images listed in ``images``
-with their times in ``meta.frame_times``.
+Records keep the video (``{"path", "native_fps", "start", "end"}``: the file's own frame rate); frames
+are decoded at train/eval time by the conversation builder's frame policy, or, with ``--extract_frames
+true`` (every source; ``--sample_fps``, ``--max_frames``, then also written into ``video``), written as
+images listed in ``images`` with their times in ``meta.frame_times`` (shown as those frames everywhere).
 
 ``vlmr data build video_synthetic --out data/vsyn --limit 200``
 ``vlmr data build charades_sta --out data/charades --annotations charades_sta_test.txt --video_dir Charades_v1``
@@ -25,7 +25,7 @@ from PIL import Image
 
 from vlmr.data_pipelines.build import Built, Skipped, shard_records, split_of_file
 from vlmr.media.video import frames_strip, probe, sample_frames
-from vlmr.schema import Sample, resolve_media
+from vlmr.schema import Sample, native_fps, resolve_media
 
 COLOURS = {"red": (220, 30, 30), "green": (30, 200, 30), "blue": (40, 60, 230), "yellow": (230, 220, 30)}
 VIDEO_EXTS = (".mp4", ".webm", ".mkv", ".avi", ".mov")
@@ -73,24 +73,26 @@ def write_synthetic_video(path: str | Path, rng: np.random.Generator, fps: int =
 
 
 def _video_entry(rel: str, info: dict) -> dict:
-    return {"path": rel, "fps": round(info["fps"], 3), "start": 0.0, "end": round(info["duration"], 3)}
+    return {"path": rel, "native_fps": round(info["fps"], 3), "start": 0.0, "end": round(info["duration"], 3)}
 
 
 def _add_frames(built: Built, path: Path, frames: dict | None, clip: dict | None = None) -> Built | Skipped:
     """With ``frames`` (``{"fps", "max_frames"}``), decode the sampled frames (of ``clip``'s
-    ``start``/``end``; ``fps`` of a frame folder) into the record's images."""
+    ``start``/``end``; the native rate of a frame folder) into the record's images."""
     if frames is None:
         return built
     clip = clip or {}
     try:
         images, times = sample_frames(path, fps=frames["fps"], max_frames=frames["max_frames"], start=clip.get("start"),
-                                      end=clip.get("end"), sequence_fps=clip.get("fps"))
+                                      end=clip.get("end"), sequence_fps=native_fps(clip))
     except (ValueError, FileNotFoundError):
         return Skipped("corrupted video")
     stem = built.record["id"]
     names = [f"{stem}/frame_{k:03d}.png" for k in range(len(images))]
     built.record["images"] = [f"media/{n}" for n in names]
     built.record["meta"]["frame_times"] = times
+    if built.record.get("video"):  # the plan the frames followed, for the video tools
+        built.record["video"].update(sample_fps=frames["fps"], max_frames=len(images))
     built.media.update(zip(names, images, strict=True))
     return built
 

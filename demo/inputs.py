@@ -26,6 +26,7 @@ from PIL import Image, UnidentifiedImageError
 VIDEO_SUFFIXES = (".mp4", ".webm", ".avi", ".mov", ".mkv", ".m4v")
 VOLUME_SUFFIXES = (".nii", ".nii.gz", ".dcm", ".dicom")
 ACCEPTED = "a PNG/JPEG/WebP image, an MP4/WebM/AVI/MOV video, or a DICOM (.dcm) / NIfTI (.nii, .nii.gz) scan"
+FRAME_MAX_PIXELS = 448 * 448  # per video frame: what the preview shows is what the model sees
 DEFAULT_MAX_MEGAPIXELS = 36.0  # a 36 MP photo still decodes in ~0.1 GB; larger uploads are refused, not resized
 
 
@@ -121,7 +122,7 @@ def _open_video(path: Path, max_frames: int, fps: float, max_megapixels: float) 
 
     try:
         info = probe(path)
-        frames, times = sample_frames(path, fps=fps, max_frames=max_frames, max_pixels=448 * 448)
+        frames, times = sample_frames(path, fps=fps, max_frames=max_frames, max_pixels=FRAME_MAX_PIXELS)
     except (ValueError, RuntimeError) as e:
         raise InputError(
             f"Cannot decode the video {path.name}: it is corrupted or in an unsupported codec ({_reason(e, path)})."
@@ -135,7 +136,7 @@ def _open_video(path: Path, max_frames: int, fps: float, max_megapixels: float) 
         f"the model sees {len(frames)} frames"
     )
     return Media("video", str(path), frames_strip(frames, times, height=96), description, frames, times,
-                 float(info["duration"]), {"video": {"path": str(path), "fps": fps, "max_frames": max_frames}})
+                 float(info["duration"]), {"video": {"path": str(path), "sample_fps": fps, "max_frames": max_frames}})
 
 
 def _open_volume(path: Path) -> Media:

@@ -108,10 +108,13 @@ def with_sampling(backend, max_new_tokens: int, temperature: float):
 
 def build_request(backend, media: Media, question: str, task: str, tools: list[str] | None):
     """The :class:`~vlmr.inference.AgentRequest` for ``media`` (as ``vlmr infer`` builds it) and its space."""
+    from vlmr.conversation import FramePolicy
+    from vlmr.demo.inputs import FRAME_MAX_PIXELS
     from vlmr.inference.request import media_request
 
-    if media.kind == "video":
-        return media_request(backend, question, task, tools, frames=media.frames, times=media.times, env=media.env)
+    if media.kind == "video":  # sampled as the upload's preview was: the same frames and times
+        return media_request(backend, question, task, tools, video=media.env["video"],
+                             frames=FramePolicy(max_pixels=FRAME_MAX_PIXELS))
     if media.kind == "volume":
         question = f"{question} (The image is the middle axial slice of a 3D scan.)"
     return media_request(backend, question, task, tools, image=media.image, env=media.env)

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from vlmr.conversation import Conversation, FramePolicy, build_conversation
 from vlmr.eval.predictions import PredictionsFile, load_predictions
 from vlmr.formats import CoordinateSpace
 from vlmr.prompts import coordinate_space
@@ -119,6 +120,7 @@ class Benchmark:
         breakdown_keys: ``sample.meta`` keys whose values split the scores into groups;
             a list-valued key puts a sample in several groups (MathVista ``skills``).
         uses_segmenter: the runner builds ``ScoreContext.segmenter`` (``--segmenter``).
+        frame_defaults: the benchmark's own frame policy (e.g. ``{"fps": 1.0}``); options override it.
     """
 
     name: ClassVar[str] = ""
@@ -128,6 +130,7 @@ class Benchmark:
     alternatives: ClassVar[tuple[MetricRule, ...]] = ()
     breakdown_keys: ClassVar[tuple[str, ...]] = ()
     uses_segmenter: ClassVar[bool] = False  # turns predicted boxes/points into masks (ScoreContext.segmenter)
+    frame_defaults: ClassVar[dict[str, Any]] = {}  # the benchmark's frame policy (FramePolicy fields)
 
     def __init__(self, **options: Any):
         self.options = options
@@ -180,7 +183,7 @@ class Benchmark:
 
     # ------------------------------------------------------------------ prompting
     def doc_to_visual(self, sample: Sample, root: Path) -> list[Any]:
-        """The images the model sees (PIL, RGB), in prompt order."""
+        """The sample's own images (PIL, RGB), in prompt order (what segmenters and reports draw on)."""
         from vlmr.media.image import open_rgb
 
         return [open_rgb(resolve_media(root, rel)) for rel in sample.images]
@@ -189,19 +192,21 @@ class Benchmark:
         """The question text of the prompt (before the task's answer instruction)."""
         return sample.question
 
-    def build_messages(self, sample: Sample, space: CoordinateSpace | None, tools: Sequence[str] | None = None):
-        """Chat messages for one sample through the shared prompt builder."""
-        from dataclasses import replace
+    def frame_policy(self) -> FramePolicy:
+        """How a video becomes frames: the options ``fps``, ``max_frames``, ``min_pixels``,
+        ``max_pixels`` over :attr:`frame_defaults` (training's policy unless a benchmark states its own)."""
+        return FramePolicy.from_options(self.options, **self.frame_defaults)
 
-        from vlmr.prompts import build_prompt
-
-        return build_prompt(replace(sample, question=self.doc_to_text(sample)), space, list(tools or []) or None)
-
-    def prepare(
+    def conversation(
         self, sample: Sample, root: Path, space: CoordinateSpace | None, tools: Sequence[str] | None = None
-    ) -> tuple[list[dict], list[Any]]:
-        """``(messages, images)`` of one request: what the inference loop receives."""
-        return self.build_messages(sample, space, tools), self.doc_to_visual(sample, root)
+    ) -> Conversation:
+        """What the inference loop receives for one sample: the one conversation builder with this
+        benchmark's question text (:meth:`doc_to_text`) and frame policy; images decoded."""
+        from vlmr.media.image import open_rgb
+
+        images = [open_rgb(resolve_media(root, rel)) for rel in sample.images]
+        return build_conversation(sample, root, space, list(tools or []) or None, frames=self.frame_policy(),
+                                  images=images, question=self.doc_to_text(sample))
 
     # ------------------------------------------------------------------ scoring
     def postprocess(self, sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any]:

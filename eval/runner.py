@@ -140,21 +140,19 @@ def make_context(bench: Benchmark, cfg: EvalConfig) -> ScoreContext:
 
 
 def _requests(bench: Benchmark, batch: list[Sample], ctx: ScoreContext, tools: list[str]):
-    """AgentRequests of a batch; samples whose media fail come back in ``failed`` with the reason."""
-    from vlmr.formats import coord_column
+    """AgentRequests of a batch (:meth:`Benchmark.conversation`, the builder training uses); samples
+    whose media fail come back in ``failed`` with the reason."""
     from vlmr.inference import AgentRequest
 
     requests, kept, failed = [], [], {}
     for sample in batch:
-        space = ctx.space_for(sample)
         try:
-            messages, images = bench.prepare(sample, ctx.root, space, tools)
+            conversation = bench.conversation(sample, ctx.root, ctx.space_for(sample), tools)
         except (OSError, ValueError) as e:  # unreadable/missing media: skip and count
             failed[sample.id] = f"{type(e).__name__}: {e}"
             continue
-        # the tool environment's row: the sample, its decoded images and its coordinate frame
-        row = {**sample.to_dict(), "root": str(ctx.root), "images": images, "coord": coord_column(space)}
-        requests.append(AgentRequest(messages=messages, images=images, env_row=row, tools=list(tools)))
+        requests.append(AgentRequest(messages=conversation.messages, images=conversation.images,
+                                     env_row=conversation.env_row, tools=list(tools)))
         kept.append(sample)
     return requests, kept, failed
 

@@ -85,6 +85,8 @@ class AccuracyReward(Reward):
     1.0
     """
 
+    columns = ("answer", "task", "choices")
+
     def __init__(self, rel_tol: float = 1e-4, abs_tol: float = 1e-6, use_math_verify: bool = True):
         if rel_tol < 0 or abs_tol < 0:
             raise ValueError(f"tolerances must be >= 0, got rel_tol={rel_tol}, abs_tol={abs_tol}")

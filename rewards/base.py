@@ -1,8 +1,8 @@
 """The reward contract: trl's batched call on top of a per-sample ``score``.
 
-A reward subclasses :class:`Reward` and implements ``score(prediction, answer, **context)``
-for one completion; :meth:`Reward.__call__` is trl's ``f(completions, **columns)``. It
-accepts plain strings or trl's conversational completions (lists of messages, possibly
+A reward subclasses :class:`Reward`, implements ``score(prediction, answer, **context)``
+for one completion and declares the dataset columns it reads in ``columns``;
+:meth:`Reward.__call__` is trl's ``f(completions, **columns)``. It accepts plain strings or trl's conversational completions (lists of messages, possibly
 with tool calls and tool results), slices every per-sample column, drops ``None`` values
 from ``answer`` (an Arrow round trip fills absent keys with ``None``) and returns one
 ``float | None`` per completion.
@@ -137,6 +137,9 @@ class Reward:
     """
 
     name: str = "reward"
+    # Dataset columns ``score`` reads beside the completion (``answer`` is the first argument). Every one
+    # must be among the columns vlmr rows carry (vlmr.conversation.REWARD_COLUMNS): checked at config load.
+    columns: tuple[str, ...] = ("answer",)
 
     @property
     def __name__(self) -> str:  # trl logs reward functions by __name__

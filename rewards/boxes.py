@@ -49,6 +49,8 @@ class _BoxMatchReward(Reward):
     """Shared frame of the box rewards: ``None`` without true boxes, the empty-side rule,
     then :meth:`score_boxes` on non-empty predicted and true boxes (original pixels)."""
 
+    columns = ("answer", "coord")  # predictions are read in the row's coordinate space
+
     def score(self, prediction: str, answer: dict[str, Any] | None = None, **context: Any) -> float | None:
         gt = true_boxes(answer)
         if gt is None:
@@ -178,6 +180,8 @@ class DetectionReward(Reward):
 
     METRICS = ("f1", "precision", "recall", "mean_iou")
 
+    columns = ("answer", "coord")  # predictions are read in the row's coordinate space
+
     def __init__(self, metric: str = "f1", threshold: float = 0.5, match_labels: bool = False):
         if metric not in self.METRICS:
             raise ValueError(f"metric must be one of {self.METRICS}, got {metric!r}")
@@ -235,6 +239,8 @@ class BoxSizeReward(Reward):
     1.0
     """
 
+    columns = ("answer", "coord")  # predictions are read in the row's coordinate space
+
     def __init__(self, max_ratio: float = 2.0):
         if max_ratio < 1:
             raise ValueError(f"max_ratio must be >= 1, got {max_ratio}")
@@ -278,6 +284,8 @@ class BoxPointsReward(Reward):
     ...                               {"boxes": [[0, 0, 10, 10]]}), 3)
     0.667
     """
+
+    columns = ("answer", "coord")  # predictions are read in the row's coordinate space
 
     def __init__(self, iou_threshold: float = 0.5, l1_threshold: float = 10.0):
         self.iou_threshold = _check_threshold(iou_threshold)

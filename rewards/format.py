@@ -52,6 +52,8 @@ class FormatReward(Reward):
     1.0
     """
 
+    columns = ()  # the completion only
+
     def __init__(self, allow_tools: bool = False):
         self.allow_tools = bool(allow_tools)
 

@@ -30,6 +30,8 @@ class LengthPenalty(Reward):
     [0.0, -0.5, -1.0]
     """
 
+    columns = ()  # the completion only (and trl's completion_ids)
+
     def __init__(self, max_length: int = 1024, cache: int = 256):
         if not 0 < cache <= max_length:
             raise ValueError(f"need 0 < cache <= max_length, got cache={cache}, max_length={max_length}")
@@ -62,6 +64,8 @@ class RepetitionPenalty(Reward):
     >>> r(["the cat sat on the mat", "go go go go go go"])
     [0.0, -0.75]
     """
+
+    columns = ()  # the completion only
 
     def __init__(self, ngram_size: int = 3, max_penalty: float = -1.0):
         if ngram_size < 1:

@@ -19,6 +19,8 @@ class _PointHitReward(Reward):
 
     key = ""
 
+    columns = ("answer", "coord")  # predictions are read in the row's coordinate space
+
     def objects(self, answer: dict[str, Any], **context: Any) -> list[Any] | None:
         """The ground-truth objects points are tested against, or ``None``."""
         raise NotImplementedError

@@ -52,6 +52,11 @@ class ToolUseReward(Reward):
         self.correct_threshold = float(correct_threshold)
         self.correct = get_reward(correct_reward, **(correct_params or {}))
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """What the correctness reward reads."""
+        return self.correct.columns
+
     def score(self, prediction: str, answer: dict[str, Any] | None = None, **context: Any) -> float | None:
         inner = self.correct.score(prediction, answer, **context)
         if inner is None:

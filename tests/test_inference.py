@@ -149,22 +149,26 @@ class TestMediaRequest:
         assert req.images == [image] and req.tools == ["zoom_in"]
         assert [p["type"] for p in req.messages[-1]["content"]] == ["image", "text"]
 
-    def test_video_frames_carry_their_times(self):
+    def test_video_frames_carry_their_times(self, tmp_path):
+        from vlmr.data_pipelines.video import write_synthetic_video
         from vlmr.inference.request import media_request
 
-        frames = [gradient(64, 48)] * 2
-        req, _ = media_request(ScriptedBackend([]), "When?", "temporal_grounding", frames=frames, times=[0.0, 1.5],
-                               env={"video": {"path": "clip.mp4"}})
+        path = tmp_path / "clip.mp4"
+        write_synthetic_video(path, np.random.default_rng(0), fps=10, seconds=2.0)  # 20 frames, 160x120
+        req, space = media_request(ScriptedBackend([]), "When?", "temporal_grounding",
+                                   video={"path": str(path), "sample_fps": 2.0, "max_frames": 4})
         content = req.messages[-1]["content"]
-        assert content[0] == {"type": "text", "text": "Video frames at 0.0s, 1.5s.\n"}
-        assert content[1] == {"type": "video", "video": frames} and req.images == []
-        assert req.env_row["video"] == {"path": "clip.mp4"} and req.env_row["coord"]["width"] == 64
+        # 2 s at 2 fps = 4 frames over indices 0..19 (linspace 0, 6.33, 12.67, 19 rounded): as in training
+        assert [p.get("text", p["type"]) for p in content[:8]] == ["<0.0s>", "image", "<0.6s>", "image",
+                                                                    "<1.3s>", "image", "<1.9s>", "image"]
+        assert len(req.images) == 4 and req.images[0].size == (160, 120) and space.width == 160
+        assert req.env_row["video"] == {"path": str(path.resolve()), "sample_fps": 2.0, "max_frames": 4}
 
-    def test_frames_without_times_are_refused(self):
+    def test_neither_image_nor_video_is_refused(self):
         from vlmr.inference.request import media_request
 
-        with pytest.raises(ValueError, match="one time per video frame, got 2 frames and times None"):
-            media_request(ScriptedBackend([]), "When?", "temporal_grounding", frames=[gradient()] * 2)
+        with pytest.raises(ValueError, match="give an image or a video"):
+            media_request(ScriptedBackend([]), "When?", "temporal_grounding")
 
 
 # ---------------------------------------------------------------- the real model

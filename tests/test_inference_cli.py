@@ -102,8 +102,9 @@ def test_video_with_select_frames(tmp_path, capsys, monkeypatch):
                  "--tools", "video", "--max-frames", "4", "--save-dir", str(out)]) == 0
     messages, tool_names = backend.seen
     parts = messages[1]["content"]  # system, user, then the turns appended later
-    assert parts[0] == {"type": "text", "text": "Video frames at 0.0s, 1.0s, 1.9s, 2.9s.\n"}
-    assert [p["type"] for p in parts[1:]] == ["video", "text"] and len(parts[1]["video"]) == 4
+    # the frames as training shows them: each an image after its time (issue 24: one conversation)
+    assert [p["text"] for p in parts[:8:2]] == ["<0.0s>", "<1.0s>", "<1.9s>", "<2.9s>"]
+    assert [p["type"] for p in parts[1:9:2]] == ["image"] * 4 and parts[8]["type"] == "text"
     assert tool_names == ["select_frames", "zoom_in_frame"]
     frame = np.asarray(Image.open(out / "tool_00.png")).astype(float)
     assert abs(frame.mean() - 8 * 15) < 4  # the frame at 1.5 s is frame 15

@@ -1,8 +1,8 @@
 """Video tools: look again at chosen moments (FrameThinker-style frame spotlighting).
 
 Frames are decoded on demand with :mod:`vlmr.media.video` (only the requested frames).
-``indices`` count the frames the model was shown (sampled with the row's video ``fps``,
-``start``, ``end`` and ``max_frames``); times are seconds from the start of the video.
+``indices`` count the frames the model was shown (sampled with the row's video ``sample_fps``,
+``start``, ``end`` and ``max_frames``, which the conversation builder writes into the row); times are seconds from the start of the video.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from vlmr.formats import CoordinateSpace
+from vlmr.schema import native_fps, sampling
 from vlmr.tools.image_tools import zoom_result
 from vlmr.tools.registry import ToolResult, register_tool
 from vlmr.tools.validation import ToolArgumentError, number, optional_text, pixel_box
@@ -22,7 +23,7 @@ def _video(env) -> dict:
     if "probe" not in state.cache:
         from vlmr.media.video import probe
 
-        state.cache["probe"] = probe(state.video["path"])
+        state.cache["probe"] = probe(state.video["path"], native_fps(state.video))
     return state.video
 
 
@@ -42,10 +43,9 @@ def _shown_indices(env) -> list[int]:
         from vlmr.media.video import plan_indices
 
         video, info = _video(env), state.cache["probe"]
-        state.cache["shown"] = plan_indices(
-            info["n_frames"], info["fps"], float(video.get("fps") or 2.0), video.get("max_frames"),
-            video.get("start"), video.get("end"),
-        )
+        fps, max_frames = sampling(video)
+        state.cache["shown"] = plan_indices(info["n_frames"], info["fps"], fps or 2.0, max_frames,
+                                            video.get("start"), video.get("end"))
     return state.cache["shown"]
 
 
@@ -73,12 +73,13 @@ def select_frames(self, timestamps: list[float] | None = None, indices: list[int
     limit = self.limits.max_frames
     from vlmr.media.video import sample_frames
 
-    path = _video(self)["path"]
+    video = _video(self)
+    path, rate = video["path"], native_fps(video)  # a frame folder states its rate
     if timestamps is not None:
         times = _timestamps(self, timestamps, "timestamps")
         if len(times) > limit:
             raise ToolArgumentError(f"at most {limit} frames per call, got {len(times)}; ask for fewer.")
-        frames, got = sample_frames(path, timestamps=times, max_pixels=self.limits.max_pixels)
+        frames, got = sample_frames(path, timestamps=times, max_pixels=self.limits.max_pixels, sequence_fps=rate)
     else:
         if not isinstance(indices, list | tuple) or not indices:
             raise ToolArgumentError(f"indices must be a non-empty list of frame positions like [0, 5], got {indices!r}.")
@@ -89,7 +90,8 @@ def select_frames(self, timestamps: list[float] | None = None, indices: list[int
             raise ToolArgumentError(f"indices {bad} are not frame positions; valid positions are 0 to {len(shown) - 1}.")
         if len(positions) > limit:
             raise ToolArgumentError(f"at most {limit} frames per call, got {len(positions)}; ask for fewer.")
-        frames, got = sample_frames(path, indices=[shown[int(p)] for p in positions], max_pixels=self.limits.max_pixels)
+        frames, got = sample_frames(path, indices=[shown[int(p)] for p in positions], max_pixels=self.limits.max_pixels,
+                                    sequence_fps=rate)
     listing = ", ".join(f"{t:.2f}s" for t in got)
     return ToolResult(f"Showing {len(frames)} frame(s) at {listing}, in that order.", frames)
 
@@ -107,7 +109,8 @@ def zoom_in_frame(self, timestamp: float, bbox_2d: list[float], label: str | Non
 
     label = optional_text(label, "label")
     (time_s,) = _timestamps(self, [timestamp] if not isinstance(timestamp, list) else timestamp, "timestamp")
-    frames, got = sample_frames(_video(self)["path"], timestamps=[time_s])
+    video = _video(self)
+    frames, got = sample_frames(video["path"], timestamps=[time_s], sequence_fps=native_fps(video))
     frame = frames[0]
     space = self._state().space or CoordinateSpace(frame.width, frame.height, "pixel")
     box = pixel_box(bbox_2d, space, frame.size, "bbox_2d", self.limits.min_side, self.limits.max_aspect)

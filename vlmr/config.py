@@ -99,6 +99,10 @@ class TrainConfig:
         "help": "Task -> tools the model may call (names, tool sets or package.module:function), e.g. "
                 "{counting: [zoom_in]}. Empty: no tools."})
     max_tool_calls: int = field(default=3, metadata={"help": "Tool calls allowed per rollout."})
+    frames: dict[str, Any] = field(default_factory=dict, metadata={
+        "help": "Video frame policy {fps, max_frames, min_pixels, max_pixels} (default 2 fps, 16 frames, as "
+                "`vlmr eval run --benchmark dataset`; evaluate with the same --option fps=... if you change it). "
+                "A record's video.sample_fps / max_frames win."})
     system_prompt: str | None = field(default="default", metadata={
         "help": "'default' (the vlmr output-format prompt), a custom string, or null for none."})
     freeze_vision_tower: bool = field(default=False, metadata={"help": "Train only the language model + merger."})

@@ -1,16 +1,14 @@
 """vlmr dataset directories -> ``datasets.Dataset`` rows that trl's trainers consume.
 
-Prompts are built here from the records (never stored twice on disk). Each row carries:
+Each record becomes its conversation (:func:`vlmr.conversation.build_conversation`, the one builder
+eval, infer and the demo use too); a GRPO row is :meth:`~vlmr.conversation.Conversation.row`:
 
-- ``prompt`` (GRPO) or ``messages`` (SFT): chat messages with ``{"type": "image"}`` placeholders,
-- ``images``: the sample's images, decoded lazily by ``datasets`` (``Sequence(Image())``); a
-  video becomes frames here (sampled with :mod:`vlmr.media.video`), shown to the model as
-  images each preceded by its time (``<1.5s>``), since trl's trainers take images only,
-- ``video``: the record's video with an absolute path (for the video tools), or ``None``,
-- ``answer``, ``task``, ``id``: ground truth and routing for the rewards,
-- ``coord``: the :class:`~vlmr.formats.CoordinateSpace` of the first image as a dict
-  (:func:`~vlmr.formats.coord_column`), so rewards and tools convert model coordinates to
-  original pixels the same way.
+- ``prompt``: chat messages with ``{"type": "image"}`` placeholders (a video's frames each preceded
+  by its time, ``<1.5s>``, since trl's trainers take images only),
+- ``images``: the sample's images then its video frames, decoded lazily by ``datasets``,
+- ``video``, ``volume``, ``scene``: the record's media with absolute paths (for the tools),
+- ``id``, ``task``, ``answer``, ``choices``, ``coord``: what the rewards read
+  (:data:`vlmr.conversation.REWARD_COLUMNS`).
 """
 
 from __future__ import annotations
@@ -20,26 +18,13 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from vlmr.formats import CoordinateSpace, coord_column
+from vlmr.conversation import FramePolicy, build_conversation
+from vlmr.formats import CoordinateSpace
 from vlmr.media.image import image_size, open_rgb
-from vlmr.prompts import SYSTEM_PROMPT, build_prompt, coordinate_space
-from vlmr.schema import Sample, load_samples, resolve_media
+from vlmr.prompts import SYSTEM_PROMPT, coordinate_space
+from vlmr.schema import Sample, load_samples, native_fps, resolve_media
 
 logger = logging.getLogger(__name__)
-
-MAX_FRAMES = 16  # frames per video when the record's video has no max_frames (4 tokens each on the tiny model)
-
-
-def _arrow_safe(answer: dict) -> dict:
-    """Coordinates as floats, so rows with int and float boxes share one Arrow type."""
-    out = dict(answer)
-    for key in ("boxes", "points", "boxes_3d"):
-        if out.get(key) is not None:
-            out[key] = [[float(v) for v in item] for item in out[key]]
-    for key in ("span", "number"):
-        if out.get(key) is not None:
-            out[key] = [float(v) for v in out[key]] if key == "span" else float(out[key])
-    return out
 
 
 def _image_size(root: Path, sample: Sample) -> tuple[int, int] | None:
@@ -59,7 +44,7 @@ def media_problem(root: Path, sample: Sample) -> str | None:
         if sample.video:
             from vlmr.media.video import probe
 
-            probe(resolve_media(root, sample.video["path"]))
+            probe(resolve_media(root, sample.video["path"]), native_fps(sample.video))
     except (OSError, ValueError) as e:  # UnreadableImage is an OSError; an unreadable video a ValueError
         return str(e)
     return None
@@ -94,26 +79,6 @@ def prepared_samples(
     ]
 
 
-def video_frames(root: str | Path, video: dict) -> tuple[list, list[float]]:
-    """Frames of a record's ``video`` (its ``fps``, ``start``, ``end``, ``max_frames``) and their times (s)."""
-    from vlmr.media.video import sample_frames
-
-    return sample_frames(
-        resolve_media(root, video["path"]), fps=float(video.get("fps") or 2.0),
-        max_frames=int(video.get("max_frames") or MAX_FRAMES), start=video.get("start"), end=video.get("end"),
-    )
-
-
-def _frames_in_prompt(messages: list[dict], times: list[float]) -> list[dict]:
-    """Replace the ``{"type": "video"}`` placeholder by one timestamped image placeholder per frame."""
-    frames = [part for t in times for part in ({"type": "text", "text": f"<{t:.1f}s>"}, {"type": "image"})]
-    return [
-        {**m, "content": [p for part in m["content"] for p in (frames if part.get("type") == "video" else [part])]}
-        if isinstance(m.get("content"), list) else m
-        for m in messages
-    ]
-
-
 def prompt_row(
     root: str | Path,
     sample: Sample,
@@ -121,29 +86,13 @@ def prompt_row(
     tools: list[str] | None = None,
     system: str | None = SYSTEM_PROMPT,
     images: list | None = None,
+    frames: FramePolicy = FramePolicy(),
 ) -> dict:
-    """One GRPO/eval row (see module docstring) for ``sample``.
+    """One GRPO/roll-out row (see module docstring) for ``sample``.
 
-    ``images`` holds paths, plus PIL frames (after the sample's own images) for a video. A sample
-    generated in memory passes its decoded ``images`` instead (``root`` then serves its video only).
+    A sample generated in memory passes its decoded ``images`` (``root`` then serves its video only).
     """
-    prompt = build_prompt(sample, space, tools=tools, system=system)
-    images = list(images) if images is not None else [str(resolve_media(root, p)) for p in sample.images]
-    video = None
-    if sample.video:
-        frames, times = video_frames(root, sample.video)
-        prompt = _frames_in_prompt(prompt, times)
-        images += frames
-        video = {**sample.video, "path": str(resolve_media(root, sample.video["path"]))}
-    return {
-        "id": sample.id,
-        "task": sample.task,
-        "prompt": prompt,
-        "images": images,
-        "video": video,
-        "answer": _arrow_safe(sample.answer),
-        "coord": coord_column(space),
-    }
+    return build_conversation(sample, root, space, tools, system, frames, images).row()
 
 
 def to_hf_dataset(rows: list[dict]):

@@ -49,7 +49,8 @@ class SchemaError(ValueError):
 class Sample:
     """One sample, as in the README's "The sample record"; ``answer`` keys are :data:`ANSWER_KEYS`.
 
-    ``video`` is ``{"path", "fps", "start", "end"}``; ``volume`` (CT/MRI) is
+    ``video`` is ``{"path", "native_fps", "sample_fps", "max_frames", "start", "end"}`` (see
+    :func:`native_fps` and :func:`sampling`); ``volume`` (CT/MRI) is
     ``{"path", ...}``; ``scene`` (3D point cloud) is ``{"path", ...}``; all paths relative.
     """
 
@@ -83,6 +84,25 @@ class Sample:
         paths = list(self.images)
         paths += [m["path"] for m in (self.video, self.volume, self.scene) if m and m.get("path")]
         return paths
+
+
+def native_fps(video: dict[str, Any]) -> float | None:
+    """The video file's own frame rate: ``native_fps``, or the key ``fps`` of records written before
+    the two rates were named apart (every builder and benchmark wrote the file's rate there).
+    Required for a folder of frames; a video file or GIF states its own.
+
+    >>> native_fps({"path": "clip.mp4", "fps": 30.0}), native_fps({"path": "f/", "native_fps": 3, "fps": 30})
+    (30.0, 3.0)
+    """
+    value = video.get("native_fps", video.get("fps"))
+    return float(value) if value is not None else None
+
+
+def sampling(video: dict[str, Any]) -> tuple[float | None, int | None]:
+    """``(sample_fps, max_frames)`` the record asks its video to be sampled with (``None``: the
+    frame policy's, see :class:`vlmr.conversation.FramePolicy`)."""
+    fps, cap = video.get("sample_fps"), video.get("max_frames")
+    return (float(fps) if fps is not None else None), (int(cap) if cap is not None else None)
 
 
 def _fail(record: dict, fieldname: str, message: str) -> None:
@@ -169,6 +189,10 @@ def validate_record(record: Any) -> None:
         _fail(record, "images", f"expected a list of relative paths, got {images!r}")
     for name in ("video", "volume", "scene"):
         _check_media(record, name, record.get(name))
+    for key in ("fps", "native_fps", "sample_fps", "max_frames"):
+        value = (record.get("video") or {}).get(key)
+        if value is not None and not (_is_number(value) and value > 0):
+            _fail(record, f"video.{key}", f"expected a positive number, got {value!r}")
     choices = record.get("choices")
     if choices is not None and not (isinstance(choices, list) and all(isinstance(c, str) for c in choices)):
         _fail(record, "choices", f"expected null or a list of strings, got {choices!r}")

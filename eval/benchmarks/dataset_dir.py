@@ -189,12 +189,6 @@ class DatasetDir(Benchmark):
             samples.append(sample)
         return samples
 
-    def build_messages(self, sample: Sample, space, tools=None):
-        """The shared prompt of the sample's own task."""
-        from vlmr.prompts import build_prompt
-
-        return build_prompt(sample, space, list(tools or []) or None)
-
     def postprocess(self, sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any]:
         """Segmentation samples store their predicted mask (segmenter on the box/point)."""
         if sample.task != "segmentation":

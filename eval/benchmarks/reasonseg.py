@@ -36,6 +36,7 @@ from vlmr.eval.hub import HubCopy, ImageCell, is_hub_copy
 from vlmr.eval.loaders import image_size
 from vlmr.eval.registry import Benchmark, MetricRule, ScoreContext, register_benchmark
 from vlmr.masks import IGNORE, MaskError, mask_to_rle
+from vlmr.rewards.masks import box_mask
 from vlmr.schema import Sample, resolve_media
 
 logger = logging.getLogger(__name__)
@@ -71,17 +72,6 @@ def lisa_iou(intersection: int, union: int) -> float:
     (1.0, 0.75)
     """
     return intersection / (union + 1e-5) + (1.0 if union == 0 else 0.0)
-
-
-def box_mask(boxes: list[list[float]], height: int, width: int) -> np.ndarray:
-    """Fallback mask: the union of the predicted boxes (pixels), clipped to the image."""
-    mask = np.zeros((height, width), dtype=np.uint8)
-    for x1, y1, x2, y2 in boxes:
-        xa, ya = max(0, int(np.floor(x1))), max(0, int(np.floor(y1)))
-        xb, yb = min(width, int(np.ceil(x2))), min(height, int(np.ceil(y2)))
-        if xb > xa and yb > ya:
-            mask[ya:yb, xa:xb] = 1
-    return mask
 
 
 @register_benchmark("reasonseg")

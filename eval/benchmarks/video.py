@@ -1,54 +1,20 @@
-"""Shared base of video benchmarks: frames sampled with :mod:`vlmr.media.video`, shown as images.
+"""Shared base of video benchmarks: their frame policy.
 
-The inference loop takes images, so a video becomes its sampled frames, one image
-placeholder each, and the prompt states each frame's time in seconds (how Qwen2.5-VL
-and Video-R1 evaluations feed timestamps to models without a native video path).
-Options: ``fps`` (default 1.0), ``max_frames`` (default 16), ``max_pixels`` per frame.
+A video becomes frames through the one conversation builder (:mod:`vlmr.conversation`): shown as
+images, each preceded by its time (``<1.5s>``), as in training. A video benchmark states only its
+frame policy: ``fps`` 1.0, ``max_frames`` 16 (options ``fps``, ``max_frames``, ``min_pixels``,
+``max_pixels`` change it); a record's own ``video.sample_fps``/``max_frames`` win.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from vlmr.eval.registry import Benchmark
-from vlmr.formats import CoordinateSpace
-from vlmr.schema import Sample, resolve_media
 
 
 class VideoBenchmark(Benchmark):
-    """A benchmark whose samples carry ``video = {"path", "start"?, "end"?, "fps"?}``; the path may
-    be a video file, an animated GIF or a folder of frames (whose ``fps`` the sample states)."""
+    """A benchmark whose samples carry ``video = {"path", "start"?, "end"?, "native_fps"?}``; the path may
+    be a video file, an animated GIF or a folder of frames (whose ``native_fps`` the sample states)."""
 
-    def frames(self, sample: Sample, root: Path) -> tuple[list[Any], list[float]]:
-        """Sampled frames (PIL) and their times in seconds."""
-        from vlmr.media.video import sample_frames
-
-        video = sample.video or {}
-        return sample_frames(
-            resolve_media(root, video["path"]),
-            fps=float(self.options.get("fps", 1.0)),
-            max_frames=int(self.options.get("max_frames", 16)),
-            start=video.get("start"),
-            end=video.get("end"),
-            max_pixels=self.options.get("max_pixels"),
-            sequence_fps=video.get("fps"),
-        )
-
-    def doc_to_visual(self, sample: Sample, root: Path) -> list[Any]:
-        """The sampled frames."""
-        return self.frames(sample, root)[0]
-
-    def prepare(
-        self, sample: Sample, root: Path, space: CoordinateSpace | None, tools: Sequence[str] | None = None
-    ) -> tuple[list[dict], list[Any]]:
-        """One image placeholder per frame, the frame times prepended to the question."""
-        from vlmr.prompts import build_prompt
-
-        frames, times = self.frames(sample, root)
-        stamps = ", ".join(f"{t:.1f}s" for t in times)
-        text = f"The video frames were sampled at {stamps}.\n{self.doc_to_text(sample)}"
-        shown = replace(sample, question=text, video=None, images=[f"frame-{i}" for i in range(len(frames))])
-        return build_prompt(shown, None, list(tools or []) or None), frames
+    frame_defaults: ClassVar[dict[str, Any]] = {"fps": 1.0, "max_frames": 16}

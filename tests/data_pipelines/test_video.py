@@ -35,7 +35,7 @@ class TestSynthetic:
         correct = float(which.choices["ABCD".index(which.answer["choice"])].split(". ")[1].rstrip(" s"))
         span = next(o["span"] for o in which.meta["objects"] if o["colour"] in which.question)
         assert span[0] <= correct < span[1]
-        assert samples[0].video["fps"] == 10.0 and len(samples[0].images) == len(samples[0].meta["frame_times"])
+        assert samples[0].video["native_fps"] == 10.0 and len(samples[0].images) == len(samples[0].meta["frame_times"])
 
 
 def _videos(tmp_path, names):

@@ -99,6 +99,21 @@ class TestScoreCommand:
         assert "(scores.json, per_sample.jsonl)" in said and "report.md" not in said
         assert not (out / "report.md").exists()
 
+    def test_errored_samples_fail_the_command_unless_allowed(self, bench_data, tmp_path, capsys):
+        data = bench_data("countbench")  # two samples
+        preds = _write_preds(tmp_path / "p.jsonl", [
+            {"id": "countbench-00000", "response": "<answer>3</answer>"},
+            {"id": "countbench-00001", "response": "", "error": "ValueError: unknown part 'video'"}])
+        argv = ["eval", "score", "--benchmark", "countbench", "--data", str(data), "--predictions", str(preds),
+                "--out", str(tmp_path / "o"), "--no-report"]
+        assert main(argv) == 1
+        said = capsys.readouterr().out
+        assert said.splitlines()[0] == "countbench: 2 samples, 1 errors (50.0%), 0 missing"
+        assert "1 of 2 samples errored" in said
+        assert main([*argv, "--max-error-rate", "0.5"]) == 0
+        assert main([*argv, "--max-error-rate", "0.49"]) == 1
+        assert main([*argv, "--max-error-rate", "2"]) == 2
+
     def test_missing_predictions_file(self, bench_data, tmp_path):
         data = bench_data("countbench")
         assert main(["eval", "score", "--benchmark", "countbench", "--data", str(data), "--predictions",

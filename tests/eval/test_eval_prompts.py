@@ -25,7 +25,8 @@ def test_prompt_snapshot(name, bench_data):
     data = bench_data(name)
     sample = bench.load(data)[0]
     ctx = ScoreContext(root=bench.media_root(data), family="qwen2_5_vl")
-    messages, images = bench.prepare(sample, ctx.root, ctx.space_for(sample), tools=None)
+    conversation = bench.conversation(sample, ctx.root, ctx.space_for(sample), tools=None)
+    messages, images = conversation.messages, conversation.images
     rendered = {"messages": messages, "n_images": len(images), "image_sizes": [list(im.size) for im in images]}
     path = SNAPSHOTS / f"{name}.json"
     if os.environ.get("VLMR_UPDATE_SNAPSHOTS") or not path.exists():

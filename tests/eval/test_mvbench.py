@@ -112,7 +112,8 @@ class TestRelease:
         data = bench_data("mvbench")
         bench = get_benchmark("mvbench")
         sample = next(s for s in bench.load(data) if s.meta["mvbench_task"] == "episodic_reasoning")
-        frames, times = bench.frames(sample, ScoreContext(root=data).root)
+        conversation = bench.conversation(sample, ScoreContext(root=data).root, None)
+        frames, times = conversation.images, conversation.frame_times
         assert times == [1.0, 1.667, 2.333, 3.0] and len(frames) == 4
         assert frames[0].getpixel((0, 0))[0] == pytest.approx(4 * 20, abs=8)  # 00004.jpg is frame index 3
 

@@ -20,18 +20,27 @@ class TestVideoRows:
         data = dataset_of("temporal_grounding", per_task=1)
         [row] = prompt_rows(_cfg(data), data, "qwen2_5_vl")
         parts = row["prompt"][-1]["content"]
-        # 2 s clip sampled at the record's 4 fps: 8 frames, each after its time stamp
-        assert [p["type"] for p in parts] == ["text", "image"] * 8 + ["text"]
-        assert [p["text"] for p in parts[:4:2]] == ["<0.0s>", "<0.2s>"]
-        assert len(row["images"]) == 8 and all(isinstance(im, Image.Image) for im in row["images"])
+        # a 2 s clip whose file runs at 4 fps (the old key `fps` is the file's rate), sampled at the frame
+        # policy's 2 fps: 4 frames (indices 0, 2, 5, 7 of 8), each after its time stamp
+        assert [p["type"] for p in parts] == ["text", "image"] * 4 + ["text"]
+        assert [p["text"] for p in parts[:8:2]] == ["<0.0s>", "<0.5s>", "<1.2s>", "<1.8s>"]
+        assert len(row["images"]) == 4 and all(isinstance(im, Image.Image) for im in row["images"])
         assert row["video"]["path"].endswith(".mp4") and row["video"]["path"].startswith("/")
+
+    def test_the_config_frame_policy_samples_the_video(self, dataset_of):
+        data = dataset_of("temporal_grounding", per_task=1)
+        [row] = prompt_rows(_cfg(data, frames={"fps": 4.0, "max_frames": 6}), data, "qwen2_5_vl")
+        # 2 s at 4 fps would be all 8 frames; max_frames 6 keeps linspace(0, 7, 6) = 0, 1.4, 2.8, 4.2, 5.6, 7
+        stamps = [p["text"] for p in row["prompt"][-1]["content"] if p["type"] == "text"][:-1]
+        assert stamps == ["<0.0s>", "<0.2s>", "<0.8s>", "<1.0s>", "<1.5s>", "<1.8s>"]
+        assert row["video"]["sample_fps"] == 4.0 and row["video"]["max_frames"] == 6  # what the video tools re-plan
 
     def test_paths_and_frames_share_one_lazily_decoded_column(self, dataset_of):
         data = dataset_of("temporal_grounding", "grounding", "vqa", per_task=1)
         rows = prompt_rows(_cfg(data), data, "qwen2_5_vl")
         ds = to_hf_dataset(rows)
         sizes = {r["task"]: [im.size for im in r["images"]] for r in ds}
-        assert sizes["grounding"] == [(56, 56)] and len(sizes["temporal_grounding"]) == 8
+        assert sizes["grounding"] == [(56, 56)] and len(sizes["temporal_grounding"]) == 4
         assert sizes["vqa"] == []
 
 

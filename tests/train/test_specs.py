@@ -34,6 +34,8 @@ def config(**fields) -> TrainConfig:
         ({"rewards": [{"name": "mask_iou", "segmenter": "sam2"}]}, r"segmenter \(sam2\) needs \['model'\]"),
         ({"rewards": [{"name": "mask_iou", "segmenter": "sma"}]}, r"unknown segmenter 'sma'.*did you mean 'sam'"),
         ({"tools": {"counting": ["zoom_inn"]}}, r"tools\.counting: unknown tool 'zoom_inn'.*did you mean 'zoom_in'"),
+        ({"frames": {"fsp": 1.0}}, r"unknown frames key 'fsp'\. Did you mean \['fps'\]\?"),
+        ({"frames": {"max_frames": 0}}, r"frames\.max_frames must be a positive number, got 0"),
         ({"trainer": {"learnin_rate": 1e-5}},
          r"unknown trainer \(GRPOConfig\) key 'learnin_rate'\. Did you mean \['learning_rate'"),
     ],

@@ -52,6 +52,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--extractor-api-base", default=None, help="OpenAI-compatible URL for LLM answer extraction")
     p.add_argument("--extractor-model", default=None, help="model name for LLM answer extraction")
     p.add_argument("--no-report", action="store_true", help="skip report.md, plots and the gallery")
+    p.add_argument("--max-error-rate", type=float, default=0.0, metavar="RATE",
+                   help="exit 0 while at most this fraction of the samples errored (default 0: any error fails)")
 
 
 def register(subparsers) -> None:
@@ -110,9 +112,31 @@ def written_files(out: str, report: bool) -> list[str]:
     return names
 
 
+def summary_line(scores: dict) -> str:
+    """The first line of a run's summary: samples, errors and missing predictions.
+
+    >>> summary_line({"benchmark": "dataset", "n": 8, "n_errors": 8, "n_missing": 0})
+    'dataset: 8 samples, 8 errors (100.0%), 0 missing'
+    """
+    n, errors = scores["n"], scores["n_errors"]
+    return (f"{scores['benchmark']}: {n} samples, {errors} errors ({100 * errors / n if n else 0.0:.1f}%), "
+            f"{scores['n_missing']} missing")
+
+
+def error_rate_exceeded(scores: dict, max_error_rate: float) -> bool:
+    """Whether more samples errored than ``max_error_rate`` (a fraction of ``n``) allows.
+
+    >>> error_rate_exceeded({"n": 8, "n_errors": 1}, 0.0), error_rate_exceeded({"n": 8, "n_errors": 1}, 0.125)
+    (True, False)
+    """
+    return scores["n_errors"] > max_error_rate * scores["n"]
+
+
 def _print_scores(console, scores: dict, out: str, report: bool) -> None:
     from rich.table import Table
 
+    style = "red" if scores["n_errors"] else "green"
+    console.print(f"[{style}]{summary_line(scores)}[/{style}]", highlight=False)
     table = Table(title=f"{scores['benchmark']}, n={scores['n']}")
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -120,15 +144,14 @@ def _print_scores(console, scores: dict, out: str, report: bool) -> None:
         table.add_row(metric, f"{value:.4f}")
     console.print(table)
     console.print(f"coordinates read as: {scores['coordinate_convention']}")
-    if scores["n_missing"] or scores["n_errors"]:
-        console.print(f"[yellow]missing predictions: {scores['n_missing']}, errors: {scores['n_errors']}[/yellow]")
     for warning in scores.get("warnings", []):
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     console.print(f"results in {out} ({', '.join(written_files(out, report))})")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the chosen ``vlmr eval`` action; returns the exit code."""
+    """Run the chosen ``vlmr eval`` action; returns the exit code: 0, 1 when more samples errored than
+    ``--max-error-rate`` allows, 2 on bad input."""
     from rich.console import Console
 
     console = Console()
@@ -147,6 +170,8 @@ def run(args: argparse.Namespace) -> int:
             return 2
         return 0
     try:
+        if not 0.0 <= args.max_error_rate <= 1.0:
+            raise ValueError(f"--max-error-rate is a fraction of the samples, 0 to 1; got {args.max_error_rate}")
         cfg = _config(args)
         if args.eval_action == "run":
             from vlmr.eval.runner import run_eval
@@ -159,6 +184,12 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError) as e:
         console.print(f"[red]error:[/red] {e}")
         return 2
-    if scores is not None:
-        _print_scores(console, scores, args.out, report=not args.no_report)
+    if scores is None:  # not rank 0: rank 0 reports and decides the exit code
+        return 0
+    _print_scores(console, scores, args.out, report=not args.no_report)
+    if error_rate_exceeded(scores, args.max_error_rate):
+        console.print(f"[red]error:[/red] {scores['n_errors']} of {scores['n']} samples errored (see the 'error' "
+                      f"field in predictions.jsonl); --max-error-rate {args.max_error_rate:g} allows "
+                      f"{int(args.max_error_rate * scores['n'])}", highlight=False)
+        return 1
     return 0

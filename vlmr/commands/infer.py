@@ -57,13 +57,12 @@ def _request(args, backend):
         image = open_rgb(args.image)
         request, _ = media_request(backend, args.question, args.task, tools, image=image)
         return request, [image]
-    from vlmr.media.video import sample_frames
+    from vlmr.conversation import FramePolicy
 
-    frames, times = sample_frames(args.video, fps=args.fps, max_frames=args.max_frames, max_pixels=args.max_pixels)
-    video = {"path": str(Path(args.video).resolve()), "fps": args.fps, "max_frames": args.max_frames}
-    request, _ = media_request(backend, args.question, args.task, tools, frames=frames, times=times,
-                               env={"video": video})
-    return request, frames
+    video = {"path": str(Path(args.video).resolve()), "sample_fps": args.fps, "max_frames": args.max_frames}
+    request, _ = media_request(backend, args.question, args.task, tools, video=video,
+                               frames=FramePolicy(max_pixels=args.max_pixels))
+    return request, request.images
 
 
 def _print(console, traj, saved: dict[int, Path]) -> None:

@@ -1,16 +1,19 @@
 """One question about one image or video as an :class:`AgentRequest`: how ``vlmr infer`` and the demo ask.
 
-The prompt is vlmr's (:func:`vlmr.prompts.build_prompt`: the task's answer format, coordinates
-in the backend's convention); a video's frames fill its video part, preceded by their times.
+The request is the conversation a dataset record of the same image or video would give
+(:func:`vlmr.conversation.build_conversation`): vlmr's prompt with the task's answer format, a
+video's frames sampled by the same frame policy and shown with their times, the same tool row.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PIL import Image
 
+from vlmr.conversation import FramePolicy, build_conversation
 from vlmr.formats import CoordinateSpace
 from vlmr.inference.loop import AgentRequest, Backend
-from vlmr.prompts import build_prompt
 from vlmr.schema import Sample
 
 
@@ -21,34 +24,30 @@ def media_request(
     tools: list[str] | None = None,
     *,
     image: Image.Image | None = None,
-    frames: list[Image.Image] | None = None,
-    times: list[float] | None = None,
+    video: dict | None = None,
+    frames: FramePolicy = FramePolicy(),
     env: dict | None = None,
 ) -> tuple[AgentRequest, CoordinateSpace]:
-    """The request for ``question`` about ``image``, or about a video's ``frames`` sampled at ``times`` (s).
+    """The request for ``question`` about ``image``, or about ``video`` (a record's video dict with an
+    absolute ``path``, and optionally ``sample_fps``, ``max_frames``, ``start``, ``end``) sampled by ``frames``.
 
-    ``env`` adds tool-environment fields to the request's row (``{"video": {"path", ...}}`` for a
-    video's tools, ``{"volume": ...}`` for a scan's). Returns the request and the coordinate space
-    the model answers in (of the image, or of the frames).
+    ``env`` adds tool-environment fields to the request's row (``{"volume": {"path": ...}}`` for a
+    scan's tools). Returns the request and the coordinate space the model answers in (of the image,
+    or of the frames).
     """
     tools = list(tools) if tools else None
-    env = dict(env or {})
-    if frames:
-        if times is None or len(times) != len(frames):
-            raise ValueError(f"give one time per video frame, got {len(frames)} frames and times {times}")
-        sample = Sample(id="request", task=task, question=question, video=env.get("video") or {"path": ""})
-        space = backend.coordinate_space(*frames[0].size)
-        messages = build_prompt(sample, space, tools=tools)
-        content = messages[-1]["content"]
-        for part in content:
-            if part["type"] == "video":
-                part["video"] = list(frames)
-        # the model needs the clip's timing to answer in seconds and to pick frames by time
-        content.insert(0, {"type": "text", "text": f"Video frames at {', '.join(f'{t:.1f}s' for t in times)}.\n"})
-        return AgentRequest(messages, [], {**env, "coord": space.to_dict()}, tools), space
-    if image is None:
-        raise ValueError("give an image or a video's frames")
-    sample = Sample(id="request", task=task, question=question, images=["image"])
-    space = backend.coordinate_space(*image.size)
-    row = {**env, "images": [image], "coord": space.to_dict()}
-    return AgentRequest(build_prompt(sample, space, tools=tools), [image], row, tools), space
+    if video is not None:
+        path = Path(video["path"])
+        sample = Sample(id="request", task=task, question=question, video={**video, "path": path.name})
+        conversation = build_conversation(sample, path.parent, None, tools, frames=frames)
+        if not conversation.images:
+            raise ValueError(f"the video {path} gave no frames")
+        space = backend.coordinate_space(*conversation.images[0].size)  # what the loop reads answers in
+    elif image is not None:
+        sample = Sample(id="request", task=task, question=question, images=["image"])
+        space = backend.coordinate_space(*image.size)
+        conversation = build_conversation(sample, ".", space, tools, images=[image])
+    else:
+        raise ValueError("give an image or a video")
+    row = {**conversation.env_row, **(env or {})}
+    return AgentRequest(conversation.messages, conversation.images, row, tools), space

@@ -125,9 +125,10 @@ def _times(reader, indices: Sequence[int]) -> list[float]:
     return reader.get_frame_timestamp(list(indices))[:, 0].tolist() if len(indices) else []
 
 
-def probe(path: str | Path) -> dict:
-    """Return ``{"fps", "n_frames", "duration", "width", "height"}`` of a video (decodes one frame)."""
-    reader = _open(path)
+def probe(path: str | Path, sequence_fps: float | None = None) -> dict:
+    """Return ``{"fps", "n_frames", "duration", "width", "height"}`` of a video (decodes one frame);
+    ``sequence_fps``: the frame rate of a frame folder (see :func:`sample_frames`)."""
+    reader = _open(path, sequence_fps)
     try:
         height, width = _decode(reader, [0]).shape[1:3]  # decodes one frame; decord exposes no frame size
     except (RuntimeError, OSError) as e:
@@ -171,17 +172,19 @@ def plan_indices(
     return np.linspace(first, last, count).round().astype(int).tolist()
 
 
-def _resize(frame: np.ndarray, max_pixels: int | None) -> Image.Image:
-    """An RGB image owning its pixels (not a view of the decoded batch), shrunk to ``max_pixels``."""
+def _resize(frame: np.ndarray, min_pixels: int | None, max_pixels: int | None) -> Image.Image:
+    """An RGB image owning its pixels (not a view of the decoded batch): shrunk to ``max_pixels``, or,
+    with both bounds, at the Qwen-VL size qwen-vl-utils gives it (sides multiples of 28, area within)."""
     import cv2
 
     height, width = frame.shape[:2]
-    if max_pixels and height * width > max_pixels:
-        new_h, new_w = smart_resize(height, width, factor=28, min_pixels=28 * 28, max_pixels=max_pixels)
-        frame = cv2.resize(frame, (new_w, new_h), interpolation=cv2.INTER_AREA)  # area averaging: no aliasing
-    else:
-        frame = frame.copy()
-    return Image.fromarray(frame)
+    new_h, new_w = height, width
+    if max_pixels and (min_pixels or height * width > max_pixels):
+        new_h, new_w = smart_resize(height, width, factor=28, min_pixels=min_pixels or 28 * 28, max_pixels=max_pixels)
+    if (new_h, new_w) == (height, width):
+        return Image.fromarray(frame.copy())
+    shrink = new_h * new_w < height * width  # area averaging shrinks without aliasing
+    return Image.fromarray(cv2.resize(frame, (new_w, new_h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC))
 
 
 def sample_frames(
@@ -195,6 +198,7 @@ def sample_frames(
     indices: Sequence[int] | None = None,
     total_pixels: int | None = None,
     sequence_fps: float | None = None,
+    min_pixels: int | None = None,
 ) -> tuple[list[Image.Image], list[float]]:
     """Decode frames of a video and return them with their times in seconds.
 
@@ -214,6 +218,8 @@ def sample_frames(
         total_pixels: pixel budget for all frames together (qwen-vl-utils ``total_pixels``).
         sequence_fps: frame rate of a clip stored as a frame folder (required) or a GIF
             (default: the GIF's own timing); ignored for video files.
+        min_pixels: with ``max_pixels``, every frame is resized to the Qwen-VL size (sides multiples
+            of 28, area between the two), as qwen-vl-utils' ``fetch_video`` does.
 
     Returns:
         ``(frames, times)``: RGB PIL images and the presentation time (s) of each.
@@ -244,7 +250,7 @@ def sample_frames(
     try:
         for i in range(0, len(chosen), DECODE_CHUNK):
             batch = _decode(reader, chosen[i : i + DECODE_CHUNK])  # (T, H, W, 3) uint8
-            frames += [_resize(f, max_pixels) for f in batch]
+            frames += [_resize(f, min_pixels, max_pixels) for f in batch]
             del batch
         times = _times(reader, chosen)
     except (RuntimeError, OSError) as e:

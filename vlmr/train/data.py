@@ -7,6 +7,7 @@ import random
 from collections.abc import Callable
 
 from vlmr.config import ConfigError, DatasetSpec, TrainConfig
+from vlmr.conversation import FramePolicy
 from vlmr.dataset import prepared_samples, prompt_row
 from vlmr.prompts import SYSTEM_PROMPT
 
@@ -18,6 +19,11 @@ NO_TOOLS = "no_tools"  # tool environment of the tasks the config gives no tools
 def system_prompt(cfg: TrainConfig) -> str | None:
     """The system prompt a config asks for ('default' -> vlmr's output-format prompt)."""
     return SYSTEM_PROMPT if cfg.system_prompt == "default" else cfg.system_prompt
+
+
+def frame_policy(cfg: TrainConfig) -> FramePolicy:
+    """How the config's videos become frames (``frames:``; keys checked by :mod:`vlmr.train.specs`)."""
+    return FramePolicy.from_options(cfg.frames)
 
 
 def mix(cfg: TrainConfig, rows_of: Callable[[DatasetSpec], list[dict]]) -> list[dict]:
@@ -40,7 +46,7 @@ def prompt_rows(cfg: TrainConfig, path: str, family: str, limit: int | None = No
     """Prompt rows of one dataset dir as ``cfg`` renders them (system prompt, tools per task);
     GRPO trains on these and the quickstart evaluates on them."""
     rows = [
-        prompt_row(path, sample, space, cfg.tools.get(sample.task), system_prompt(cfg))
+        prompt_row(path, sample, space, cfg.tools.get(sample.task), system_prompt(cfg), frames=frame_policy(cfg))
         for sample, space in prepared_samples(path, family, cfg.min_pixels, cfg.max_pixels, limit)
     ]
     if cfg.tools:  # trl's multi-environment mode: each row names its tool environment

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from vlmr.conversation import ENV_COLUMNS, REWARD_COLUMNS
 from vlmr.media.image import open_rgb
-
-SCORED_COLUMNS = ("answer", "task", "coord", "id")  # dataset columns the rewards read
 
 
 @dataclass
@@ -70,10 +69,10 @@ def roll_out(backend, rows: list[dict], tools: dict[str, list[str]], funcs: list
     requests = []
     for row in rows:
         images = [im if isinstance(im, Image.Image) else open_rgb(im) for im in row["images"]]
-        env_row = {"images": images, "coord": row["coord"], "video": row.get("video")}
+        env_row = {**{key: row.get(key) for key in ENV_COLUMNS}, "images": images}  # what GRPO's environment gets
         requests += [AgentRequest(row["prompt"], images, env_row, tools.get(row["task"]))] * repeats
     trajectories = run_batch(backend, requests, max_turns=max_turns)
     completions = [t.response for t in trajectories]
-    columns = {key: [row[key] for row in rows for _ in range(repeats)] for key in SCORED_COLUMNS}
+    columns = {key: [row.get(key) for row in rows for _ in range(repeats)] for key in REWARD_COLUMNS}
     values = {func.__name__: list(func(completions, **columns)) for func in funcs}
     return Rollouts(rows, repeats, trajectories, values)

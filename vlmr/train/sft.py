@@ -15,13 +15,14 @@ from pathlib import Path
 
 from vlmr.chat_templates import training_chat_template
 from vlmr.config import ConfigError, TrainConfig
-from vlmr.dataset import prepared_samples, prompt_row, to_hf_dataset
+from vlmr.conversation import FramePolicy, build_conversation
+from vlmr.dataset import prepared_samples, to_hf_dataset
 from vlmr.formats import CoordinateSpace
 from vlmr.prompts import assistant_text, to_model_coordinates
 from vlmr.schema import Sample
 from vlmr.train.callbacks import attach_callbacks, default_callbacks
 from vlmr.train.collator import ToolConversationCollator
-from vlmr.train.data import mix, system_prompt
+from vlmr.train.data import frame_policy, mix, system_prompt
 from vlmr.train.model import load_for_training, peft_config, save_final, size_report
 from vlmr.train.resume import train_resuming
 
@@ -64,22 +65,22 @@ def collator_tools(tools: dict[str, list[str]], env_classes: dict[str, type]) ->
 
 
 def sft_row(root: str | Path, sample: Sample, space: CoordinateSpace | None, tools: list[str] | None,
-            system: str | None, env_cls=None, images: list | None = None) -> dict:
-    """One SFT conversation: the prompt, then the sample's target turns (``images``: see
-    :func:`vlmr.dataset.prompt_row`)."""
-    row = prompt_row(root, sample, space, tools, system, images)
-    images = list(row["images"])
+            system: str | None, env_cls=None, images: list | None = None, frames: FramePolicy = FramePolicy()) -> dict:
+    """One SFT conversation: the sample's conversation (:func:`vlmr.conversation.build_conversation`;
+    ``images``: decoded images of a sample made in memory), then its target turns."""
+    conversation = build_conversation(sample, root, space, tools, system, frames, images)
+    images = list(conversation.images)
     if isinstance(sample.cot, list):
         if env_cls is None:
             raise ConfigError(f"sample {sample.id!r} has a tool trajectory but its task {sample.task!r} has no "
                               "tools in the config; add e.g. tools: {" + sample.task + ": [zoom_in]}")
         env = env_cls()
-        env.reset(images=images, coord=row["coord"], video=row["video"])
+        env.reset(**conversation.env_row)  # the row GRPO's environment and the inference loop receive
         turns, tool_images = trajectory_turns(sample.cot, space, env)
         images += tool_images
     else:
         turns = [{"role": "assistant", "content": [{"type": "text", "text": assistant_text(sample, space)}]}]
-    return {"messages": row["prompt"] + turns, "images": images, "tools": ",".join(tools or [])}
+    return {"messages": conversation.messages + turns, "images": images, "tools": ",".join(tools or [])}
 
 
 def sft_rows(cfg: TrainConfig, family: str, env_classes: dict) -> list[dict]:
@@ -87,7 +88,7 @@ def sft_rows(cfg: TrainConfig, family: str, env_classes: dict) -> list[dict]:
     def rows_of(spec):
         return [
             sft_row(spec.path, sample, space, cfg.tools.get(sample.task), system_prompt(cfg),
-                    env_classes.get(sample.task))
+                    env_classes.get(sample.task), frames=frame_policy(cfg))
             for sample, space in prepared_samples(spec.path, family, cfg.min_pixels, cfg.max_pixels, spec.limit)
         ]
 

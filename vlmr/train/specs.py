@@ -1,9 +1,10 @@
-"""A training config's rewards, tools, segmenters and trainer keys, checked once before anything trains.
+"""A training config's rewards, tools, segmenters, frame policy and trainer keys, checked once before anything trains.
 
 Every name goes through its registry (a registered name or ``package.module:Name``); every
 parameter is matched against the constructor it goes to, so a misspelt key fails at start-up
 with a suggestion, for every curriculum stage at once, instead of when a later stage builds
-its trainer. Rewards are built once here so their own value checks (ranges, choices) run too.
+its trainer. Rewards are built once here so their own value checks (ranges, choices) run too,
+and the columns each declares it reads are checked against those vlmr rows carry.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def check_config(cfg: TrainConfig, method: str) -> None:
             for task, tools in stage.tools.items():
                 check_tools(tools, f"tools.{task}")
             check_trainer_keys(stage.trainer, method)
+            check_frames(stage.frames)
         except ConfigError as e:
             raise ConfigError(f"stage {name!r}: {e}" if cfg.stages else str(e)) from e
 
@@ -45,9 +47,31 @@ def check_reward(spec: dict[str, Any], where: str) -> None:
     if isinstance(segmenter, str | dict):  # built by the trainer (it may load model weights)
         check_segmenter(segmenter, f"{where}.segmenter")
     try:
-        cls(**params)
+        reward = cls(**params)
     except (TypeError, ValueError) as e:
         raise ConfigError(f"{where}: {e}") from e
+    check_reward_columns(reward, where)
+
+
+def check_frames(frames: dict[str, Any]) -> None:
+    """``frames:`` names :class:`~vlmr.conversation.FramePolicy` fields, each a positive number."""
+    from vlmr.conversation import FramePolicy
+
+    _check_keys(FramePolicy, frames, "frames", spec_keys=())
+    for key, value in frames.items():
+        if value is not None and not (isinstance(value, int | float) and not isinstance(value, bool) and value > 0):
+            raise ConfigError(f"frames.{key} must be a positive number, got {value!r}")
+
+
+def check_reward_columns(reward: Any, where: str) -> None:
+    """Every column the reward declares (``columns``) is one that vlmr rows carry, so it reaches the
+    reward in GRPO, the difficulty filter and the quickstart's roll-outs alike, never as a silent ``None``."""
+    from vlmr.conversation import REWARD_COLUMNS
+
+    missing = [c for c in reward.columns if c not in REWARD_COLUMNS]
+    if missing:
+        raise ConfigError(f"{where}: reads the column(s) {missing}, which vlmr rows do not carry "
+                          f"(they carry {list(REWARD_COLUMNS)}); give the reward what it needs in 'answer'")
 
 
 def check_segmenter(spec: str | dict[str, Any], where: str) -> None:
