@@ -23,16 +23,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from vlmr.data_pipelines.build import MALFORMED, Built, Skipped, shard_records
-from vlmr.data_pipelines.coco import image_in, open_image
-from vlmr.eval.benchmarks.medical import answer_type, row_split
-from vlmr.eval.hub import HubCopy, ImageCell, is_hub_copy
+from vlmr.data_pipelines.build import Built, Skipped, image_in, open_image, shard_records
+from vlmr.data_pipelines.releases.hub import HubCopy, ImageCell, is_hub_copy
+from vlmr.data_pipelines.releases.medical import answer_type, row_split
+from vlmr.data_pipelines.releases.rows import MALFORMED, read_rows
 from vlmr.masks import checked_mask, mask_to_rle
 from vlmr.media.deid import Deidentifier
 from vlmr.media.image import open_rgb
 from vlmr.media.volume import Volume, foreground_slices, load_volume, mask_boxes, orient_slice
 from vlmr.render import tint
-from vlmr.rows import read_rows
 from vlmr.schema import Sample, resolve_media
 
 # Phantom tissue values in HU.

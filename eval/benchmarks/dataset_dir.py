@@ -33,8 +33,9 @@ from typing import Any
 
 import numpy as np
 
+from vlmr.data_pipelines.releases.files import image_size
+from vlmr.data_pipelines.releases.medical import answer_type
 from vlmr.eval import answers
-from vlmr.eval.benchmarks.medical import answer_type
 from vlmr.eval.benchmarks.reasonseg import (
     invalid_mask_scores,
     lisa_iou,
@@ -42,7 +43,6 @@ from vlmr.eval.benchmarks.reasonseg import (
     stored_or_predicted_mask,
 )
 from vlmr.eval.caption_metrics import caption_metrics, java_missing_note
-from vlmr.eval.loaders import image_size
 from vlmr.eval.medical_scores import medical_scores
 from vlmr.eval.registry import Benchmark, MetricRule, ScoreContext, register_benchmark
 from vlmr.masks import MaskError, mask_to_rle, rle_to_mask

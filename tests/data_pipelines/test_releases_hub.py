@@ -8,7 +8,7 @@ import datasets
 import pytest
 from PIL import Image
 
-from vlmr.eval.hub import HubCopy, ImageCell, hub_media_dir, is_hub_copy
+from vlmr.data_pipelines.releases.hub import HubCopy, ImageCell, hub_media_dir, is_hub_copy
 from vlmr.eval.registry import Benchmark
 
 
