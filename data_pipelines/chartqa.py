@@ -81,7 +81,10 @@ def build_chartqa(
     shard: int = 0,
     num_shards: int = 1,
 ) -> Iterator[Built | Skipped]:
-    """Records of ``split`` from the ChartQA ``subsets`` (comma-separated: human, augmented)."""
+    """ChartQA questions from the release or its Hub copy.
+
+    The records of ``split`` from the ``subsets`` (comma-separated: human, augmented).
+    """
     wanted = [s.strip() for s in subsets.split(",") if s.strip()]
     items = _hub_items(Path(root), split, wanted) if is_hub_copy(root) else _release_items(Path(root), split, wanted)
     yield from shard_records(items, lambda i, item: _record(item, split), limit=limit, shard=shard,

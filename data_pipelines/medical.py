@@ -224,10 +224,12 @@ def _vqa_rows(annotations: Path) -> tuple[str, list[tuple[str, dict]], Path]:
 
 def build_vqa_rad(*, annotations: str, image_dir: str | None = None, seed: int = 0, limit: int | None = None,
                   split: str | None = None, shard: int = 0, num_shards: int = 1) -> Iterator[Built | Skipped]:
-    """VQA-RAD (``VQA_RAD Dataset Public.json``: the split is in ``phrase_type``, ``test_*`` = the
-    451-question test set), SLAKE (``train.json`` / ``validate.json`` / ``test.json``; English kept)
-    or a Hub copy of either (``annotations`` = the snapshot). Records say ``vqa_rad`` or ``slake``
-    and carry their own split; ``split`` keeps only that one. Each image is written once.
+    """Medical VQA from VQA-RAD or SLAKE as released, or a Hub copy of either; records say which.
+
+    VQA-RAD: ``VQA_RAD Dataset Public.json`` (the split is in ``phrase_type``, ``test_*`` = the
+    451-question test set). SLAKE: ``train.json`` / ``validate.json`` / ``test.json`` (English kept).
+    A Hub copy: ``annotations`` = the snapshot. Records say ``vqa_rad`` or ``slake`` and carry their
+    own split; ``split`` keeps only that one. Each image is written once.
 
     ``vlmr data build vqa_rad --out data/vqarad --annotations "VQA_RAD Dataset Public.json" --image_dir "VQA_RAD Image Folder"``
     ``vlmr data build slake --out data/slake --annotations Slake1.0/test.json --image_dir Slake1.0/imgs``

@@ -45,7 +45,7 @@ def build_refcoco(
     thought_dropout: float = 0.0,
 ) -> Iterator[Built | Skipped]:
     """One ``grounding`` record per referring expression of the refs in ``split`` (of ``root``, a
-    Hub copy, or of ``refs_file`` + ``instances_file`` + ``image_dir``); ``cot`` adds a grounded
+    Hub copy, or of ``refs_file`` + ``instances_file`` + ``image_dir``). ``cot`` adds a grounded
     thought citing the box, ``thought_dropout`` empties that fraction."""
     if root:
         items = _hub_items(Path(root), split)

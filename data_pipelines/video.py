@@ -278,8 +278,9 @@ def build_video_mcq(*, annotations: str, video_dir: str | None = None, benchmark
                     limit: int | None = None, split: str = "test", shard: int = 0, num_shards: int = 1,
                     extract_frames: bool = False, sample_fps: float = 2.0,
                     max_frames: int | None = 32) -> Iterator[Built | Skipped]:
-    """Video multiple choice from Video-MME or MVBench as released, read by the readers their benchmarks
-    use too (:mod:`vlmr.data_pipelines.releases.video_mcq`): Video-MME's Hub copy, rows or official JSON
+    """Video multiple choice from Video-MME or MVBench as released.
+
+    Read by the readers their benchmarks use too (:mod:`vlmr.data_pipelines.releases.video_mcq`): Video-MME's Hub copy, rows or official JSON
     (videos under ``data/``), MVBench's ``json/`` + ``video/`` layout. ``benchmark`` (``videomme``
     or ``mvbench``) is detected from the layout when not given; ``video_dir`` is a folder of the
     clips by file name instead of the release's own. MVBench's frame-folder clips need
