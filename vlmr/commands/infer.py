@@ -115,15 +115,17 @@ def _save(save_dir: Path, traj, args) -> dict[int, Path]:
 
 
 def _save_overlay(save_dir: Path, traj, args, backend) -> Path:
-    """The final answer drawn on the input image (boxes, points; the mask for segmentation) -> answer.png."""
+    """The final answer drawn on the input image as its task draws it (boxes, points; the mask for
+    segmentation) -> answer.png."""
 
     from vlmr.media.image import open_rgb
     from vlmr.render import read_answer, render_answer
+    from vlmr.tasks import get_task
 
     image = open_rgb(args.image)
     answer = read_answer(traj.final_text, args.task, backend.coordinate_space(*image.size))
     segmenter = None
-    if args.task == "segmentation":
+    if get_task(args.task).segments:
         from vlmr.tools.segmenters import get_segmenter
 
         segmenter = get_segmenter(args.segmenter)
