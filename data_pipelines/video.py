@@ -16,14 +16,14 @@ from __future__ import annotations
 import itertools
 import json
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from vlmr.data_pipelines.build import Built, Skipped, shard_records, split_of_file
+from vlmr.data_pipelines.releases.activitynet import read_activitynet_captions
 from vlmr.data_pipelines.releases.charades import parse_charades_sta
 from vlmr.data_pipelines.releases.video_mcq import VIDEO_MCQ_RELEASES, video_mcq_release
 from vlmr.media.video import frames_strip, probe, sample_frames
@@ -209,36 +209,6 @@ def build_charades_sta(*, annotations: str, video_dir: str, seed: int = 0, limit
     frames = _frame_options(extract_frames, sample_fps, max_frames)
     yield from shard_records(rows, lambda i, row: _grounding_record(i, row, Path(video_dir), "charades_sta", split, frames),
                              limit=limit, shard=shard, num_shards=num_shards)
-
-
-def read_activitynet_captions(data: Any, on_skip: Callable[[str], Any]) -> list[tuple[str, float, float, str]]:
-    """``(video, start, end, sentence)`` rows of an ActivityNet-Captions JSON
-    (``{vid: {"duration", "timestamps": [[s, e]], "sentences": [...]}}``).
-
-    Sentences lose the leading space the release puts before all but a video's first sentence.
-    A video whose timestamps and sentences differ in number, or a span not ``0 <= s < e``, is
-    skipped and its reason passed to ``on_skip``.
-
-    >>> read_activitynet_captions({"v_a": {"timestamps": [[0, 2.5]], "sentences": ["  He waves."]}}, print)
-    [('v_a', 0.0, 2.5, 'He waves.')]
-    """
-    rows = []
-    for vid, ann in (data.items() if isinstance(data, dict) else ()):
-        try:
-            pairs = list(zip(ann["timestamps"], ann["sentences"], strict=True))
-        except (KeyError, TypeError, ValueError):
-            on_skip("video without matching timestamps and sentences")
-            continue
-        for span, sentence in pairs:
-            try:
-                start, end = float(span[0]), float(span[1])
-            except (TypeError, ValueError, IndexError):
-                start, end = -1.0, -1.0
-            if 0 <= start < end and isinstance(sentence, str) and sentence.strip():
-                rows.append((vid, start, end, sentence.strip()))
-            else:
-                on_skip("span not 0 <= start < end, or no sentence")
-    return rows
 
 
 def build_activitynet_captions(*, annotations: str, video_dir: str, seed: int = 0, limit: int | None = None,

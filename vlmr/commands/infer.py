@@ -32,7 +32,8 @@ def register(subparsers) -> None:
     media.add_argument("--image", help="path of the image")
     media.add_argument("--video", help="path of the video")
     parser.add_argument("--question", required=True, help="the question to ask")
-    parser.add_argument("--task", default="vqa", help="task (sets the answer format), e.g. grounding, counting, mcq")
+    parser.add_argument("--task", default="vqa", help="task (sets the answer format), e.g. grounding, counting, mcq, "
+                        "or package.module:Name of your own (vlmr.tasks)")
     parser.add_argument("--tools", default="", help=TOOLS_HELP)
     parser.add_argument("--save-dir", default="vlmr_infer", help="folder for tool images and trajectory.json")
     parser.add_argument("--max-turns", type=int, default=4, help="model turns at most (tool calls = turns - 1)")
