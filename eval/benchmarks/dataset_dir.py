@@ -1,7 +1,9 @@
 """Any vlmr dataset directory as a benchmark: each sample's ``task`` picks its metric.
 
 ``vlmr eval run --benchmark dataset --data DIR`` evaluates a directory written by
-``vlmr data build`` (or :class:`vlmr.schema.DatasetWriter`). Scores per task:
+``vlmr data build`` (or :class:`vlmr.schema.DatasetWriter`). A task's spec names its scorer
+(:attr:`vlmr.tasks.Task.scorer`, ``(sample, prediction, ctx) -> scores``); the built-in scorers
+are the ``score_*`` functions here, per task:
 
 ================== ==================================================================
 task               metrics
