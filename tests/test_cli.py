@@ -37,14 +37,7 @@ class TestCli:
         from vlmr.data_pipelines.sources import list_sources
 
         assert main(["data", "build", "list"]) == 0
-        out = capsys.readouterr().out
-        blocks, name = {}, ""
-        for line in out.splitlines():  # a summary wraps under its name, indented
-            if line.startswith(" "):
-                blocks[name] += " " + line.strip()
-            else:
-                name, _, text = line.partition(" ")
-                blocks[name] = text.strip()
+        blocks = dict(line.split(maxsplit=1) for line in capsys.readouterr().out.splitlines())
         assert sorted(blocks) == list_sources()
         assert all(text.endswith(".") and "``" not in text and ":func:" not in text for text in blocks.values())
         assert blocks["slake"] == "Medical VQA from VQA-RAD or SLAKE as released, or a Hub copy of either; records say which."

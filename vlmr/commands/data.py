@@ -81,20 +81,18 @@ def summary(doc: str | None) -> str:
     return text
 
 
-def list_sources_text(width: int = 100) -> str:
-    """Each source's name and its builder's summary, whole (wrapped under the name)."""
-    import textwrap
-
+def list_sources_text() -> str:
+    """One line per source: its name and its builder's summary, whole."""
     from vlmr.data_pipelines.sources import get_builder, list_sources
 
-    blocks = []
+    lines = []
     for name in list_sources():
         try:
             text = summary(get_builder(name).__doc__)
         except ImportError as e:  # an optional dependency of that source is missing
             text = f"(unavailable: {e})"
-        blocks.append(textwrap.fill(text, width, initial_indent=f"{name:22s} ", subsequent_indent=" " * 23))
-    return "\n".join(blocks)
+        lines.append(f"{name:22s} {text}")
+    return "\n".join(lines)
 
 
 def run_build(args) -> int:
