@@ -158,7 +158,7 @@ def folder_key(folder: Path) -> bytes:
 def build_medical_scans(*, scans: str, masks: str, seed: int = 0, limit: int | None = None, split: str = "train",
                         shard: int = 0, num_shards: int = 1, window: str = "soft_tissue",
                         axis: str = "axial", keep_dicom: bool = False) -> Iterator[Built | Skipped]:
-    """Real scans with lesion masks: grounding, counting and segmentation on the slice with most lesion.
+    """Real scans with lesion masks: grounding, counting and segmentation on the slice with most foreground.
 
     Scans are NIfTI files, DICOM files or DICOM series folders in ``scans``, with same-named NIfTI
     label masks in ``masks``. ``window`` is a preset or ``"level,width"``; ``keep_dicom`` stores DICOM scans as DICOM, de-identified by
