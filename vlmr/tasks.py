@@ -2,7 +2,7 @@
 
 A task says the answer instruction of its prompt (``{coords}`` becomes the model's coordinate
 convention, :mod:`vlmr.prompts`), how its ground truth is written as the model should answer it,
-which tools it offers when a config names none, which scorer ``vlmr eval run --benchmark dataset``
+which tools the demo offers for it (configs and ``--tools`` name their own), which scorer ``vlmr eval run --benchmark dataset``
 uses, and how an answer is read and drawn (:mod:`vlmr.render`). A record names its task like every
 other plug-in: a registered name or ``package.module:Name``, so a task of your own is one file::
 
@@ -83,7 +83,7 @@ class Task:
 
     name: ClassVar[str] = ""
     instruction: ClassVar[str] = "Answer with a word, a number or a short phrase."
-    tools: ClassVar[tuple[str, ...]] = ()  # offered when a config or command names none
+    tools: ClassVar[tuple[str, ...]] = ()  # ticked by default in the demo (configs and --tools name their own)
     scorer: ClassVar[str | None] = f"{SCORERS}:score_qa"  # "module:function"; None: not scored
     label: ClassVar[str | None] = None  # its choice on the demo page (None: not offered there)
     spatial: ClassVar[bool] = False  # answered with boxes or points (a response without them is noted)

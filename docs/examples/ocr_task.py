@@ -9,8 +9,8 @@ hook (the registered name ``ocr`` works too in a process that has imported this 
     vlmr eval run --benchmark dataset --data data/words --model runs/ocr/final --out runs/ocr_eval
     vlmr infer --model runs/ocr/final --image word.png --question "What word is written?" --task ocr_task:OCR
 
-The spec below is all vlmr needs: the prompt's answer instruction, the tools offered when a
-config names none, the scorer of ``--benchmark dataset``, the demo's label and the line drawn
+The spec below is all vlmr needs: the prompt's answer instruction, the tools the demo ticks
+for it, the scorer of ``--benchmark dataset``, the demo's label and the line drawn
 under an answer. The ground truth ``{"text": ...}`` is written and read as plain text (the
 defaults of :class:`vlmr.tasks.Task`), and the built-in ``accuracy`` reward already scores it in
 training (exact text after lower-casing and dropping punctuation).
