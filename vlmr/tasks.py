@@ -2,8 +2,8 @@
 
 A task says the answer instruction of its prompt (``{coords}`` becomes the model's coordinate
 convention, :mod:`vlmr.prompts`), how its ground truth is written as the model should answer it,
-which tools the demo offers for it (configs and ``--tools`` name their own), which scorer ``vlmr eval run --benchmark dataset``
-uses, and how an answer is read and drawn (:mod:`vlmr.render`). A record names its task like every
+which tools the demo offers for it (configs and ``--tools`` name their own), which scorer
+``vlmr eval run --benchmark dataset`` uses, and how an answer is read and drawn (:mod:`vlmr.render`). A record names its task like every
 other plug-in: a registered name or ``package.module:Name``, so a task of your own is one file::
 
     from vlmr.tasks import Task, register_task
