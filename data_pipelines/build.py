@@ -32,9 +32,10 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from vlmr.data_pipelines.releases.rows import malformed, rows_in_place
 from vlmr.data_pipelines.sources import get_builder
-from vlmr.rows import rows_in_place
-from vlmr.schema import DatasetWriter, SchemaError, validate_record
+from vlmr.media.image import UnreadableImage, open_rgb
+from vlmr.schema import DatasetWriter, SchemaError, resolve_media, validate_record
 
 logger = logging.getLogger(__name__)
 
@@ -58,11 +59,10 @@ class Skipped:
     @classmethod
     def malformed(cls, error: Exception) -> Skipped:
         """A row whose fields could not be read (missing key, wrong type)."""
-        return cls(f"malformed row ({type(error).__name__}: {str(error)[:60]})")
+        return cls(malformed(error))
 
 
 T = TypeVar("T")
-MALFORMED = (KeyError, TypeError, ValueError, IndexError, AttributeError)  # what reading a bad row raises
 
 
 def in_shard(items: Iterable[T], *, limit: int | None, shard: int, num_shards: int) -> Iterator[tuple[int, T]]:
@@ -100,10 +100,30 @@ def shard_records(
 
 
 def annotation_rows(path: str | Path) -> list[dict[str, Any] | Skipped]:
-    """The rows of an annotation file (:func:`vlmr.rows.rows_in_place`), each one that is not a JSON object
+    """The rows of an annotation file (:func:`~vlmr.data_pipelines.releases.rows.rows_in_place`), each one that is not a JSON object
     a :class:`Skipped` in its place: counted in the build, and the rows after it keep their index."""
     return [row if isinstance(row, dict) else Skipped("annotation line is not a JSON object")
             for row in rows_in_place(path)]
+
+
+def image_in(image_dir: str | Path, name: str) -> Path | Skipped:
+    """The file ``name`` (from an annotation file) inside ``image_dir``, or a :class:`Skipped` if it points
+    elsewhere: an absolute path, a ``..`` or a symlink leading out of the folder."""
+    try:
+        return resolve_media(image_dir, name)
+    except SchemaError:
+        return Skipped("image path outside the image directory (absolute, '..' or a symlink out)")
+
+
+def open_image(path: Path | bytes) -> Image.Image | Skipped:
+    """The RGB image at ``path`` (or encoded in bytes, as a Hub copy holds it), or a
+    :class:`Skipped` saying why it cannot be read."""
+    if isinstance(path, Path) and not path.is_file():
+        return Skipped("missing image")
+    try:
+        return open_rgb(io.BytesIO(path) if isinstance(path, bytes) else path)
+    except UnreadableImage:  # corrupt, truncated, not an image, or a decompression bomb
+        return Skipped("corrupted image")
 
 
 @dataclass

@@ -6,7 +6,7 @@
 The release is ``{root}/{split}/{split}_human.json``, ``{split}_augmented.json`` (lists of
 ``{"imgname", "query", "label"}``) and ``{split}/png/``. A Hub copy (``HuggingFaceM4/ChartQA``
 or ``lmms-lab/ChartQA``, detected from ``root``) is read with
-:func:`vlmr.eval.benchmarks.chartqa.hub_fields`, each chart written once under its content name.
+:func:`vlmr.data_pipelines.releases.chartqa.hub_fields`, each chart written once under its content name.
 Numeric labels are stored as ``answer.number`` (and ``answer.text``) so relaxed accuracy can
 compare numbers; the subset (human / augmented) is kept in ``meta.subset``.
 """
@@ -17,10 +17,10 @@ import math
 from collections.abc import Iterator
 from pathlib import Path
 
-from vlmr.data_pipelines.build import MALFORMED, Built, Skipped, annotation_rows, shard_records
-from vlmr.data_pipelines.coco import open_image
-from vlmr.eval.benchmarks.chartqa import hub_fields
-from vlmr.eval.hub import HubCopy, ImageCell, is_hub_copy
+from vlmr.data_pipelines.build import Built, Skipped, annotation_rows, open_image, shard_records
+from vlmr.data_pipelines.releases.chartqa import hub_fields
+from vlmr.data_pipelines.releases.hub import HubCopy, ImageCell, is_hub_copy
+from vlmr.data_pipelines.releases.rows import MALFORMED
 
 
 def answer_for(label: str) -> dict:
@@ -81,7 +81,10 @@ def build_chartqa(
     shard: int = 0,
     num_shards: int = 1,
 ) -> Iterator[Built | Skipped]:
-    """Records of ``split`` from the ChartQA ``subsets`` (comma-separated: human, augmented)."""
+    """ChartQA questions from the release or its Hub copy.
+
+    The records of ``split`` from the ``subsets`` (comma-separated: human, augmented).
+    """
     wanted = [s.strip() for s in subsets.split(",") if s.strip()]
     items = _hub_items(Path(root), split, wanted) if is_hub_copy(root) else _release_items(Path(root), split, wanted)
     yield from shard_records(items, lambda i, item: _record(item, split), limit=limit, shard=shard,

@@ -103,7 +103,10 @@ def build_charts(
     kinds: str = "bar,line,pie,scatter",
     size: int = 224,
 ) -> Iterator[Built]:
-    """Yield ``limit`` chart questions cycling through ``kinds`` (comma-separated)."""
+    """Synthetic bar / line / pie / scatter charts with questions answered from their table.
+
+    ``limit`` questions cycle through ``kinds`` (comma-separated).
+    """
     names = [k.strip() for k in kinds.split(",") if k.strip()]
     if not names or set(names) - set(KINDS):
         raise ValueError(f"unknown chart kinds {names}; choose from {list(KINDS)}")

@@ -17,13 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
-from vlmr.data_pipelines.build import Built, Skipped, shard_records
+from vlmr.data_pipelines.build import Built, Skipped, image_in, open_image, shard_records
 from vlmr.data_pipelines.cot import drop_thought, grounded_thought
 from vlmr.formats import xywh_to_xyxy
-from vlmr.media.image import UnreadableImage, open_rgb
-from vlmr.schema import SchemaError, resolve_media
 
 
 def load_coco(ann_file: str | Path):
@@ -32,26 +29,6 @@ def load_coco(ann_file: str | Path):
 
     with contextlib.redirect_stdout(io.StringIO()):
         return COCO(str(ann_file))
-
-
-def image_in(image_dir: str | Path, name: str) -> Path | Skipped:
-    """The file ``name`` (from an annotation file) inside ``image_dir``, or a :class:`Skipped` if it points
-    elsewhere: an absolute path, a ``..`` or a symlink leading out of the folder."""
-    try:
-        return resolve_media(image_dir, name)
-    except SchemaError:
-        return Skipped("image path outside the image directory (absolute, '..' or a symlink out)")
-
-
-def open_image(path: Path | bytes) -> Image.Image | Skipped:
-    """The RGB image at ``path`` (or encoded in bytes, as a Hub copy holds it), or a
-    :class:`Skipped` saying why it cannot be read."""
-    if isinstance(path, Path) and not path.is_file():
-        return Skipped("missing image")
-    try:
-        return open_rgb(io.BytesIO(path) if isinstance(path, bytes) else path)
-    except UnreadableImage:  # corrupt, truncated, not an image, or a decompression bomb
-        return Skipped("corrupted image")
 
 
 def build_coco(

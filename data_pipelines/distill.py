@@ -24,8 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from vlmr.data_pipelines.build import Built, Skipped, in_shard
-from vlmr.data_pipelines.coco import open_image
+from vlmr.data_pipelines.build import Built, Skipped, in_shard, open_image
 from vlmr.inference import AgentRequest, OpenAIBackend, run_batch
 from vlmr.schema import load_samples, resolve_media
 

@@ -2,7 +2,7 @@
 
 ``vlmr data build folder --out data/mine --image-dir photos --annotations qa.csv``
 
-Columns (CSV header or JSON keys; the file is read by :mod:`vlmr.rows`): ``image`` (path relative to ``image_dir``),
+Columns (CSV header or JSON keys; the file is read by :mod:`vlmr.data_pipelines.releases.rows`): ``image`` (path relative to ``image_dir``),
 ``question``, ``answer``; optional ``task`` (default ``vqa``), ``choices`` (a JSON list, or
 ``|``-separated in CSV) and ``id``. The answer becomes ``choice`` for ``mcq``, ``count``
 for ``counting``, ``number`` + ``text`` for numbers, else ``text``; in JSON it may also be
@@ -14,9 +14,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from vlmr.data_pipelines.build import Built, Skipped, annotation_rows, shard_records
+from vlmr.data_pipelines.build import Built, Skipped, annotation_rows, image_in, open_image, shard_records
 from vlmr.data_pipelines.chartqa import answer_for
-from vlmr.data_pipelines.coco import image_in, open_image
 
 
 def row_answer(task: str, answer) -> dict:

@@ -23,16 +23,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from vlmr.data_pipelines.build import MALFORMED, Built, Skipped, shard_records
-from vlmr.data_pipelines.coco import image_in, open_image
-from vlmr.eval.benchmarks.medical import answer_type, row_split
-from vlmr.eval.hub import HubCopy, ImageCell, is_hub_copy
+from vlmr.data_pipelines.build import Built, Skipped, image_in, open_image, shard_records
+from vlmr.data_pipelines.releases.hub import HubCopy, ImageCell, is_hub_copy
+from vlmr.data_pipelines.releases.medical import answer_type, row_split
+from vlmr.data_pipelines.releases.rows import MALFORMED, read_rows
 from vlmr.masks import checked_mask, mask_to_rle
 from vlmr.media.deid import Deidentifier
 from vlmr.media.image import open_rgb
 from vlmr.media.volume import Volume, foreground_slices, load_volume, mask_boxes, orient_slice
 from vlmr.render import tint
-from vlmr.rows import read_rows
 from vlmr.schema import Sample, resolve_media
 
 # Phantom tissue values in HU.
@@ -159,9 +158,10 @@ def folder_key(folder: Path) -> bytes:
 def build_medical_scans(*, scans: str, masks: str, seed: int = 0, limit: int | None = None, split: str = "train",
                         shard: int = 0, num_shards: int = 1, window: str = "soft_tissue",
                         axis: str = "axial", keep_dicom: bool = False) -> Iterator[Built | Skipped]:
-    """Real scans (NIfTI files, DICOM files or DICOM series folders in ``scans``) with same-named NIfTI
-    label masks in ``masks``: lesion grounding/counting/segmentation on the slice with most foreground.
-    ``window`` is a preset or ``"level,width"``; ``keep_dicom`` stores DICOM scans as DICOM, de-identified by
+    """Real scans with lesion masks: grounding, counting and segmentation on the slice with most foreground.
+
+    Scans are NIfTI files, DICOM files or DICOM series folders in ``scans``, with same-named NIfTI
+    label masks in ``masks``. ``window`` is a preset or ``"level,width"``; ``keep_dicom`` stores DICOM scans as DICOM, de-identified by
     the PS3.15 Basic Profile (:mod:`vlmr.media.deid`), rather than NIfTI. Records and media are named by a
     keyed hash of the scan's name (:func:`folder_key`), never by the name itself.
 
@@ -225,10 +225,12 @@ def _vqa_rows(annotations: Path) -> tuple[str, list[tuple[str, dict]], Path]:
 
 def build_vqa_rad(*, annotations: str, image_dir: str | None = None, seed: int = 0, limit: int | None = None,
                   split: str | None = None, shard: int = 0, num_shards: int = 1) -> Iterator[Built | Skipped]:
-    """VQA-RAD (``VQA_RAD Dataset Public.json``: the split is in ``phrase_type``, ``test_*`` = the
-    451-question test set), SLAKE (``train.json`` / ``validate.json`` / ``test.json``; English kept)
-    or a Hub copy of either (``annotations`` = the snapshot). Records say ``vqa_rad`` or ``slake``
-    and carry their own split; ``split`` keeps only that one. Each image is written once.
+    """Medical VQA from VQA-RAD or SLAKE as released, or a Hub copy of either; records say which.
+
+    VQA-RAD: ``VQA_RAD Dataset Public.json`` (the split is in ``phrase_type``, ``test_*`` = the
+    451-question test set). SLAKE: ``train.json`` / ``validate.json`` / ``test.json`` (English kept).
+    A Hub copy: ``annotations`` = the snapshot. Records say ``vqa_rad`` or ``slake`` and carry their
+    own split; ``split`` keeps only that one. Each image is written once.
 
     ``vlmr data build vqa_rad --out data/vqarad --annotations "VQA_RAD Dataset Public.json" --image_dir "VQA_RAD Image Folder"``
     ``vlmr data build slake --out data/slake --annotations Slake1.0/test.json --image_dir Slake1.0/imgs``

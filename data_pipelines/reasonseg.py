@@ -13,14 +13,13 @@ ignore region goes to ``meta.ignore_mask`` so metrics can exclude it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from vlmr.data_pipelines.build import MALFORMED, Built, Skipped, shard_records
-from vlmr.data_pipelines.coco import open_image
-from vlmr.eval.benchmarks.reasonseg import hub_fields
-from vlmr.eval.hub import HubCopy, is_hub_copy
+from vlmr.data_pipelines.build import Built, Skipped, open_image, shard_records
+from vlmr.data_pipelines.releases.hub import HubCopy, is_hub_copy
+from vlmr.data_pipelines.releases.reasonseg import hub_fields, image_beside, read_labelme
+from vlmr.data_pipelines.releases.rows import MALFORMED
 from vlmr.masks import IGNORE, lisa_mask, mask_box, mask_to_rle
 
 
@@ -53,12 +52,11 @@ def build_reasonseg(
 def _release_records(ann_path: Path, split: str) -> Iterator[Built | Skipped]:
     """The records of one LISA annotation file (one per query text) and its image beside it."""
     try:
-        ann = json.loads(ann_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        ann = read_labelme(ann_path)
+    except (OSError, ValueError):
         yield Skipped("unreadable annotation json")
         return
-    image_path = next((p for p in (ann_path.with_suffix(s) for s in (".jpg", ".png", ".jpeg")) if p.exists()),
-                      ann_path.with_suffix(".jpg"))
+    image_path = image_beside(ann_path) or ann_path.with_suffix(".jpg")
     image = open_image(image_path)
     if isinstance(image, Skipped):
         yield image

@@ -9,7 +9,7 @@ From the release: ``refs(unc).p`` converted to JSON (a list of refs as in the of
 vlmr never loads: convert it once with a trusted tool) plus COCO ``instances.json``; boxes come
 from the referred instance's COCO ``[x, y, w, h]``, converted to ``[x1, y1, x2, y2]`` pixels.
 From a Hub copy of ``lmms-lab/RefCOCO``, ``RefCOCOplus`` or ``RefCOCOg`` (``root``): each row's
-``answer`` list holds the expressions (:func:`vlmr.eval.benchmarks.refcoco.expressions`), each
+``answer`` list holds the expressions (:func:`vlmr.data_pipelines.releases.refcoco.expressions`), each
 image is written once under its content name.
 """
 
@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from vlmr.data_pipelines.build import MALFORMED, Built, Skipped, shard_records
-from vlmr.data_pipelines.coco import image_in, open_image
+from vlmr.data_pipelines.build import Built, Skipped, image_in, open_image, shard_records
 from vlmr.data_pipelines.cot import drop_thought, grounded_thought
-from vlmr.eval.benchmarks.refcoco import expressions
-from vlmr.eval.hub import HubCopy, ImageCell
+from vlmr.data_pipelines.releases.hub import HubCopy, ImageCell
+from vlmr.data_pipelines.releases.refcoco import expressions
+from vlmr.data_pipelines.releases.rows import MALFORMED
 from vlmr.formats import xywh_to_xyxy
 
 
@@ -45,7 +45,7 @@ def build_refcoco(
     thought_dropout: float = 0.0,
 ) -> Iterator[Built | Skipped]:
     """One ``grounding`` record per referring expression of the refs in ``split`` (of ``root``, a
-    Hub copy, or of ``refs_file`` + ``instances_file`` + ``image_dir``); ``cot`` adds a grounded
+    Hub copy, or of ``refs_file`` + ``instances_file`` + ``image_dir``). ``cot`` adds a grounded
     thought citing the box, ``thought_dropout`` empties that fraction."""
     if root:
         items = _hub_items(Path(root), split)

@@ -195,10 +195,12 @@ def _scene_media(scene: Scene, stem_id: str) -> tuple[str, bytes | Path]:
 def build_scanrefer(*, annotations: str, scene_dir: str, bbox_dir: str | None = None, seed: int = 0,
                     limit: int | None = None, split: str | None = None, shard: int = 0, num_shards: int = 1,
                     views: int = 2) -> Iterator[Built | Skipped]:
-    """ScanRefer as released (rows ``scene_id, object_id, object_name, ann_id, description, token``) over
-    ScanNet scans (``scene_dir/<scene>/<scene>_vh_clean_2.ply`` + aggregation + segments, see
-    :mod:`vlmr.data_pipelines.scannet`): 3D grounding, the box from the object's points (or from
-    ScanRefer's ``<scene>_aligned_bbox.npy`` in ``bbox_dir``), also projected into the best view.
+    """ScanRefer 3D grounding as released, over ScanNet scans, the box also projected into the best view.
+
+    Rows ``scene_id, object_id, object_name, ann_id, description, token``; scans
+    ``scene_dir/<scene>/<scene>_vh_clean_2.ply`` + aggregation + segments (see
+    :mod:`vlmr.data_pipelines.scannet`); the box comes from the object's points (or from
+    ScanRefer's ``<scene>_aligned_bbox.npy`` in ``bbox_dir``).
 
     The split comes from the file name (``ScanRefer_filtered_val.json`` -> val). A row whose
     scene or object is missing is skipped and counted.
@@ -238,8 +240,10 @@ def build_scanrefer(*, annotations: str, scene_dir: str, bbox_dir: str | None = 
 def build_scanqa(*, annotations: str, scene_dir: str, bbox_dir: str | None = None, seed: int = 0,
                  limit: int | None = None, split: str | None = None, shard: int = 0, num_shards: int = 1,
                  views: int = 2) -> Iterator[Built | Skipped]:
-    """ScanQA as released (rows ``scene_id, object_ids, object_names, question_id, question, answers``)
-    over ScanNet scans: open 3D question answering, views chosen to show the objects asked about.
+    """ScanQA open 3D question answering as released, over ScanNet scans, in views that show the objects.
+
+    Rows ``scene_id, object_ids, object_names, question_id, question, answers``; the views are chosen
+    to show the objects asked about.
 
     Every reference answer is kept (``meta.answers``; ``answer.text`` is the first) and scored
     by the ``scene3d`` benchmark. The split comes from the file name (``ScanQA_v1.0_val.json``

@@ -221,8 +221,10 @@ def build_shapes(
     trajectories: bool = True,
     thought_dropout: float = 0.0,
 ) -> Iterator[Built]:
-    """Yield ``limit`` shape-scene samples cycling through ``tasks`` (comma-separated, from
-    grounding, pointing, counting, segmentation, spatial, color, detection, zoom). ``cot`` adds grounded thoughts;
+    """Synthetic shape scenes with exact answers: grounding, pointing, counting, segmentation, spatial,
+    color, detection and zoom questions.
+
+    ``limit`` samples cycle through ``tasks`` (comma-separated, from those). ``cot`` adds grounded thoughts;
     ``trajectories`` makes zoom samples multi-turn ``zoom_in`` trajectories; ``thought_dropout``
     empties that fraction of thoughts (TON-style). ``min_size``/``max_size`` set the object
     size range in pixels (default: a tenth to a quarter of the width; small sizes make

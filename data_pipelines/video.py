@@ -16,14 +16,16 @@ from __future__ import annotations
 import itertools
 import json
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from vlmr.data_pipelines.build import Built, Skipped, shard_records, split_of_file
+from vlmr.data_pipelines.releases.activitynet import read_activitynet_captions
+from vlmr.data_pipelines.releases.charades import parse_charades_sta
+from vlmr.data_pipelines.releases.video_mcq import VIDEO_MCQ_RELEASES, video_mcq_release
 from vlmr.media.video import frames_strip, probe, sample_frames
 from vlmr.schema import Sample, native_fps, resolve_media
 
@@ -202,8 +204,6 @@ def build_charades_sta(*, annotations: str, video_dir: str, seed: int = 0, limit
 
     ``vlmr data build charades_sta --out data/charades --annotations charades_sta_test.txt --video_dir Charades_v1``
     """
-    from vlmr.eval.benchmarks.charades import parse_charades_sta
-
     split = split_of_file(annotations, ("train", "test"), split, "test")
     bad: list[str] = []
     rows = parse_charades_sta(Path(annotations).read_text(encoding="utf-8"), bad.append)
@@ -211,36 +211,6 @@ def build_charades_sta(*, annotations: str, video_dir: str, seed: int = 0, limit
     frames = _frame_options(extract_frames, sample_fps, max_frames)
     yield from shard_records(rows, lambda i, row: _grounding_record(i, row, Path(video_dir), "charades_sta", split, frames),
                              limit=limit, shard=shard, num_shards=num_shards)
-
-
-def read_activitynet_captions(data: Any, on_skip: Callable[[str], Any]) -> list[tuple[str, float, float, str]]:
-    """``(video, start, end, sentence)`` rows of an ActivityNet-Captions JSON
-    (``{vid: {"duration", "timestamps": [[s, e]], "sentences": [...]}}``).
-
-    Sentences lose the leading space the release puts before all but a video's first sentence.
-    A video whose timestamps and sentences differ in number, or a span not ``0 <= s < e``, is
-    skipped and its reason passed to ``on_skip``.
-
-    >>> read_activitynet_captions({"v_a": {"timestamps": [[0, 2.5]], "sentences": ["  He waves."]}}, print)
-    [('v_a', 0.0, 2.5, 'He waves.')]
-    """
-    rows = []
-    for vid, ann in (data.items() if isinstance(data, dict) else ()):
-        try:
-            pairs = list(zip(ann["timestamps"], ann["sentences"], strict=True))
-        except (KeyError, TypeError, ValueError):
-            on_skip("video without matching timestamps and sentences")
-            continue
-        for span, sentence in pairs:
-            try:
-                start, end = float(span[0]), float(span[1])
-            except (TypeError, ValueError, IndexError):
-                start, end = -1.0, -1.0
-            if 0 <= start < end and isinstance(sentence, str) and sentence.strip():
-                rows.append((vid, start, end, sentence.strip()))
-            else:
-                on_skip("span not 0 <= start < end, or no sentence")
-    return rows
 
 
 def build_activitynet_captions(*, annotations: str, video_dir: str, seed: int = 0, limit: int | None = None,
@@ -262,18 +232,6 @@ def build_activitynet_captions(*, annotations: str, video_dir: str, seed: int = 
                              limit=limit, shard=shard, num_shards=num_shards)
 
 
-def _mcq_benchmark(annotations: Path) -> str:
-    """``mvbench`` for MVBench's layout (a ``json/`` folder, or task rows with ``candidates``), else ``videomme``."""
-    from vlmr.rows import read_rows
-
-    if annotations.is_dir():
-        return "mvbench" if (annotations / "json").is_dir() or annotations.name == "json" else "videomme"
-    if annotations.suffix == ".json":
-        rows = read_rows(annotations)
-        return "mvbench" if rows and isinstance(rows[0], dict) and "candidates" in rows[0] else "videomme"
-    return "videomme"
-
-
 def _mcq_clip(root: Path, video_dir: str | None, rel: str) -> tuple[Path, dict] | Skipped:
     """The clip of a benchmark sample (by file name under ``video_dir`` when given) and its probe
     (``{}`` for a frame folder, which only ``--extract_frames`` can use)."""
@@ -292,8 +250,9 @@ def build_video_mcq(*, annotations: str, video_dir: str | None = None, benchmark
                     limit: int | None = None, split: str = "test", shard: int = 0, num_shards: int = 1,
                     extract_frames: bool = False, sample_fps: float = 2.0,
                     max_frames: int | None = 32) -> Iterator[Built | Skipped]:
-    """Video multiple choice from Video-MME or MVBench as released, read by their benchmarks
-    (:mod:`vlmr.eval.benchmarks.video_mcq`): Video-MME's Hub copy, rows or official JSON
+    """Video multiple choice from Video-MME or MVBench as released.
+
+    Read by the readers their benchmarks use too (:mod:`vlmr.data_pipelines.releases.video_mcq`): Video-MME's Hub copy, rows or official JSON
     (videos under ``data/``), MVBench's ``json/`` + ``video/`` layout. ``benchmark`` (``videomme``
     or ``mvbench``) is detected from the layout when not given; ``video_dir`` is a folder of the
     clips by file name instead of the release's own. MVBench's frame-folder clips need
@@ -302,12 +261,14 @@ def build_video_mcq(*, annotations: str, video_dir: str | None = None, benchmark
     ``vlmr data build video_mcq --out data/videomme --annotations Video-MME``
     ``vlmr data build video_mcq --out data/mvbench --annotations MVBench --extract_frames true``
     """
-    from vlmr.eval import get_benchmark
-
-    bench = get_benchmark(benchmark or _mcq_benchmark(Path(annotations)))
-    samples = bench.load(annotations)
-    yield from (Skipped(reason) for reason, n in bench.skipped.items() for _ in range(n) if shard == 0)
-    root = bench.media_root(annotations)
+    release = benchmark or video_mcq_release(annotations)
+    if release not in VIDEO_MCQ_RELEASES:
+        raise ValueError(f"unknown video_mcq benchmark {release!r}; choose from {sorted(VIDEO_MCQ_RELEASES)}")
+    read, root_of = VIDEO_MCQ_RELEASES[release]
+    skipped: list[str] = []
+    samples = read(annotations, skipped.append)
+    yield from (Skipped(reason) for reason in skipped if shard == 0)  # counted once over all shards
+    root = root_of(annotations)
     frames = _frame_options(extract_frames, sample_fps, max_frames)
 
     def mcq_record(i: int, sample: Sample) -> Built | Skipped:

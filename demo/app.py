@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from vlmr.demo.session import TASK_CHOICES, Settings, ask, default_tools, kind_of, page_tools, preview
+from vlmr.demo.session import Settings, ask, default_tools, kind_of, page_tools, preview, task_choices
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def build_app(backend, settings: Settings, work_dir: str | Path, model_name: str
                                  elem_id="preview")
                 question = gr.Textbox(label="Question", placeholder="Where is the red circle?", lines=2,
                                       elem_id="question")
-                task = gr.Radio([(label, value) for label, value in TASK_CHOICES], value="grounding", label="Task",
+                task = gr.Radio(task_choices(), value="grounding", label="Task",
                                 elem_id="task")
                 tools = gr.CheckboxGroup(page_tools(), value=default_tools("grounding"), label="Tools the model may call",
                                          elem_id="tools")

@@ -22,18 +22,22 @@ from PIL import Image
 from vlmr.demo.inputs import DEFAULT_MAX_MEGAPIXELS, InputError, Media, check_question, load_media, media_kind
 from vlmr.demo.stream import stream_episode
 from vlmr.render import read_answer, render_answer
+from vlmr.tasks import get_task, list_tasks
 
 logger = logging.getLogger(__name__)
 
-# label on the page -> task of the sample record (sets the answer format of the prompt)
-TASK_CHOICES = (
-    ("Free question", "vqa"),
-    ("Grounding (box)", "grounding"),
-    ("Pointing", "pointing"),
-    ("Counting", "counting"),
-    ("Segmentation (mask)", "segmentation"),
-    ("Temporal grounding (video)", "temporal_grounding"),
-)
+
+
+def task_choices() -> list[tuple[str, str]]:
+    """``(label on the page, task name)`` of every registered task that has a label (:attr:`vlmr.tasks.Task.label`).
+
+    >>> task_choices()[:2]
+    [('Grounding (box)', 'grounding'), ('Pointing', 'pointing')]
+    """
+    tasks = [get_task(name) for name in list_tasks()]
+    return [(task.label, task.name) for task in tasks if task.label]
+
+
 # tools ticked for every task when the upload is a video or a scan
 MEDIA_TOOLS = {"video": ("select_frames", "zoom_in_frame"), "volume": ("get_slice",)}
 
@@ -76,10 +80,10 @@ def default_tools(task: str, kind: str = "image") -> list[str]:
     >>> default_tools("grounding"), default_tools("temporal_grounding", "video"), default_tools("vqa", "volume")
     (['zoom_in', 'draw_box'], ['select_frames', 'zoom_in_frame'], ['zoom_in', 'crop', 'rotate', 'get_slice'])
     """
-    from vlmr.tools import get_tool, tools_for_task
+    from vlmr.tools import get_tool
 
     readable = {"image": ("image",), "video": ("video",), "volume": ("volume", "image")}[kind]
-    tools = [t for t in tools_for_task(task) if get_tool(t).needs in readable]
+    tools = [t for t in get_task(task).tools if get_tool(t).needs in readable]
     return tools + [t for t in MEDIA_TOOLS.get(kind, ()) if t not in tools]
 
 
@@ -149,8 +153,8 @@ def ask(
     try:
         question = check_question(question)
         media = load_media(path, settings.max_megapixels, settings.max_frames, settings.fps)
-        if task not in dict((v, k) for k, v in TASK_CHOICES):
-            raise InputError(f"Unknown task {task!r}; choose one of {[v for _, v in TASK_CHOICES]}.")
+        if task not in dict((v, k) for k, v in task_choices()):
+            raise InputError(f"Unknown task {task!r}; choose one of {[v for _, v in task_choices()]}.")
         if task == "temporal_grounding" and media.kind != "video":
             raise InputError("Temporal grounding needs a video; upload one or pick another task.")
         unknown = sorted(set(tools or []) - set(page_tools()))

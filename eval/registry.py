@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from vlmr.conversation import Conversation, FramePolicy, build_conversation
+from vlmr.data_pipelines.releases.rows import each_row
 from vlmr.eval.predictions import PredictionsFile, load_predictions
 from vlmr.formats import CoordinateSpace
 from vlmr.prompts import coordinate_space
@@ -152,15 +153,7 @@ class Benchmark:
         """``make(index, row)`` of every row, in order; a row it cannot read (a missing or malformed
         field) is skipped and counted, never fatal. ``make`` returns a sample, several, or ``None``
         (a row it skipped itself)."""
-        samples: list[Sample] = []
-        for i, row in enumerate(rows):
-            try:
-                made = make(i, row)
-            except (KeyError, TypeError, ValueError, AttributeError) as e:
-                self.skip(f"malformed row ({type(e).__name__}: {str(e)[:60]})")
-                continue
-            samples += made if isinstance(made, list) else [made] if made is not None else []
-        return samples
+        return each_row(rows, make, self.skip)
 
     def headline_rules(self) -> tuple[MetricRule, ...]:
         """The declared headline, or the primary metric under the rule the docstring names."""
@@ -168,8 +161,8 @@ class Benchmark:
 
     def media_root(self, path: str | Path) -> Path:
         """Directory the samples' media paths are relative to: the data dir, or for a Hub copy
-        the media cache its images are saved into (:mod:`vlmr.eval.hub`)."""
-        from vlmr.eval.hub import hub_media_dir, is_hub_copy
+        the media cache its images are saved into (:mod:`vlmr.data_pipelines.releases.hub`)."""
+        from vlmr.data_pipelines.releases.hub import hub_media_dir, is_hub_copy
 
         if is_hub_copy(path):
             return hub_media_dir()

@@ -32,3 +32,14 @@ class TestCli:
         with pytest.raises(SystemExit):
             main(["model", "init-tiny", "x", "--bogus", "1"])
         assert "unrecognized arguments: --bogus 1" in capsys.readouterr().err
+
+    def test_data_build_list_prints_each_summary_whole(self, capsys):
+        from vlmr.data_pipelines.sources import list_sources
+
+        assert main(["data", "build", "list"]) == 0
+        blocks = dict(line.split(maxsplit=1) for line in capsys.readouterr().out.splitlines())
+        assert sorted(blocks) == list_sources()
+        assert all(text.endswith(".") and "``" not in text and ":func:" not in text for text in blocks.values())
+        assert blocks["slake"] == "Medical VQA from VQA-RAD or SLAKE as released, or a Hub copy of either; records say which."
+        assert blocks["charades_sta"] == ("Charades-STA temporal grounding (charades_sta_{train,test}.txt lines "
+                                          "VID s e##sentence).")

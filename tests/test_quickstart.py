@@ -1,4 +1,4 @@
-"""The quickstart end to end at toy scale (the real run's figures are in the README)."""
+"""The quickstart end to end at toy scale (the real run's figures are in docs/results.md)."""
 
 import json
 

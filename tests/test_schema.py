@@ -17,6 +17,9 @@ class TestValidation:
         ("overrides", "message"),
         [
             ({"task": "caption"}, r"record 'r1': field 'task': unknown task 'caption'"),
+            # a task named by import path must import and be a Task subclass (vlmr.tasks)
+            ({"task": "no_such_pkg.tasks:OCR"}, r"field 'task': cannot import 'no_such_pkg.tasks'"),
+            ({"task": "vlmr.tasks:to_model"}, r"field 'task': 'vlmr.tasks:to_model' is not a Task subclass"),
             ({"id": ""}, r"field 'id': required"),
             ({"answer": {"boxes": [[30, 2, 1, 40]]}}, r"answer.boxes\[0\]': expected x1 <= x2"),  # reversed corners
             ({"answer": {"boxes": [[1, 2, 3]]}}, r"answer.boxes\[0\]': expected 4 finite numbers"),

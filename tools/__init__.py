@@ -16,7 +16,6 @@ from vlmr.tools.registry import (
     list_tools,
     register_tool,
     resolve_tools,
-    tools_for_task,
 )
 from vlmr.tools.validation import ToolArgumentError
 
@@ -34,5 +33,4 @@ __all__ = [
     "parse_tool_calls",
     "register_tool",
     "resolve_tools",
-    "tools_for_task",
 ]

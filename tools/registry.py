@@ -58,24 +58,6 @@ TOOL_SETS: dict[str, tuple[str, ...]] = {
     "scene": ("render_view",),
 }
 
-# task -> default tools when a config names none
-TASK_TOOLS: dict[str, tuple[str, ...]] = {
-    "grounding": ("zoom_in", "draw_box"),
-    "detection": ("zoom_in", "draw_box", "grid"),
-    "pointing": ("zoom_in", "draw_point", "grid"),
-    "segmentation": ("zoom_in", "draw_box"),
-    "counting": ("zoom_in", "grid", "mask_out"),
-    "vqa": ("zoom_in", "crop", "rotate"),
-    "mcq": ("zoom_in", "crop", "rotate"),
-    "math": ("zoom_in", "draw_line"),
-    "chart_qa": ("zoom_in", "highlight", "mask_out", "draw_line"),
-    "medical_vqa": ("zoom_in", "get_slice"),
-    "temporal_grounding": ("select_frames", "zoom_in_frame"),
-    "scene3d_qa": ("render_view",),
-    "scene3d_grounding": ("render_view",),
-}
-
-
 def register_tool(needs: str) -> Callable[[Callable[..., ToolResult]], Callable[..., ToolResult]]:
     """Decorator registering a tool function under its ``__name__``; ``needs`` is one of ``MEDIA``."""
     if needs not in MEDIA:
@@ -123,8 +105,3 @@ def resolve_tools(names: str | Sequence[str]) -> list[str]:
             if tool not in out:
                 out.append(tool)
     return out
-
-
-def tools_for_task(task: str) -> list[str]:
-    """The default tools of ``task`` (empty for unknown tasks)."""
-    return list(TASK_TOOLS.get(task, ()))

@@ -3,7 +3,8 @@
 The output format is ``<think>…</think><answer>…</answer>``, with tool calls as
 ``<tool_call>{"name": …, "arguments": {…}}</tool_call>`` between thoughts. Each task adds
 one instruction naming its answer payload and, for spatial answers, the coordinate
-convention of the model (from :mod:`vlmr.formats`), so prompts and rewards agree.
+convention of the model (from :mod:`vlmr.formats`), so prompts and rewards agree. What each
+task asks for and how its answer is written are its spec in :mod:`vlmr.tasks`.
 
 >>> from vlmr.schema import Sample
 >>> s = Sample(id="1", task="counting", question="How many red circles?", images=["media/1.png"])
@@ -16,11 +17,11 @@ convention of the model (from :mod:`vlmr.formats`), so prompts and rewards agree
 
 from __future__ import annotations
 
-import json
 import re
 
 from vlmr.formats import CoordinateSpace
 from vlmr.schema import Sample
+from vlmr.tasks import get_task, to_model
 
 SYSTEM_PROMPT = (
     "You are a careful visual reasoner. Think inside <think> </think>, "
@@ -38,35 +39,13 @@ _COORDS = {
     "norm1": "Coordinates are relative, from 0 to 1.",
 }
 
-# task -> answer instruction; "{coords}" is replaced by the convention sentence above.
-TASK_INSTRUCTIONS = {
-    "grounding": 'Answer with the box as {{"bbox_2d": [x1, y1, x2, y2], "label": "..."}}. {coords}',
-    "detection": 'Answer with a list of boxes [{{"bbox_2d": [x1, y1, x2, y2], "label": "..."}}, ...]. {coords}',
-    "pointing": 'Answer with the point as {{"point_2d": [x, y]}}. {coords}',
-    "segmentation": (
-        'Answer with the box and one point inside the object as '
-        '{{"bbox_2d": [x1, y1, x2, y2], "point_2d": [x, y]}}. {coords}'
-    ),
-    "counting": "Answer with a single integer.",
-    "mcq": "Answer with the letter of the correct option.",
-    "temporal_grounding": "Answer with the time span in seconds as [start, end].",
-    "vqa": "Answer with a word, a number or a short phrase.",
-    "chart_qa": "Answer with a word, a number or a short phrase.",
-    "medical_vqa": "Answer with a word or a short phrase (yes or no for closed questions).",
-    "math": "Answer with the final number, expression or option letter only.",
-    "scene3d_qa": "Answer with a word, a number or a short phrase.",
-    "scene3d_grounding": "Answer with the 3D box as [cx, cy, cz, dx, dy, dz] in metres.",
-}
-
-
 def task_instruction(task: str, space: CoordinateSpace | None = None) -> str:
-    """The answer-format sentence for ``task`` (coordinates described in ``space``'s convention)."""
-    if task not in TASK_INSTRUCTIONS:
-        raise ValueError(f"no prompt for task {task!r}; known tasks: {sorted(TASK_INSTRUCTIONS)}")
+    """The answer-format sentence of ``task`` (:mod:`vlmr.tasks`), coordinates described in ``space``'s
+    convention."""
     coords = _COORDS[space.convention].format(**space.to_dict()) if space else _COORDS["pixel"].format(
         width="W", height="H"
     )
-    return TASK_INSTRUCTIONS[task].format(coords=coords).strip()
+    return get_task(task).instruction.format(coords=coords).strip()
 
 
 def question_text(sample: Sample, space: CoordinateSpace | None = None) -> str:
@@ -119,51 +98,18 @@ def coordinate_space(
     return CoordinateSpace.for_image(int(width), int(height), family, min_pixels, max_pixels, convention)
 
 
-def _round(values: list[float], convention: str) -> list[float | int]:
-    if convention == "norm1":
-        return [round(v, 3) for v in values]
-    return [int(round(v)) for v in values]
-
-
-def _to_model(xy: list[float], space: CoordinateSpace | None) -> list[float | int]:
-    if space is None:
-        return _round(list(xy), "pixel")
-    return _round(space.from_pixels(xy), space.convention)
-
-
 def format_answer(sample: Sample, space: CoordinateSpace | None = None) -> str:
-    """The ground truth written as the model should answer it (coordinates in ``space``).
+    """The ground truth written as the model should answer it (coordinates in ``space``), as its task
+    writes it (:meth:`vlmr.tasks.Task.format_answer`).
 
     >>> s = Sample(id="1", task="grounding", question="Where?", answer={"boxes": [[10, 20, 30, 40]], "labels": ["cat"]})
     >>> format_answer(s, CoordinateSpace(100, 100, "norm1000"))
     '{"bbox_2d": [100, 200, 300, 400], "label": "cat"}'
     """
-    a = sample.answer
-    if a.get("boxes") is not None and sample.task in ("grounding", "detection", "segmentation"):
-        labels = a.get("labels") or []
-        items = []
-        for i, box in enumerate(a["boxes"]):
-            item: dict = {"bbox_2d": _to_model(box, space)}
-            if sample.task == "segmentation" and a.get("points"):
-                item["point_2d"] = _to_model(a["points"][min(i, len(a["points"]) - 1)], space)
-            if i < len(labels):
-                item["label"] = labels[i]
-            items.append(item)
-        return json.dumps(items[0] if sample.task != "detection" else items)
-    if a.get("points") is not None:
-        points = [{"point_2d": _to_model(p, space)} for p in a["points"]]
-        return json.dumps(points[0] if len(points) == 1 else points)
-    for key, render in (
-        ("count", str),
-        ("choice", str),
-        ("span", lambda s: json.dumps([round(float(v), 1) for v in s])),
-        ("number", lambda n: f"{n:g}"),
-        ("text", str),
-        ("boxes_3d", lambda b: json.dumps([round(float(v), 2) for v in b[0]])),
-    ):
-        if a.get(key) is not None:
-            return render(a[key])
-    raise ValueError(f"record {sample.id!r}: answer {a} has nothing to format for task {sample.task!r}")
+    try:
+        return get_task(sample.task).format_answer(sample.answer, space)
+    except ValueError as e:
+        raise ValueError(f"record {sample.id!r}: {e}") from e
 
 
 _COORD_PAYLOAD = re.compile(r'("(?:bbox_2d|point_2d)"\s*:\s*)\[([^\[\]]*)\]')
@@ -185,7 +131,7 @@ def to_model_coordinates(text: str, space: CoordinateSpace | None) -> str:
             values = [float(v) for v in match.group(2).split(",")]
         except ValueError:
             return match.group(0)
-        return f"{match.group(1)}[{', '.join(str(v) for v in _to_model(values, space))}]"
+        return f"{match.group(1)}[{', '.join(str(v) for v in to_model(values, space))}]"
 
     return _COORD_PAYLOAD.sub(convert, text)
 

@@ -1,11 +1,11 @@
-"""Things by name, or by import path: the one lookup rule of vlmr's five registries.
+"""Things by name, or by import path: the one lookup rule of vlmr's registries.
 
-Rewards, tools, segmenters, data sources and benchmarks each keep a ``{name: entry}``
+Rewards, tools, segmenters, data sources, tasks and benchmarks each keep a ``{name: entry}``
 dict and go through :func:`register` and :func:`lookup`. An entry is an object or a
 ``"module:attr"`` string imported on first use (listing stays instant; optional
 dependencies load only when used). A name that is not registered but reads
 ``package.module:Name`` is imported from there, so a user's own reward, tool, segmenter,
-data source or benchmark works in a config or on the command line without touching vlmr.
+data source, task or benchmark works in a config or on the command line without touching vlmr.
 
 >>> functions = {"hsv": "colorsys:rgb_to_hsv"}
 >>> lookup(functions, "hsv", "function").__name__, lookup(functions, "colorsys:hls_to_rgb", "function").__name__

@@ -24,19 +24,12 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from vlmr.formats import CoordinateSpace
-from vlmr.rewards.parse import (
-    parse_boxes,
-    parse_count,
-    parse_labels,
-    parse_points,
-    parse_span,
-    split_think_answer,
-)
+from vlmr.rewards.parse import parse_boxes, parse_labels, parse_points, split_think_answer
+from vlmr.tasks import get_task
 
 BOX_COLORS = ((255, 59, 48), (0, 122, 255), (52, 199, 89), (255, 149, 0), (175, 82, 222), (255, 214, 10))
 MASK_COLOR = (0, 200, 255)
 MASK_ALPHA = 0.45  # strong enough to see the shape, weak enough to see the object under it
-SPATIAL_TASKS = ("grounding", "detection", "pointing", "segmentation")
 
 
 @dataclass
@@ -74,8 +67,9 @@ def read_answer(response: str, task: str, space: CoordinateSpace | None) -> Answ
     """Parse the final answer of ``response`` for ``task``; coordinates come back in original pixels.
 
     Spatial payloads are read for every task (a free question may still be answered with a
-    box); counts only for ``counting`` and spans only for ``temporal_grounding``, where a
-    bare number means that. Never raises: what cannot be read is left empty.
+    box); the rest as the task reads it (:meth:`vlmr.tasks.Task.read`: a count for ``counting``,
+    a span for ``temporal_grounding``, where a bare number means that). Never raises on the
+    response: what cannot be read is left empty.
     """
     thinking, text = split_think_answer(response)
     text = text or ""
@@ -87,10 +81,8 @@ def read_answer(response: str, task: str, space: CoordinateSpace | None) -> Answ
         points = _pairs(space.to_pixels([v for p in points for v in p]), 2)
     answer.boxes, answer.points = boxes, points
     answer.labels = parse_labels(text) or []
-    if task == "counting":
-        answer.count = parse_count(text)
-    if task == "temporal_grounding":
-        answer.span = parse_span(text)
+    for key, value in get_task(task).read(text).items():
+        setattr(answer, key, value)
     return answer
 
 
@@ -223,7 +215,8 @@ def render_answer(
     duration: float | None = None,
 ) -> Image.Image:
     """The answer drawn on the input: a timeline for a video (``duration`` seconds, ``image`` = frame strip),
-    else boxes, points and, for segmentation with a ``segmenter``, the mask of the boxes/points.
+    else boxes, points and, for a task drawn as a mask (segmentation) with a ``segmenter``, the mask of
+    the boxes/points; the task's note (:meth:`vlmr.tasks.Task.note`) underneath.
 
     >>> im = render_answer(Image.new("RGB", (40, 30), "white"), Answer("[1, 2]", count=2), "counting")
     >>> im.size, im.getpixel((1, 1)), im.getpixel((1, 28))
@@ -231,16 +224,14 @@ def render_answer(
     """
     if duration is not None:
         return draw_timeline(image, duration, answer.span)
+    spec = get_task(task)
     mask = None
-    if task == "segmentation" and segmenter is not None and (answer.boxes or answer.points):
+    if spec.segments and segmenter is not None and (answer.boxes or answer.points):
         from vlmr.masks import rle_to_mask
 
         rles = segmenter(image, boxes=answer.boxes, points=answer.points or None)
         masks = [rle_to_mask(rle) for rle in rles]
         mask = np.logical_or.reduce(masks) if masks else None
     out = draw_overlay(image, answer.boxes, answer.points, answer.labels, mask)
-    if task in SPATIAL_TASKS and not (answer.boxes or answer.points):
-        return note(out, "no box or point could be read from the answer")
-    if task == "counting":
-        return note(out, f"count: {answer.count}" if answer.count is not None else "no count in the answer")
-    return out
+    line = spec.note(answer)
+    return note(out, line) if line else out

@@ -22,21 +22,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-TASKS = (
-    "vqa",
-    "mcq",
-    "math",
-    "grounding",
-    "detection",
-    "counting",
-    "segmentation",
-    "pointing",
-    "temporal_grounding",
-    "chart_qa",
-    "medical_vqa",
-    "scene3d_qa",
-    "scene3d_grounding",
-)
 ANSWER_KEYS = ("boxes", "labels", "points", "masks", "count", "span", "choice", "number", "text", "boxes_3d")
 RECORDS_FILE = "records.jsonl"
 
@@ -182,8 +167,7 @@ def validate_record(record: Any) -> None:
     unknown = sorted(set(record) - set(Sample.__dataclass_fields__))
     if unknown:
         _fail(record, unknown[0], f"unknown field; allowed: {list(Sample.__dataclass_fields__)}")
-    if record["task"] not in TASKS:
-        _fail(record, "task", f"unknown task {record['task']!r}; choose one of {list(TASKS)}")
+    _check_task(record)
     images = record.get("images", [])
     if not (isinstance(images, list) and all(isinstance(p, str) and p for p in images)):
         _fail(record, "images", f"expected a list of relative paths, got {images!r}")
@@ -199,6 +183,16 @@ def validate_record(record: Any) -> None:
     _check_answer(record, record.get("answer", {}))
     if not isinstance(record.get("meta", {}), dict):
         _fail(record, "meta", f"expected a dict, got {type(record.get('meta')).__name__}")
+
+
+def _check_task(record: dict) -> None:
+    """The record's task is a registered one or a ``package.module:Name`` that imports (:mod:`vlmr.tasks`)."""
+    from vlmr.tasks import get_task
+
+    try:
+        get_task(record["task"])
+    except (ImportError, AttributeError, TypeError, ValueError) as e:  # unknown, not importable, not a Task
+        _fail(record, "task", str(e))
 
 
 def resolve_media(root: str | Path, relative: str) -> Path:

@@ -139,13 +139,14 @@ def _prompt_texts() -> list[str]:
     from transformers.utils.chat_template_utils import render_jinja_template
 
     from vlmr.formats import CONVENTIONS, CoordinateSpace
-    from vlmr.prompts import SYSTEM_PROMPT, TASK_INSTRUCTIONS, TOOLS_SYSTEM_PROMPT, task_instruction
+    from vlmr.prompts import SYSTEM_PROMPT, TOOLS_SYSTEM_PROMPT, task_instruction
+    from vlmr.tasks import BUILTIN_TASKS
     from vlmr.tools.environment import COORDINATE_PHRASES, make_environment
     from vlmr.tools.registry import TOOL_SETS
 
     prompts = [SYSTEM_PROMPT, TOOLS_SYSTEM_PROMPT, *["system", "user", "assistant", "tool"] * 10]  # 2-4 per conversation
     prompts += [task_instruction(task, CoordinateSpace(112, 112, convention, 112, 112))
-                for task in TASK_INSTRUCTIONS for convention in CONVENTIONS]
+                for task in BUILTIN_TASKS for convention in CONVENTIONS]
     for names in TOOL_SETS.values():
         for convention in COORDINATE_PHRASES:
             env = make_environment(list(names), convention=convention)()

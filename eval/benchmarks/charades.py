@@ -22,48 +22,16 @@ sentences with words like "start"/"end", after replacing every "to" by "-"); spa
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from vlmr.data_pipelines.releases.charades import charades_hub_rows, parse_charades_sta
+from vlmr.data_pipelines.releases.files import find_file
+from vlmr.data_pipelines.releases.hub import is_hub_copy
 from vlmr.eval.answers import span_scores
 from vlmr.eval.benchmarks.video import VideoBenchmark
-from vlmr.eval.hub import HubCopy, is_hub_copy
-from vlmr.eval.loaders import find_file
 from vlmr.eval.registry import MetricRule, ScoreContext, register_benchmark
 from vlmr.schema import Sample
-
-GroundingRow = tuple[str, float, float, str]  # (video id, start s, end s, sentence)
-
-
-def parse_charades_sta(text: str, on_skip: Callable[[str], Any] | None = None) -> list[GroundingRow]:
-    """Rows of a Charades-STA file: ``VIDEO START END##sentence`` lines (extra columns after END ignored).
-
-    A malformed line, or one whose span is not ``0 <= START < END``, is left out and its
-    reason passed to ``on_skip``; blank lines are ignored.
-
-    >>> parse_charades_sta("3MSZA 24.3 30.4##person turn a light on.\\nX 5 2##reversed.", print)
-    span not 0 <= start < end
-    [('3MSZA', 24.3, 30.4, 'person turn a light on.')]
-    """
-    rows = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        head, sep, sentence = line.partition("##")
-        fields = head.split()
-        try:
-            vid, start, end = fields[0], float(fields[1]), float(fields[2])
-        except (IndexError, ValueError):
-            reason = "malformed line (expected 'VIDEO START END##sentence')"
-        else:
-            reason = ("no sentence after '##'" if not (sep and sentence.strip())
-                      else None if 0 <= start < end else "span not 0 <= start < end")
-        if reason is None:
-            rows.append((vid, start, end, sentence.strip()))
-        elif on_skip is not None:
-            on_skip(reason)
-    return rows
 
 
 @register_benchmark("charades_sta")
@@ -80,7 +48,7 @@ class CharadesSTA(VideoBenchmark):
         """The test file's lines or the Hub copy's rows; bad rows are skipped and counted."""
         video_dir = self.options.get("video_dir", "Charades_v1_480")
         if is_hub_copy(path):
-            rows = self._hub_rows(path)
+            rows = charades_hub_rows(path, self.options.get("split"), self.skip)
         else:
             rows = parse_charades_sta(find_file(path, ("charades_sta_test.txt",)).read_text(encoding="utf-8"),
                                       self.skip)
@@ -91,22 +59,6 @@ class CharadesSTA(VideoBenchmark):
                    answer={"span": [start, end]}, meta={"video_id": vid, "sentence": sentence})
             for i, (vid, start, end, sentence) in enumerate(rows)
         ]
-
-    def _hub_rows(self, path: str | Path) -> list[GroundingRow]:
-        copy = HubCopy(path)
-        rows = []
-        for row in copy.rows(copy.choose_split(self.options.get("split"), prefer=("test",))):
-            try:
-                start, end = (round(float(t), 1) for t in row["timestamp"])
-                vid, sentence = Path(str(row["video"])).stem, str(row["caption"]).strip()
-            except (KeyError, TypeError, ValueError):
-                self.skip("row without video, caption or a [start, end] timestamp")
-                continue
-            if vid and sentence and 0 <= start < end:
-                rows.append((vid, start, end, sentence))
-            else:
-                self.skip("span not 0 <= start < end, or no sentence")
-        return rows
 
     def media_root(self, path: str | Path) -> Path:
         """The release folder (``Charades_v1_480/`` inside; a Hub parquet sits in its ``data/``)."""

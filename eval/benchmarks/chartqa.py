@@ -23,26 +23,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from vlmr.data_pipelines.releases.chartqa import hub_fields
+from vlmr.data_pipelines.releases.files import image_size
+from vlmr.data_pipelines.releases.hub import HubCopy, is_hub_copy
+from vlmr.data_pipelines.releases.rows import read_rows
 from vlmr.eval.answers import relaxed_scores
-from vlmr.eval.hub import HubCopy, ImageCell, is_hub_copy
-from vlmr.eval.loaders import image_size, read_rows
 from vlmr.eval.registry import Benchmark, MetricRule, ScoreContext, register_benchmark
 from vlmr.schema import Sample
 
 SPLIT_FILES = ("test_human.json", "test_augmented.json")
-
-
-def hub_fields(row: dict[str, Any]) -> tuple[str, str, list[str], ImageCell | None]:
-    """``(subset, question, targets, image)`` of a HuggingFaceM4/ChartQA or lmms-lab/ChartQA row.
-
-    >>> hub_fields({"query": "How many bars?", "label": ["3"], "human_or_machine": 1, "image": None})
-    ('augmented', 'How many bars?', ['3'], None)
-    >>> hub_fields({"type": "human_test", "question": "Which?", "answer": "No", "image": None})[:3]
-    ('human', 'Which?', ['No'])
-    """
-    if "human_or_machine" in row:  # HuggingFaceM4: a ClassLabel, 0 = human, 1 = machine-generated (augmented)
-        return ("human", "augmented")[int(row["human_or_machine"])], row["query"], list(row["label"]), row["image"]
-    return str(row["type"]).removesuffix("_test"), row["question"], [str(row["answer"])], row["image"]
 
 
 @register_benchmark("chartqa")

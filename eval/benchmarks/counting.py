@@ -40,9 +40,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from vlmr.data_pipelines.releases.files import find_file, image_size
+from vlmr.data_pipelines.releases.hub import HubCopy, ImageCell, is_hub_copy
+from vlmr.data_pipelines.releases.rows import read_rows
 from vlmr.eval.answers import count_scores
-from vlmr.eval.hub import HubCopy, ImageCell, is_hub_copy
-from vlmr.eval.loaders import find_file, image_size, read_rows
 from vlmr.eval.registry import Benchmark, MetricRule, ScoreContext, register_benchmark
 from vlmr.schema import Sample
 

@@ -1,7 +1,9 @@
 """Any vlmr dataset directory as a benchmark: each sample's ``task`` picks its metric.
 
 ``vlmr eval run --benchmark dataset --data DIR`` evaluates a directory written by
-``vlmr data build`` (or :class:`vlmr.schema.DatasetWriter`). Scores per task:
+``vlmr data build`` (or :class:`vlmr.schema.DatasetWriter`). A task's spec names its scorer
+(:attr:`vlmr.tasks.Task.scorer`, ``(sample, prediction, ctx) -> scores``); the built-in scorers
+are the ``score_*`` functions here, per task:
 
 ================== ==================================================================
 task               metrics
@@ -33,8 +35,9 @@ from typing import Any
 
 import numpy as np
 
+from vlmr.data_pipelines.releases.files import image_size
+from vlmr.data_pipelines.releases.medical import answer_type
 from vlmr.eval import answers
-from vlmr.eval.benchmarks.medical import answer_type
 from vlmr.eval.benchmarks.reasonseg import (
     invalid_mask_scores,
     lisa_iou,
@@ -42,23 +45,24 @@ from vlmr.eval.benchmarks.reasonseg import (
     stored_or_predicted_mask,
 )
 from vlmr.eval.caption_metrics import caption_metrics, java_missing_note
-from vlmr.eval.loaders import image_size
 from vlmr.eval.medical_scores import medical_scores
 from vlmr.eval.registry import Benchmark, MetricRule, ScoreContext, register_benchmark
 from vlmr.masks import MaskError, mask_to_rle, rle_to_mask
+from vlmr.registry import import_object
 from vlmr.rewards.metrics import mask_intersection_union, match_boxes, point_in_box, point_in_mask
 from vlmr.rewards.parse import normalise_text, parse_points
 from vlmr.schema import Sample, load_samples
+from vlmr.tasks import get_task
 
-Scorer = Callable[[Sample, str, ScoreContext], dict[str, Any]]
 
-
-def _grounding(sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any]:
+def score_grounding(sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> dict[str, Any]:
+    response = prediction.get("response") or ""
     return answers.grounding_scores(response, sample.answer["boxes"][0], ctx.space_for(sample),
                                     ctx.options.get("iou_comparison", ">="))
 
 
-def _detection(sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any]:
+def score_detection(sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> dict[str, Any]:
+    response = prediction.get("response") or ""
     pred = answers.boxes_in_pixels(response, ctx.space_for(sample))
     gt = sample.answer.get("boxes", [])
     hits = len(match_boxes(pred, gt, min_iou=0.5)) if pred and gt else 0
@@ -68,15 +72,18 @@ def _detection(sample: Sample, response: str, ctx: ScoreContext) -> dict[str, An
     return {"precision@0.5": precision, "recall@0.5": recall, "f1@0.5": f1, "_pred_boxes": pred}
 
 
-def _counting(sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any]:
+def score_counting(sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> dict[str, Any]:
+    response = prediction.get("response") or ""
     return answers.count_scores(response, sample.answer["count"])
 
 
-def _mcq(sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any]:
+def score_mcq(sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> dict[str, Any]:
+    response = prediction.get("response") or ""
     return answers.choice_scores(response, sample.answer["choice"], sample.choices)
 
 
-def _pointing(sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any]:
+def score_pointing(sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> dict[str, Any]:
+    response = prediction.get("response") or ""
     points = parse_points(answers.answer_text(response)) or []
     space = ctx.space_for(sample)
     point = space.to_pixels(points[0]) if points and space else (points[0] if points else None)
@@ -89,7 +96,7 @@ def _pointing(sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any
     return {"accuracy": float(hit), "_pred_points": [point] if point else []}
 
 
-def _segmentation(sample: Sample, response: str, ctx: ScoreContext, mask_rle: dict | None = None) -> dict[str, Any]:
+def score_segmentation(sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> dict[str, Any]:
     masks = sample.answer.get("masks", [])
     if sample.meta.get("height") and sample.meta.get("width"):
         height, width = int(sample.meta["height"]), int(sample.meta["width"])
@@ -102,8 +109,7 @@ def _segmentation(sample: Sample, response: str, ctx: ScoreContext, mask_rle: di
     for m in masks:
         gt |= rle_to_mask(m, height, width)
     try:
-        pred = stored_or_predicted_mask(DatasetDir(), sample, {"response": response, "mask_rle": mask_rle}, ctx,
-                                        height, width)
+        pred = stored_or_predicted_mask(DatasetDir(), sample, prediction, ctx, height, width)
     except MaskError as e:
         return invalid_mask_scores(e, gt)
     inter, union = mask_intersection_union(pred, gt)
@@ -111,22 +117,26 @@ def _segmentation(sample: Sample, response: str, ctx: ScoreContext, mask_rle: di
             "_gt_mask": mask_to_rle(gt)}
 
 
-def _temporal(sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any]:
+def score_temporal(sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> dict[str, Any]:
+    response = prediction.get("response") or ""
     return answers.span_scores(response, sample.answer["span"])
 
 
-def _chart(sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any]:
+def score_chart(sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> dict[str, Any]:
+    response = prediction.get("response") or ""
     target = sample.answer.get("text", sample.answer.get("number"))
     return answers.relaxed_scores(response, str(target))
 
 
-def _medical(sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any]:
+def score_medical(sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> dict[str, Any]:
+    response = prediction.get("response") or ""
     text = str(sample.answer.get("text", ""))
     closed = answer_type({"answer": text, "answer_type": sample.meta.get("answer_type")}) == "CLOSED"
     return medical_scores(response, text, closed)
 
 
-def _qa(sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any]:
+def score_qa(sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> dict[str, Any]:
+    response = prediction.get("response") or ""
     if "count" in sample.answer:
         return answers.count_scores(response, sample.answer["count"])
     from vlmr.rewards import get_reward
@@ -135,7 +145,8 @@ def _qa(sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any]:
     return {"accuracy": float(score or 0.0), "_pred": answers.answer_text(response)}
 
 
-def _scene_qa(sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any]:
+def score_scene_qa(sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> dict[str, Any]:
+    response = prediction.get("response") or ""
     """ScanQA's Top-1 EM: the answer is one of the references exactly (``answer in ref_answers``)."""
     if "count" in sample.answer:
         return answers.count_scores(response, sample.answer["count"])
@@ -151,20 +162,13 @@ def _scene_qa(sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any
     return out
 
 
-TASK_SCORERS: dict[str, Scorer] = {
-    "grounding": _grounding,
-    "detection": _detection,
-    "counting": _counting,
-    "mcq": _mcq,
-    "pointing": _pointing,
-    "segmentation": _segmentation,
-    "temporal_grounding": _temporal,
-    "chart_qa": _chart,
-    "medical_vqa": _medical,
-    "math": _qa,
-    "vqa": _qa,
-    "scene3d_qa": _scene_qa,
-}
+def _scorer_of(task: str) -> Callable[[Sample, dict[str, Any], ScoreContext], dict[str, Any]] | None:
+    """The scorer its spec names for ``task`` (``None``: the task is not scored, or unknown here)."""
+    try:
+        path = get_task(task).scorer
+    except (ImportError, AttributeError, TypeError, ValueError):  # a task this process cannot import
+        return None
+    return import_object(path) if path else None
 
 
 @register_benchmark("dataset")
@@ -181,7 +185,7 @@ class DatasetDir(Benchmark):
         """All samples of the directory whose task has a scorer."""
         samples = []
         for sample in load_samples(path):
-            if sample.task not in TASK_SCORERS or (self.tasks and sample.task not in self.tasks):
+            if not _scorer_of(sample.task) or (self.tasks and sample.task not in self.tasks):
                 continue
             sample.meta = {**sample.meta, "task": sample.task, "source": sample.source or "unknown"}
             if sample.images and not (sample.meta.get("width") and sample.meta.get("height")):
@@ -196,11 +200,8 @@ class DatasetDir(Benchmark):
         return {"mask_rle": mask_to_rle(predict_mask(self, sample, response, ctx))}
 
     def process_results(self, sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> dict[str, Any]:
-        """The task's scorer on the response (a stored ``mask_rle`` for segmentation)."""
-        response = prediction.get("response") or ""
-        if sample.task == "segmentation":
-            return _segmentation(sample, response, ctx, prediction.get("mask_rle"))
-        return TASK_SCORERS[sample.task](sample, response, ctx)
+        """The scorer of the sample's task (:attr:`vlmr.tasks.Task.scorer`) on the prediction."""
+        return _scorer_of(sample.task)(sample, prediction, ctx)
 
 
 @register_benchmark("scene3d")

@@ -40,8 +40,9 @@ import string
 from pathlib import Path
 from typing import Any
 
-from vlmr.eval.hub import HubCopy, is_hub_copy
-from vlmr.eval.loaders import find_file, read_rows
+from vlmr.data_pipelines.releases.files import find_file
+from vlmr.data_pipelines.releases.hub import HubCopy, is_hub_copy
+from vlmr.data_pipelines.releases.rows import read_rows
 from vlmr.eval.predictions import PredictionsFile
 from vlmr.eval.registry import Benchmark, MetricRule, ScoreContext, register_benchmark
 from vlmr.rewards.parse import parse_choice, parse_number, split_think_answer

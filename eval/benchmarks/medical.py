@@ -29,9 +29,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from vlmr.eval.hub import HubCopy, ImageCell, is_hub_copy
-from vlmr.eval.loaders import find_file, image_size, read_rows
-from vlmr.eval.medical_scores import medical_scores, normalize_answer
+from vlmr.data_pipelines.releases.files import find_file, image_size
+from vlmr.data_pipelines.releases.hub import HubCopy, ImageCell, is_hub_copy
+from vlmr.data_pipelines.releases.medical import answer_type, row_split
+from vlmr.data_pipelines.releases.rows import read_rows
+from vlmr.eval.medical_scores import medical_scores
 from vlmr.eval.registry import Benchmark, MetricRule, ScoreContext, register_benchmark
 from vlmr.schema import Sample
 
@@ -46,26 +48,6 @@ ALTERNATIVES = (
     MetricRule("closed_accuracy_llava_med_script", "LLaVA-Med run_eval.py to the letter: substrings, and wrong "
                                                    "answers containing yes/no left out of the average"),
 )
-
-
-def row_split(row: dict[str, Any]) -> str:
-    """A VQA-RAD row's split from its ``phrase_type`` (``test_freeform``/``test_para`` -> test).
-
-    >>> row_split({"phrase_type": "test_para"}), row_split({"phrase_type": "freeform"})
-    ('test', 'train')
-    """
-    return "test" if str(row.get("phrase_type", "")).startswith("test") else "train"
-
-
-def answer_type(row: dict[str, Any]) -> str:
-    """``CLOSED`` or ``OPEN``: the release's (stray spaces stripped), else yes/no answers are closed.
-
-    >>> answer_type({"answer_type": "CLOSED "}), answer_type({"answer": "No"}), answer_type({"answer": 4})
-    ('CLOSED', 'CLOSED', 'OPEN')
-    """
-    if row.get("answer_type"):
-        return str(row["answer_type"]).strip().upper()
-    return "CLOSED" if normalize_answer(row.get("answer", "")) in ("yes", "no") else "OPEN"
 
 
 class _MedicalVQA(Benchmark):

@@ -23,7 +23,6 @@ stored as ``mask_rle`` in ``predictions.jsonl``. ``vlmr eval score`` uses a give
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -31,33 +30,16 @@ from typing import Any
 import numpy as np
 
 from vlmr import masks
+from vlmr.data_pipelines.releases.files import image_size
+from vlmr.data_pipelines.releases.hub import HubCopy, is_hub_copy
+from vlmr.data_pipelines.releases.reasonseg import hub_fields, image_beside, read_labelme
 from vlmr.eval.answers import answer_text
-from vlmr.eval.hub import HubCopy, ImageCell, is_hub_copy
-from vlmr.eval.loaders import image_size
 from vlmr.eval.registry import Benchmark, MetricRule, ScoreContext, register_benchmark
 from vlmr.masks import IGNORE, MaskError, mask_to_rle
 from vlmr.rewards.masks import box_mask
 from vlmr.schema import Sample, resolve_media
 
 logger = logging.getLogger(__name__)
-
-
-def _read_labelme(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:  # a few released files are cp1252, LISA reads them the same way
-        return json.loads(path.read_text(encoding="cp1252"))
-
-
-def hub_fields(row: dict[str, Any]) -> tuple[str, ImageCell | None, np.ndarray | None]:
-    """``(query, image, (H, W) bool mask)`` of a Seg-Zero ReasonSeg Hub row.
-
-    >>> query, _, mask = hub_fields({"text": " the cup ", "image": None, "mask": [[False, True]]})
-    >>> query, mask.shape, int(mask.sum())
-    ('the cup', (1, 2), 1)
-    """
-    mask = np.asarray(row["mask"], dtype=bool) if row.get("mask") else None
-    return str(row["text"]).strip(), row.get("image"), mask if mask is not None and mask.ndim == 2 else None
 
 
 def lisa_mask(annotation: dict[str, Any], height: int, width: int) -> np.ndarray:
@@ -93,11 +75,11 @@ class ReasonSeg(Benchmark):
         root = Path(path)
         samples = []
         for ann_path in sorted(root.glob("*.json")):
-            image = next((p for p in (ann_path.with_suffix(s) for s in (".jpg", ".png", ".jpeg")) if p.exists()), None)
+            image = image_beside(ann_path)
             if image is None:
                 logger.warning("skipping %s: no image next to it", ann_path.name)
                 continue
-            ann = _read_labelme(ann_path)
+            ann = read_labelme(ann_path)
             width, height = ann.get("imageWidth"), ann.get("imageHeight")
             if not (width and height):
                 width, height = image_size(image)
@@ -139,7 +121,7 @@ class ReasonSeg(Benchmark):
         """LISA's ground-truth mask of one sample (1 target, 255 ignore); a Hub copy's mask as given."""
         if sample.answer.get("masks"):
             return masks.rle_to_mask(sample.answer["masks"][0]).astype(np.uint8)
-        ann = _read_labelme(resolve_media(root, sample.meta["annotation"]))
+        ann = read_labelme(resolve_media(root, sample.meta["annotation"]))
         return lisa_mask(ann, sample.meta["height"], sample.meta["width"])
 
     def postprocess(self, sample: Sample, response: str, ctx: ScoreContext) -> dict[str, Any]:

@@ -32,30 +32,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from vlmr.data_pipelines.releases.files import image_size
+from vlmr.data_pipelines.releases.hub import HubCopy, ImageCell, is_hub_copy
+from vlmr.data_pipelines.releases.refcoco import expressions
+from vlmr.data_pipelines.releases.rows import read_rows
 from vlmr.eval.answers import grounding_scores
-from vlmr.eval.hub import HubCopy, ImageCell, is_hub_copy
-from vlmr.eval.loaders import image_size, read_rows
 from vlmr.eval.registry import Benchmark, MetricRule, ScoreContext, register_benchmark
-from vlmr.formats import CoordinateSpace, xywh_to_xyxy
+from vlmr.formats import CoordinateSpace
 from vlmr.rewards.metrics import box_iou
 from vlmr.schema import Sample
 
 _ANSWER_BLOCK = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
 _INT_BOX = re.compile(r"\[(\d+),\s*(\d+),\s*(\d+),\s*(\d+)\]")
-
-
-def expressions(row: dict[str, Any]) -> list[tuple[str, list[float]]]:
-    """``[(expression, xyxy box)]`` of one row in any supported form (several for lmms-eval rows).
-
-    >>> expressions({"question": "Describe the region.", "answer": ["man left", "guy in red"], "bbox": [1, 2, 3, 4]})
-    [('man left', [1.0, 2.0, 4.0, 6.0]), ('guy in red', [1.0, 2.0, 4.0, 6.0])]
-    """
-    if "solution" in row:
-        return [(row.get("normal_caption") or row["problem"], [float(v) for v in row["solution"]])]
-    box = xywh_to_xyxy(row["bbox"])
-    if isinstance(row.get("answer"), list | tuple):  # lmms-eval: the expressions are the answers
-        return [(str(text), box) for text in row["answer"]]
-    return [(row.get("sentence") or row["question"], box)]
 
 
 def vlm_r1_box(response: str) -> list[float]:

@@ -5,8 +5,8 @@ import json
 import numpy as np
 
 from vlmr.data_pipelines.build import build_dataset
+from vlmr.data_pipelines.releases.charades import parse_charades_sta
 from vlmr.data_pipelines.video import COLOURS, write_synthetic_video
-from vlmr.eval.benchmarks.charades import parse_charades_sta
 from vlmr.media.video import sample_frames
 from vlmr.schema import load_samples
 

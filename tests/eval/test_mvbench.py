@@ -18,8 +18,9 @@ from eval_fixtures import MVBENCH_ROWS, write_video
 from test_eval_metrics import score
 
 from vlmr.data_pipelines.build import build_dataset
+from vlmr.data_pipelines.releases.video_mcq import MVBENCH_TASKS
 from vlmr.eval import get_benchmark
-from vlmr.eval.benchmarks.video_mcq import MVBENCH_TASKS, lmms_eval_letter, mvbench_check
+from vlmr.eval.benchmarks.video_mcq import lmms_eval_letter, mvbench_check
 from vlmr.eval.registry import ScoreContext
 from vlmr.schema import load_samples
 

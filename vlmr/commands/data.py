@@ -59,17 +59,39 @@ def command_line(args) -> str:
     return shlex.join([*words, *args.overrides])
 
 
+def summary(doc: str | None) -> str:
+    """The first sentence of a docstring as plain text: one line, reST markup dropped, whole (a
+    period inside brackets or quotes, or not followed by a space, does not end it).
+
+    >>> summary("Charades-STA (``a.txt`` lines, e.g. ``X 1 2``)\\n    read by :func:`~x.parse`. More.")
+    'Charades-STA (a.txt lines, e.g. X 1 2) read by parse.'
+    """
+    import inspect
+    import re
+
+    text = " ".join(inspect.cleandoc(doc or "").split("\n\n")[0].split())
+    text = re.sub(r":\w+:`~?([\w.]+)`", lambda m: m[1].rsplit(".", 1)[-1] if "~" in m[0] else m[1], text)
+    text = text.replace("``", "")
+    depth, quoted = 0, False
+    for i, char in enumerate(text):
+        depth += (char in "([{") - (char in ")]}")
+        quoted ^= char == '"'
+        if char == "." and depth <= 0 and not quoted and text[i + 1:i + 2] in (" ", ""):
+            return text[:i + 1]
+    return text
+
+
 def list_sources_text() -> str:
-    """One line per source: its name and the first line of its builder's docstring."""
+    """One line per source: its name and its builder's summary, whole."""
     from vlmr.data_pipelines.sources import get_builder, list_sources
 
     lines = []
     for name in list_sources():
         try:
-            doc = (get_builder(name).__doc__ or "").strip().splitlines()
+            text = summary(get_builder(name).__doc__)
         except ImportError as e:  # an optional dependency of that source is missing
-            doc = [f"(unavailable: {e})"]
-        lines.append(f"{name:22s} {doc[0] if doc else ''}")
+            text = f"(unavailable: {e})"
+        lines.append(f"{name:22s} {text}")
     return "\n".join(lines)
 
 

@@ -32,7 +32,8 @@ def register(subparsers) -> None:
     media.add_argument("--image", help="path of the image")
     media.add_argument("--video", help="path of the video")
     parser.add_argument("--question", required=True, help="the question to ask")
-    parser.add_argument("--task", default="vqa", help="task (sets the answer format), e.g. grounding, counting, mcq")
+    parser.add_argument("--task", default="vqa", help="task (sets the answer format), e.g. grounding, counting, mcq, "
+                        "or package.module:Name of your own (vlmr.tasks)")
     parser.add_argument("--tools", default="", help=TOOLS_HELP)
     parser.add_argument("--save-dir", default="vlmr_infer", help="folder for tool images and trajectory.json")
     parser.add_argument("--max-turns", type=int, default=4, help="model turns at most (tool calls = turns - 1)")
@@ -114,15 +115,17 @@ def _save(save_dir: Path, traj, args) -> dict[int, Path]:
 
 
 def _save_overlay(save_dir: Path, traj, args, backend) -> Path:
-    """The final answer drawn on the input image (boxes, points; the mask for segmentation) -> answer.png."""
+    """The final answer drawn on the input image as its task draws it (boxes, points; the mask for
+    segmentation) -> answer.png."""
 
     from vlmr.media.image import open_rgb
     from vlmr.render import read_answer, render_answer
+    from vlmr.tasks import get_task
 
     image = open_rgb(args.image)
     answer = read_answer(traj.final_text, args.task, backend.coordinate_space(*image.size))
     segmenter = None
-    if args.task == "segmentation":
+    if get_task(args.task).segments:
         from vlmr.tools.segmenters import get_segmenter
 
         segmenter = get_segmenter(args.segmenter)

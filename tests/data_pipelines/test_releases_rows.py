@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from vlmr.rows import BadRow, read_rows, rows_in_place
+from vlmr.data_pipelines.releases.rows import BadRow, read_rows, rows_in_place
 from vlmr.schema import SchemaError
 
 

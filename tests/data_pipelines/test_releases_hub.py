@@ -8,7 +8,8 @@ import datasets
 import pytest
 from PIL import Image
 
-from vlmr.eval.hub import HubCopy, ImageCell, hub_media_dir, is_hub_copy
+from vlmr.data_pipelines.releases.hub import HubCopy, ImageCell, hub_media_dir, is_hub_copy
+from vlmr.data_pipelines.releases.rows import read_rows
 from vlmr.eval.registry import Benchmark
 
 
@@ -75,6 +76,15 @@ class TestHubCopy:
         assert is_hub_copy(file) and HubCopy(file).splits == ["test"]
         (tmp_path / "rows.json").write_text("[]")
         assert not is_hub_copy(tmp_path / "rows.json") and not is_hub_copy(tmp_path / "missing")
+
+    def test_the_one_row_reader_reads_a_parquet_file_as_its_hub_copy(self, tmp_path):
+        file = tmp_path / "test-00000-of-00001.parquet"
+        table(2).to_parquet(str(file))
+        rows = read_rows(file)
+        # row 0 has its picture as an ImageCell; the last row has none
+        assert [r["question"] for r in rows] == ["q0", "q1"]
+        assert rows[0]["image"].data == png((0, 0, 0)) and rows[1]["image"] is None
+        assert [cell.data for cell in rows[0]["pages"]] == [png()]
 
     def test_bare_path_outside_the_snapshot_is_not_read(self, tmp_path):
         secret = tmp_path / "secret.png"

@@ -1,8 +1,9 @@
-"""Rows of an annotation file (``.jsonl``, ``.json`` or ``.csv``): a user's own or a benchmark's release.
+"""Rows of an annotation file (``.jsonl``, ``.json``, ``.csv`` or ``.parquet``): a user's own or a release's.
 
 The one reader of such files for data builders and benchmark loaders. The suffix says the
 format: ``.csv`` has a header line, ``.json`` is one document (a list of rows, or ``{key: row}``
-with the key kept as ``_key``), anything else is JSON Lines. A file that is not UTF-8 text, or a
+with the key kept as ``_key``), ``.parquet`` is a Hub copy's file (its image columns hold
+:class:`~vlmr.data_pipelines.releases.hub.ImageCell`), anything else is JSON Lines. A file that is not UTF-8 text, or a
 ``.json`` file that is not one JSON document, is a :class:`~vlmr.schema.SchemaError` naming it.
 Every row that is not a JSON object is named (file and line, or row number) in a warning and
 stays in its place, so the caller's own row checks skip and count it and the rows after it
@@ -23,9 +24,10 @@ import csv
 import io
 import json
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from vlmr.schema import SchemaError
 
@@ -85,6 +87,11 @@ def rows_in_place(path: str | Path) -> list[Any]:
     """The rows of ``path`` in file order, each that is not a JSON object in its place (and in a warning)."""
     path = Path(path)
     suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        from vlmr.data_pipelines.releases.hub import HubCopy
+
+        copy = HubCopy(path)
+        return list(copy.rows(copy.choose_split()))
     if suffix == ".csv":
         return list(csv.DictReader(io.StringIO(_text(path), newline="")))
     return _document_rows(path) if suffix == ".json" else _line_rows(path)
@@ -93,3 +100,33 @@ def rows_in_place(path: str | Path) -> list[Any]:
 def read_rows(path: str | Path) -> list[Any]:
     """The rows of ``path`` (see :func:`rows_in_place`) without the lines that are not JSON."""
     return [row for row in rows_in_place(path) if not isinstance(row, BadRow)]
+
+
+T = TypeVar("T")
+MALFORMED = (KeyError, TypeError, ValueError, IndexError, AttributeError)  # what reading a bad row raises
+
+
+def malformed(error: Exception) -> str:
+    """The reason a row whose fields could not be read (missing key, wrong type) is skipped."""
+    return f"malformed row ({type(error).__name__}: {str(error)[:60]})"
+
+
+def each_row(rows: Iterable[Any], make: Callable[[int, Any], T | list[T] | None],
+             on_skip: Callable[[str], Any]) -> list[T]:
+    """``make(index, row)`` of every row, in order; a row it cannot read (a missing or malformed field)
+    is passed to ``on_skip`` with the reason, never fatal. ``make`` returns an item, several, or
+    ``None`` (a row it skipped itself).
+
+    >>> each_row([{"n": 1}, {}, {"n": 3}], lambda i, row: row["n"] * 10, print)
+    malformed row (KeyError: 'n')
+    [10, 30]
+    """
+    out: list[T] = []
+    for i, row in enumerate(rows):
+        try:
+            made = make(i, row)
+        except MALFORMED as e:
+            on_skip(malformed(e))
+            continue
+        out += made if isinstance(made, list) else [made] if made is not None else []
+    return out
