@@ -301,16 +301,17 @@ AGREE = {
 def _reward_and_score(task, fields, reward, metric, text):
     """The GRPO reward (columns after the Arrow round trip trl reads them from) and the eval score."""
     from vlmr.dataset import to_hf_dataset
-    from vlmr.eval.benchmarks.dataset_dir import TASK_SCORERS, DatasetDir
+    from vlmr.eval.benchmarks.dataset_dir import DatasetDir
     from vlmr.eval.registry import ScoreContext
     from vlmr.rewards import get_reward
+    from vlmr.tasks import get_task
 
     sample = Sample(id=task, task=task, question="q", **fields)
     ctx = ScoreContext(family=FAMILY)
     [row] = to_hf_dataset([build_conversation_row(sample, ctx.space_for(sample))])
     completion = f"<think>x</think><answer>{text}</answer>"
     got = get_reward(reward)([completion], **{k: [row[k]] for k in REWARD_COLUMNS if k != "images"})[0]
-    assert task in TASK_SCORERS
+    assert get_task(task).scorer is not None
     return got, DatasetDir().process_results(sample, {"response": completion}, ctx)[metric]
 
 
