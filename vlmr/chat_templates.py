@@ -1,11 +1,11 @@
 """Chat templates: vlmr's own, and the one decision of which template renders a tool conversation.
 
-Qwen2-VL and Qwen2.5-VL ship a chat template that renders no tools: the ``tools`` schemas, an
-assistant's ``tool_calls`` and ``tool`` messages are dropped without a word. Those checkpoints were
-trained on the Hermes tool format of Qwen2.5 (a ``<tools>`` schema block in the system turn,
+Qwen2-VL, Qwen2.5-VL and InternVL ship a chat template that renders no tools: the ``tools`` schemas,
+an assistant's ``tool_calls`` and ``tool`` messages are dropped without a word. Their language models
+were trained on the Hermes tool format of Qwen2.5/Qwen3 (a ``<tools>`` schema block in the system turn,
 ``<tool_call>`` JSON calls, ``<tool_response>`` results in a user turn), so whenever tools are used
-vlmr swaps in its own template for them (:func:`prepare_for_tools`), which renders every non-tool
-conversation exactly as the published one does. A template that already renders tools is never
+vlmr swaps in its own template in that format (the family's :class:`vlmr.families.ToolTemplate`,
+:func:`prepare_for_tools`), which renders every non-tool conversation exactly as the published one does. A template that already renders tools is never
 replaced; one that cannot and has no vlmr replacement is an error, never a silent drop.
 
 Import-light (stdlib only): trl and transformers are imported inside the functions.
@@ -17,34 +17,12 @@ import json
 import logging
 from importlib import resources
 
+from vlmr.families import HERMES_TOOL_PARSER, get_family, list_families
+
 logger = logging.getLogger(__name__)
 
-# transformers `response_template` (parse_response, transformers >= 5.13): `<tool_call>{json}</tool_call>` blocks
-# become `tool_calls`, everything else (including <think>/<answer> text, which rewards read) stays `content`.
-# trl's own parser for Qwen3 templates moves <think> text to `reasoning_content`, where vlmr's rewards never look.
-RESPONSE_TEMPLATE = {
-    "defaults": {"role": "assistant"},
-    "start_anchor": "<|im_start|>assistant\n",
-    "fields": {
-        "tool_calls": {
-            "open": "<tool_call>",
-            "close_pattern": r"</tool_call>\s*",
-            "repeats": True,
-            "content": "json",
-            "transform": {"type": "function", "function": "{content}"},
-        },
-        "content": {  # text before and after tool calls, joined (a plain field would keep only the last piece)
-            "close_pattern": r"<\|im_end\|>\s*",
-            "content": "text",
-            "repeats": True,
-            "join": "\n",
-        },
-    },
-}
-
-# Families whose published template renders no tools -> the system prompt their template adds when a
-# conversation has none ("You are a helpful assistant.", as in Qwen2-VL's and Qwen2.5-VL's chat_template).
-TOOL_TEMPLATE_FAMILIES = {"qwen2_vl": "You are a helpful assistant.", "qwen2_5_vl": "You are a helpful assistant."}
+# The parser of Hermes tool calls in ChatML turns (the tiny model's and every built-in family's tool format).
+RESPONSE_TEMPLATE = HERMES_TOOL_PARSER
 
 # A Hermes tool call as Qwen2.5, Qwen2.5-VL (with vlmr's template) and Qwen3-VL render it: what RESPONSE_TEMPLATE reads.
 _HERMES_CALL = {"name": "probe_tool", "arguments": {"probe_key": 1}}
@@ -56,30 +34,35 @@ def chat_template() -> str:
 
 
 def tool_chat_template(family: str) -> str:
-    """vlmr's tool-capable template for ``family`` (one of :data:`TOOL_TEMPLATE_FAMILIES`).
+    """vlmr's tool-capable template for ``family`` (a :mod:`vlmr.families` name with a ``tool_template``).
 
-    vlmr's chat template with the family's default system prompt, so a conversation without tools renders
-    byte for byte as under the published template.
+    vlmr's chat template with the family's default system prompt and image/video placeholders, so a
+    conversation without tools renders byte for byte as under the published template.
     """
-    if family not in TOOL_TEMPLATE_FAMILIES:
-        raise ValueError(f"vlmr has no tool template for family {family!r}; it has one for {sorted(TOOL_TEMPLATE_FAMILIES)}")
-    return "{%- set default_system = " + json.dumps(TOOL_TEMPLATE_FAMILIES[family]) + " -%}\n" + chat_template()
+    spec = get_family(family).tool_template
+    if spec is None:
+        with_template = [name for name in list_families() if get_family(name).tool_template]
+        raise ValueError(f"vlmr has no tool template for family {family!r}; it has one for {with_template}")
+    header = {"default_system": spec.default_system, "image_placeholder": spec.image, "video_placeholder": spec.video}
+    return "".join("{%- set " + name + " = " + json.dumps(value) + " -%}\n"
+                   for name, value in header.items() if value is not None) + chat_template()
 
 
 def prepare_for_tools(processor, family: str) -> bool:
     """Make ``processor`` render tool conversations and parse tool calls; the one place this is decided.
 
     1. Its own chat template renders tools (trl's ``supports_tool_calling``): kept, whatever it is.
-    2. Otherwise, for a family in :data:`TOOL_TEMPLATE_FAMILIES`, vlmr's :func:`tool_chat_template` replaces it
+    2. Otherwise, for a family with a ``tool_template``, vlmr's :func:`tool_chat_template` replaces it
        on the processor and its tokenizer (so ``save_pretrained`` keeps it with the checkpoint), logged.
     3. Otherwise ``ValueError``: tools are never sent through a template that drops them.
 
-    Then, if the tokenizer has no response parser and the template writes Hermes ``<tool_call>`` JSON,
-    :data:`RESPONSE_TEMPLATE` is set on it (trl's tool loop and vlmr's inference read calls with it).
+    Then, if the tokenizer has no response parser and the template writes Hermes ``<tool_call>`` JSON, the family's
+    ``tool_parser`` (:data:`RESPONSE_TEMPLATE` for a family without one) is set on it: trl's tool loop and vlmr's
+    inference read calls with it. A template of one's own that writes another format keeps its own parser.
 
     Args:
         processor: a processor (or tokenizer) with a ``chat_template``.
-        family: the model's ``vlmr.formats`` family (from ``config.model_type``).
+        family: the model's :mod:`vlmr.families` name (from ``config.model_type``).
 
     Returns:
         True if the template was replaced.
@@ -88,11 +71,12 @@ def prepare_for_tools(processor, family: str) -> bool:
 
     replaced = False
     if not supports_tool_calling(processor):
-        if family not in TOOL_TEMPLATE_FAMILIES:
+        if get_family(family).tool_template is None:
+            with_template = [name for name in list_families() if get_family(name).tool_template]
             raise ValueError(
                 f"the chat template of this {family} checkpoint cannot render tools (trl's supports_tool_calling is "
                 "False: it drops the tool schemas, tool calls or tool results), and vlmr has a tool template only "
-                f"for {sorted(TOOL_TEMPLATE_FAMILIES)}. Give the checkpoint a template that renders `tools`, "
+                f"for {with_template}. Give the checkpoint a template that renders `tools`, "
                 "assistant `tool_calls` and `tool` messages (processor.chat_template), or run without tools.")
         _set_template(processor, tool_chat_template(family))
         logger.info(
@@ -103,7 +87,7 @@ def prepare_for_tools(processor, family: str) -> bool:
     tokenizer = getattr(processor, "tokenizer", processor)
     has_parser = any(getattr(tokenizer, a, None) is not None for a in ("response_template", "response_schema"))
     if not has_parser and _writes_hermes_calls(processor):
-        tokenizer.response_template = RESPONSE_TEMPLATE
+        tokenizer.response_template = get_family(family).tool_parser or RESPONSE_TEMPLATE
     return replaced
 
 
