@@ -69,6 +69,35 @@ def transformers_serve():
     return _transformers_serve
 
 
+class ScriptFirstTurn:
+    """Logits processor forcing ``script`` as the first assistant turn (no tool result yet); later turns are free.
+
+    The model still runs every forward pass: only the choice of token is scripted.
+    """
+
+    def __init__(self, tokenizer, script):
+        self.script = tokenizer.encode(script, add_special_tokens=False)
+        self.header = tokenizer.encode("<|im_start|>assistant\n", add_special_tokens=False)
+        self.marker = tokenizer.convert_tokens_to_ids("<tool_response>")
+
+    def __call__(self, input_ids, scores):
+        for b, row in enumerate(input_ids.tolist()):
+            if self.marker in row:
+                continue
+            start = max(i for i in range(len(row)) if row[i : i + len(self.header)] == self.header) + len(self.header)
+            step = len(row) - start
+            if step < len(self.script):
+                scores[b] = -float("inf")
+                scores[b, self.script[step]] = 0.0
+        return scores
+
+
+@pytest.fixture(scope="session")
+def script_first_turn():
+    """:class:`ScriptFirstTurn`: ``LogitsProcessorList([script_first_turn(tokenizer, script)])`` in generation."""
+    return ScriptFirstTurn
+
+
 # ------------------------------------------------- tiny checkpoints of published families
 PUBLISHED = Path(__file__).parent / "fixtures" / "published"  # preprocessor files as the hub checkpoints ship them
 NANO_SIZES = {"hidden_size": 48, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 2,
