@@ -1,4 +1,4 @@
-"""Qwen2-VL, Qwen2.5-VL and Qwen3-VL as published: their checkpoints' preprocessor settings
+"""Qwen2-VL, Qwen2.5-VL, Qwen3-VL and InternVL as published: their checkpoints' preprocessor settings
 (tests/fixtures/published) on tiny weights (image sizes, token budgets, ``max_pixels``, coordinates),
 and tools through their published chat templates (``vlmr infer --tools``)."""
 
@@ -139,3 +139,114 @@ class TestToolsThroughPublishedTemplates:
         assert "For each function call, return a json object with function name and arguments" in prompt
         assert prompt.endswith("<|im_end|>\n<|im_start|>assistant\n")
         assert any("using vlmr's tool template for qwen2_5_vl" in r.message for r in caplog.records)
+
+
+class TestInternVLAsPublished:
+    """InternVL3-hf's published processor files (tests/fixtures/published/internvl) on tiny InternVL weights."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def published(cls) -> dict:
+        return json.loads((PUBLISHED / "internvl" / "preprocessor_config.json").read_text(encoding="utf-8"))
+
+    def test_vlmr_family_defaults_are_the_published_settings(self, published):
+        internvl = get_family("internvl")
+        tile = published["size"]["height"]
+        assert (published["size"]["width"], internvl.patch_factor) == (tile, tile)
+        assert (internvl.min_pixels, internvl.max_pixels) == (published["min_patches"] * tile**2,
+                                                               published["max_patches"] * tile**2)
+
+    def test_checkpoint_loads_the_published_settings(self, backend_of, published):
+        processor = backend_of("internvl").processor
+        image_processor = processor.image_processor
+        assert image_processor.size == {"height": 448, "width": 448}
+        assert (image_processor.min_patches, image_processor.max_patches) == (1, 12)
+        assert list(image_processor.image_mean) == published["image_mean"]
+        assert processor.image_seq_length == 256
+        assert backend_of("internvl").coordinate_space(640, 480).convention == "norm1000"
+
+    @pytest.mark.parametrize(
+        ("width", "height", "max_pixels", "grid", "tiles"),
+        [
+            # 640x480 (aspect 4/3), up to 12 tiles: the 4x3 grid has exactly that aspect; 12 tiles + 1 thumbnail
+            (640, 480, None, (4, 3), 13),
+            # max_pixels 4 tiles (4 * 448^2): grids 1x1 and 2x2 are closest (|4/3 - 1| = 1/3); the tie goes to 2x2
+            # only if 640*480 = 307,200 > 0.5 * 448^2 * 4 = 401,408, which it is not: one tile, no thumbnail
+            (640, 480, 4 * 448 * 448, (1, 1), 1),
+            # 1000x500 (aspect 2): 2x1 is exact; 4x2 ties but 500,000 <= 0.5 * 448^2 * 8 = 802,816: 2 tiles + thumbnail
+            (1000, 500, None, (2, 1), 3),
+        ],
+    )  # fmt: skip
+    def test_image_size_and_token_budget(self, backend_of, width, height, max_pixels, grid, tiles):
+        backend = backend_of("internvl", max_pixels)
+        messages = [{"role": "user", "content": [{"type": "image", "image": Image.new("RGB", (width, height))},
+                                                  {"type": "text", "text": "What is it?"}]}]
+        out = backend.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=True,
+                                                    return_dict=True, return_tensors="pt")
+        assert tuple(out["pixel_values"].shape) == (tiles, 3, 448, 448)
+        assert out["input_ids"][0].tolist().count(backend.processor.image_token_id) == 256 * tiles
+        space = backend.coordinate_space(width, height)
+        assert (space.input_width, space.input_height) == (grid[0] * 448, grid[1] * 448)
+        assert space == CoordinateSpace.for_image(width, height, "internvl", max_pixels=max_pixels)
+
+    def test_box_in_the_family_convention(self, backend_of):
+        # <box>[[x1, y1, x2, y2]]</box> in 0-1000 of the image: x * 1000/640, y * 1000/480
+        space = backend_of("internvl").coordinate_space(640, 480)
+        assert space.from_pixels([64, 48, 320, 240]) == pytest.approx([100.0, 100.0, 500.0, 500.0])
+        assert space.to_pixels([100, 100, 500, 500]) == pytest.approx([64, 48, 320, 240])
+
+    def test_tiny_weights_answer_through_the_published_processor(self, backend_of):
+        messages = [{"role": "user", "content": [{"type": "image", "image": Image.new("RGB", (100, 80), "red")},
+                                                  {"type": "text", "text": "What colour?"}]}]
+        [generation] = backend_of("internvl").generate([(messages, [])])
+        assert generation.error is None and generation.n_completion_tokens >= 1
+
+    def test_vlmr_tool_template_renders_tool_free_conversations_as_published(self):
+        from transformers.utils.chat_template_utils import render_jinja_template
+
+        from vlmr.chat_templates import tool_chat_template
+
+        conversation = [{"role": "system", "content": "Be brief."},
+                        {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "What is it?"}]},
+                        {"role": "assistant", "content": [{"type": "text", "text": "A cat."}]},
+                        {"role": "user", "content": [{"type": "image"}, {"type": "image"}, {"type": "text", "text": "And?"}]}]
+        published = (PUBLISHED / "internvl" / "chat_template.jinja").read_text(encoding="utf-8")
+        for generation_prompt in (False, True):
+            [ours], _ = render_jinja_template([conversation], chat_template=tool_chat_template("internvl"),
+                                              add_generation_prompt=generation_prompt)
+            [theirs], _ = render_jinja_template([conversation], chat_template=published,
+                                                add_generation_prompt=generation_prompt)
+            assert ours == theirs
+        assert "<|im_start|>user\n<IMG_CONTEXT>\nWhat is it?<|im_end|>\n" in ours
+
+    def test_infer_with_tools_uses_vlmr_template_and_reads_boxes_in_0_1000(self, published_checkpoint, tmp_path,
+                                                                          monkeypatch, caplog):
+        """`vlmr infer --tools zoom_in` on a checkpoint with InternVL's published template, which renders no tools."""
+        from transformers import InternVLProcessor
+
+        from vlmr.cli import main
+
+        prompts = []
+        render = InternVLProcessor.apply_chat_template
+
+        def recording(self, *args, **kwargs):  # keeps the prompts the model is asked to continue
+            text = render(self, *args, **kwargs)
+            if kwargs.get("add_generation_prompt") and isinstance(text, str):
+                prompts.append(text)
+            return text
+
+        monkeypatch.setattr(InternVLProcessor, "apply_chat_template", recording)
+        image = tmp_path / "img.png"
+        Image.new("RGB", (112, 84), "red").save(image)
+        with caplog.at_level("INFO", logger="vlmr.chat_templates"):
+            code = main(["infer", "--model", published_checkpoint("internvl"), "--image", str(image),
+                         "--question", "Where is it?", "--task", "grounding", "--tools", "zoom_in", "--max-turns", "1",
+                         "--max-new-tokens", "2", "--save-dir", str(tmp_path / "out")])
+        assert code == 0
+        [prompt] = prompts
+        assert prompt.startswith("<|im_start|>system\n")
+        assert "<tools>\n" + '{"type": "function", "function": {"name": "zoom_in", ' in prompt
+        assert "relative to the image, from 0 to 1000" in prompt  # the tool's coordinates: InternVL's 0-1000
+        assert "<|im_start|>user\n<IMG_CONTEXT>\nWhere is it?" in prompt  # the image as the published template has it
+        assert prompt.endswith("<|im_end|>\n<|im_start|>assistant\n")
+        assert any("using vlmr's tool template for internvl" in r.message for r in caplog.records)
