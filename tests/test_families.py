@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sys
 import types
+from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from vlmr.families import (
     FAMILIES,
@@ -100,3 +102,61 @@ class TestInternVLTiles:
         internvl = get_family("internvl")
         assert internvl.input_size(480, 640) == (3 * 448, 4 * 448)
         assert internvl.input_size(480, 640, max_pixels=448 * 448) == (448, 448)  # max_pixels -> max_patches 1
+
+
+# ---------------------------------------------------------------- on a checkpoint
+EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
+
+
+@pytest.fixture(scope="module")
+def nano(tmp_path_factory) -> str:
+    from vlmr.tiny_model import build_tiny_model
+
+    path = tmp_path_factory.getbasetemp() / "tiny-nano-shared"  # shared with the other tests' nano fixtures
+    return str(path if (path / "config.json").exists() else build_tiny_model(path, size="nano"))
+
+
+@pytest.fixture
+def image(tmp_path) -> str:
+    path = tmp_path / "img.png"
+    Image.new("RGB", (112, 84), "red").save(path)
+    return str(path)
+
+
+def infer(model: str, image: str, out: Path, *extra: str) -> int:
+    from vlmr.cli import main
+
+    return main(["infer", "--model", model, "--image", image, "--question", "Where is it?", "--task", "grounding",
+                 "--max-turns", "1", "--max-new-tokens", "2", "--save-dir", str(out), *extra])
+
+
+@pytest.mark.slow
+class TestOnACheckpoint:
+    def test_docs_family_of_ones_own_by_import_path(self, nano, image, tmp_path, monkeypatch, capsys):
+        """docs/extending.md: a Qwen2.5-VL fine-tuned to 0-1000 coordinates, named with --family by import path."""
+        monkeypatch.syspath_prepend(str(EXAMPLES))
+        assert infer(nano, image, tmp_path / "plain") == 0
+        assert "Coordinates are relative, from 0 to 1000" not in " ".join(capsys.readouterr().out.split())
+        assert infer(nano, image, tmp_path / "own", "--family", "custom_family:QWEN2_5_VL_NORM1000",
+                     "--tools", "zoom_in") == 0
+        printed = " ".join(capsys.readouterr().out.split())
+        assert "Coordinates are relative, from 0 to 1000" in printed  # the prompt asks in the family's convention
+        assert get_family("qwen2_5_vl_norm1000").input_size(480, 640) == (476, 644)  # Qwen2.5-VL's sizes kept
+
+    def test_unknown_family_says_so_in_one_line_and_runs_without_tools(self, nano, image, tmp_path, monkeypatch,
+                                                                       caplog, capsys):
+        from vlmr.families import base
+
+        monkeypatch.delitem(base._BY_MODEL_TYPE, "qwen2_5_vl")  # as if no family claimed the checkpoint
+        with caplog.at_level("WARNING", logger="vlmr.models"):
+            assert infer(nano, image, tmp_path / "plain") == 0
+        [line] = [r.message for r in caplog.records if r.name == "vlmr.models"]
+        assert line.startswith("no vlmr model family claims model_type 'qwen2_5_vl': text-and-image questions only")
+        assert "\n" not in line
+        assert "no tools" in line and "original-image pixels, unverified" in line
+        printed = " ".join(capsys.readouterr().out.split())
+        assert "Coordinates are pixels of the original 112x84 image" in printed  # what the prompt asks for
+
+        assert infer(nano, image, tmp_path / "tools", "--tools", "zoom_in") != 0
+        printed = " ".join(capsys.readouterr().out.split())
+        assert "vlmr knows no tool-call format for the model family 'generic'" in printed

@@ -56,9 +56,10 @@ def prepare_for_tools(processor, family: str) -> bool:
        on the processor and its tokenizer (so ``save_pretrained`` keeps it with the checkpoint), logged.
     3. Otherwise ``ValueError``: tools are never sent through a template that drops them.
 
-    Then, if the tokenizer has no response parser and the template writes Hermes ``<tool_call>`` JSON, the family's
-    ``tool_parser`` (:data:`RESPONSE_TEMPLATE` for a family without one) is set on it: trl's tool loop and vlmr's
-    inference read calls with it. A template of one's own that writes another format keeps its own parser.
+    A family without a ``tool_parser`` (``generic``: no family claims the checkpoint) is a ``ValueError`` too:
+    vlmr could not read the calls. Then, if the tokenizer has no response parser and the template writes Hermes
+    ``<tool_call>`` JSON, the family's ``tool_parser`` is set on it: trl's tool loop and vlmr's inference read calls
+    with it. A template of one's own that writes another format keeps its own parser.
 
     Args:
         processor: a processor (or tokenizer) with a ``chat_template``.
@@ -69,9 +70,10 @@ def prepare_for_tools(processor, family: str) -> bool:
     """
     from trl.chat_template_utils import supports_tool_calling
 
+    spec = get_family(family)
     replaced = False
     if not supports_tool_calling(processor):
-        if get_family(family).tool_template is None:
+        if spec.tool_template is None:
             with_template = [name for name in list_families() if get_family(name).tool_template]
             raise ValueError(
                 f"the chat template of this {family} checkpoint cannot render tools (trl's supports_tool_calling is "
@@ -84,10 +86,15 @@ def prepare_for_tools(processor, family: str) -> bool:
             "<tools> schemas, <tool_call> JSON, images in tool results; prompts without tools render as before); "
             "a checkpoint trained from here is saved with it.", family, family)
         replaced = True
+    if spec.tool_parser is None:
+        raise ValueError(
+            f"vlmr knows no tool-call format for the model family {family!r}, so it cannot read this model's tool "
+            "calls: a checkpoint of no known family answers text-and-image questions without tools. Run without "
+            "tools, name its family (--family, or `family:` in a config) or register one (docs/extending.md).")
     tokenizer = getattr(processor, "tokenizer", processor)
     has_parser = any(getattr(tokenizer, a, None) is not None for a in ("response_template", "response_schema"))
     if not has_parser and _writes_hermes_calls(processor):
-        tokenizer.response_template = get_family(family).tool_parser or RESPONSE_TEMPLATE
+        tokenizer.response_template = spec.tool_parser
     return replaced
 
 

@@ -89,9 +89,9 @@ def load_model_and_processor(
     logger.info("loaded %s (%s, family %s)", name_or_path, type(model).__name__, family)
     if family == "generic":
         logger.warning(
-            "no vlmr model family claims model_type %r: text-and-image questions only; vlmr knows no tool format for "
-            "it (tools stop with an error unless its own template renders them) and reads its boxes as original-image "
-            "pixels, unverified (register a family: docs/extending.md)", getattr(model.config, "model_type", None))
+            "no vlmr model family claims model_type %r: text-and-image questions only, no tools (vlmr knows no "
+            "tool-call format for it), and its boxes are read as original-image pixels, unverified; name or register "
+            "its family (--family, docs/extending.md)", getattr(model.config, "model_type", None))
     return model, processor
 
 
