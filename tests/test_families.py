@@ -36,7 +36,7 @@ def own_module(monkeypatch):
 
 class TestRegistry:
     def test_built_in_families(self):
-        assert {"qwen2_vl", "qwen2_5_vl", "qwen3_vl", "internvl", "generic"} <= set(list_families())
+        assert {"qwen2_vl", "qwen2_5_vl", "qwen3_vl", "internvl", "llava_onevision", "generic"} <= set(list_families())
 
     @pytest.mark.parametrize(
         ("model_type", "family"),
@@ -45,7 +45,8 @@ class TestRegistry:
             ("qwen2_vl", "qwen2_vl"),
             ("qwen3_vl_moe", "qwen3_vl"),  # two model types, one family
             ("internvl", "internvl"),
-            ("llava", "generic"),  # no family claims it
+            ("llava_onevision", "llava_onevision"),
+            ("llava", "generic"),  # no family claims it (LLaVA-1.5)
             (None, "generic"),
         ],
     )

@@ -119,6 +119,8 @@ def _train(method: str, model: str, data: str, out: Path, **fields) -> dict:
                "dataloader_num_workers": 0, "disable_tqdm": True}
     if method == "grpo":
         trainer.update(num_generations=2, max_completion_length=8)
+    else:  # a LLaVA-OneVision image alone is 1,485 tokens
+        trainer.update(max_length=4096)
     cfg = TrainConfig.from_dict({"model": model, "output_dir": str(out), "datasets": [{"path": data}],
                                  "trainer": trainer, **fields})
     final = train(method, cfg)

@@ -9,6 +9,7 @@ family         model                                   processor
 =============  ======================================  ===============================================
 ``qwen2_5_vl`` ``Qwen2_5_VLForConditionalGeneration``  14 px patches merged 2x2, area limits of the preset
 ``internvl``   ``InternVLForConditionalGeneration``    448 px tiles of 256 tokens, tile count of the preset
+``llava_o...`` ``LlavaOnevisionForConditionalGeneration`` 384 px SigLIP tiles of 729 tokens, grids of the preset
 =============  ======================================  ===============================================
 """
 
@@ -160,6 +161,58 @@ def _internvl(preset: TinyPreset, tokenizer):
     return InternVLForConditionalGeneration, config, processor
 
 
+def _llava_onevision(preset: TinyPreset, tokenizer):
+    """A ``LlavaOnevisionConfig`` (SigLIP + Qwen2) with the preset's sizes, and LLaVA-OneVision's processor with the
+    published tile size and normalisation; the grid resolutions are the published ones within the preset's
+    ``max_pixels`` (at least the one 384x384 tile), in the model config and the processor alike."""
+    from transformers import (
+        LlavaOnevisionConfig,
+        LlavaOnevisionForConditionalGeneration,
+        LlavaOnevisionImageProcessor,
+        LlavaOnevisionProcessor,
+        LlavaOnevisionVideoProcessor,
+    )
+
+    from vlmr.families import get_family
+    from vlmr.families.llava_onevision import PINPOINTS
+
+    family = get_family("llava_onevision")
+    tile = family.patch_factor
+    grids = [g for g in PINPOINTS if g[0] * g[1] <= preset.max_pixels] or [[tile, tile]]
+    vision_config = {
+        "model_type": "siglip_vision_model",
+        "hidden_size": preset.vision_hidden,
+        "num_hidden_layers": preset.vision_depth,
+        "num_attention_heads": preset.vision_heads,
+        "intermediate_size": preset.vision_intermediate,
+        "image_size": tile,
+        "patch_size": 14,
+        "vision_use_head": False,
+    }
+    config = LlavaOnevisionConfig(
+        text_config={"model_type": "qwen2", **_text_config(preset, tokenizer), "tie_word_embeddings": True},
+        vision_config=vision_config,
+        image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
+        video_token_index=tokenizer.convert_tokens_to_ids("<video>"),
+        image_grid_pinpoints=grids,
+        vision_feature_select_strategy="full",
+        vision_feature_layer=-1,
+        vision_aspect_ratio="anyres_max_9",
+        tie_word_embeddings=True,
+    )
+    half = [0.5, 0.5, 0.5]  # SigLIP's normalisation
+    size = {"height": tile, "width": tile}
+    image_processor = LlavaOnevisionImageProcessor(size=size, image_mean=half, image_std=half,
+                                                   image_grid_pinpoints=grids)
+    video_processor = LlavaOnevisionVideoProcessor(size=size, image_mean=half, image_std=half)
+    template = tool_chat_template("llava_onevision")  # vlmr's template, images as the published one renders them
+    tokenizer.chat_template = template
+    processor = LlavaOnevisionProcessor(image_processor=image_processor, tokenizer=tokenizer,
+                                        video_processor=video_processor, num_image_tokens=(tile // 14) ** 2,
+                                        vision_feature_select_strategy="full", chat_template=template)
+    return LlavaOnevisionForConditionalGeneration, config, processor
+
+
 TINY_ARCHITECTURES: dict[str, TinyArchitecture] = {
     "qwen2_5_vl": TinyArchitecture(_qwen2_5_vl),
     "internvl": TinyArchitecture(
@@ -168,6 +221,7 @@ TINY_ARCHITECTURES: dict[str, TinyArchitecture] = {
                         "<box>", "</box>"),
         named_tokens=INTERNVL_TOKENS,
     ),
+    "llava_onevision": TinyArchitecture(_llava_onevision, special_tokens=("<image>", "<video>")),
 }
 
 
