@@ -181,7 +181,11 @@ def published_checkpoint(tmp_path_factory):
         tokenizer.chat_template = _published_template(family)
         tmp = out.with_name(out.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
-        _tiny_family_model(family, tokenizer, base).save_pretrained(tmp)
+        model = _tiny_family_model(family, tokenizer, base)
+        published = json.loads((PUBLISHED / family / "preprocessor_config.json").read_text(encoding="utf-8"))
+        if "image_grid_pinpoints" in published:  # LLaVA-OneVision: the hub config.json holds the processor's grid
+            model.config.image_grid_pinpoints = published["image_grid_pinpoints"]
+        model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         config = json.loads((tmp / "tokenizer_config.json").read_text(encoding="utf-8"))
         config.pop("response_template")  # hub checkpoints ship no response parser
