@@ -136,6 +136,21 @@ def test_sft_step(tiny, family, counting_data, tmp_path):
 
 
 @pytest.mark.parametrize("family", FAMILIES)
+def test_sft_step_on_the_published_template(published_checkpoint, family, counting_data, tmp_path):
+    """A hub checkpoint's own template (no tools): SFT trains with vlmr's marked template where trl has no marked
+    copy (InternVL), or with the published one where it has markers (LLaVA-OneVision); the published one is saved."""
+    from vlmr.chat_templates import tool_chat_template, training_chat_template
+    from vlmr.models import load_model_and_processor
+
+    _, processor = load_model_and_processor(published_checkpoint(family))
+    assert training_chat_template(processor, family) in (None, tool_chat_template(family))
+    state = _train("sft", published_checkpoint(family), counting_data, tmp_path / "sft")
+    assert state["global_step"] == 1 and math.isfinite(state["log_history"][0]["loss"])
+    published = (Path(published_checkpoint(family)) / "chat_template.jinja").read_text(encoding="utf-8")
+    assert (tmp_path / "sft" / "final" / "chat_template.jinja").read_text(encoding="utf-8") == published
+
+
+@pytest.mark.parametrize("family", FAMILIES)
 def test_grpo_step_with_zoom_in(tiny, family, counting_data, tmp_path):
     state = _train("grpo", tiny(family), counting_data, tmp_path / "grpo", rewards=[{"name": "count"}],
                    tools={"counting": ["zoom_in"]}, max_tool_calls=1)

@@ -1,12 +1,13 @@
 """Chat templates: vlmr's own, and the one decision of which template renders a tool conversation.
 
-Qwen2-VL, Qwen2.5-VL and InternVL ship a chat template that renders no tools: the ``tools`` schemas,
-an assistant's ``tool_calls`` and ``tool`` messages are dropped without a word. Their language models
-were trained on the Hermes tool format of Qwen2.5/Qwen3 (a ``<tools>`` schema block in the system turn,
-``<tool_call>`` JSON calls, ``<tool_response>`` results in a user turn), so whenever tools are used
-vlmr swaps in its own template in that format (the family's :class:`vlmr.families.ToolTemplate`,
-:func:`prepare_for_tools`), which renders every non-tool conversation exactly as the published one does. A template that already renders tools is never
-replaced; one that cannot and has no vlmr replacement is an error, never a silent drop.
+Qwen2-VL, Qwen2.5-VL, InternVL and LLaVA-OneVision ship a chat template that renders no tools: the
+``tools`` schemas, an assistant's ``tool_calls`` and ``tool`` messages are dropped without a word. Their
+language models were trained on the Hermes tool format of Qwen2/2.5/3 (a ``<tools>`` schema block in the
+system turn, ``<tool_call>`` JSON calls, ``<tool_response>`` results in a user turn), so whenever tools are
+used vlmr swaps in its own template in that format (the family's :class:`vlmr.families.ToolTemplate`,
+:func:`prepare_for_tools`), which renders every non-tool conversation exactly as the published one does.
+A template that already renders tools is never replaced; one that cannot and has no vlmr replacement is
+an error, never a silent drop.
 
 Import-light (stdlib only): trl and transformers are imported inside the functions.
 """
@@ -41,8 +42,7 @@ def tool_chat_template(family: str) -> str:
     """
     spec = get_family(family).tool_template
     if spec is None:
-        with_template = [name for name in list_families() if get_family(name).tool_template]
-        raise ValueError(f"vlmr has no tool template for family {family!r}; it has one for {with_template}")
+        raise ValueError(f"vlmr has no tool template for family {family!r}; it has one for {_with_tool_template()}")
     header = {"default_system": spec.default_system, "image_placeholder": spec.image, "video_placeholder": spec.video}
     return "".join("{%- set " + name + " = " + json.dumps(value) + " -%}\n"
                    for name, value in header.items() if value is not None) + chat_template()
@@ -74,11 +74,10 @@ def prepare_for_tools(processor, family: str) -> bool:
     replaced = False
     if not supports_tool_calling(processor):
         if spec.tool_template is None:
-            with_template = [name for name in list_families() if get_family(name).tool_template]
             raise ValueError(
                 f"the chat template of this {family} checkpoint cannot render tools (trl's supports_tool_calling is "
                 "False: it drops the tool schemas, tool calls or tool results), and vlmr has a tool template only "
-                f"for {with_template}. Give the checkpoint a template that renders `tools`, "
+                f"for {_with_tool_template()}. Give the checkpoint a template that renders `tools`, "
                 "assistant `tool_calls` and `tool` messages (processor.chat_template), or run without tools.")
         _set_template(processor, tool_chat_template(family))
         logger.info(
@@ -98,11 +97,13 @@ def prepare_for_tools(processor, family: str) -> bool:
     return replaced
 
 
-def training_chat_template(processor) -> str | None:
+def training_chat_template(processor, family: str | None = None) -> str | None:
     """The template SFT renders conversations with, or ``None`` to use the processor's own.
 
     Assistant-only loss needs ``{% generation %}`` markers; published Qwen-VL templates have none, and trl
-    ships marked copies of them (``get_training_chat_template``). The checkpoint's own template is what is saved.
+    ships marked copies of them (``get_training_chat_template``). Where trl has none (InternVL), a ``family`` with a
+    vlmr tool template trains with that one: it marks the assistant's turns and renders tool-free conversations
+    as the published template does. The checkpoint's own template is what is saved.
     """
     from trl.chat_template_utils import get_training_chat_template, has_generation_markers
 
@@ -114,10 +115,17 @@ def training_chat_template(processor) -> str | None:
     try:
         return get_training_chat_template(processor)
     except ValueError as e:
+        if family is not None and get_family(family).tool_template is not None:
+            return tool_chat_template(family)
         raise ValueError(
             "SFT trains on the assistant's tokens only, which needs {% generation %} ... {% endgeneration %} around "
             "assistant turns in the chat template; this checkpoint's template has none and trl has no marked copy "
             "of it. Add the markers (see vlmr/templates/chat_template.jinja for an example).") from e
+
+
+def _with_tool_template() -> list[str]:
+    """Names of the families vlmr has a tool template for."""
+    return [name for name in list_families() if get_family(name).tool_template is not None]
 
 
 def _set_template(processor, template: str) -> None:
