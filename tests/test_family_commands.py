@@ -60,12 +60,28 @@ def one_thread():
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-def test_checkpoint_is_of_the_family(tiny, family):
-    from vlmr.models import load_model_and_processor, model_family
+def test_init_tiny_cli_builds_the_family(family, tmp_path, capsys):
+    from transformers import AutoConfig
 
-    model, _ = load_model_and_processor(tiny(family))
+    from vlmr.cli import main
+
+    assert main(["model", "init-tiny", str(tmp_path / "m"), "--family", family, "--size", "nano"]) == 0
+    assert f"built nano {family}" in " ".join(capsys.readouterr().out.split())
+    assert json.loads((tmp_path / "m" / "vlmr_meta.json").read_text())["family"] == family
+    assert AutoConfig.from_pretrained(tmp_path / "m").model_type == family
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_checkpoint_loads_as_the_family_with_its_placeholders_suppressed(tiny, family):
+    from vlmr.families import get_family
+    from vlmr.models import load_model_and_processor, model_family, vision_placeholder_token_ids
+
+    model, processor = load_model_and_processor(tiny(family))
     assert model_family(model) == family
-    assert json.loads((Path(tiny(family)) / "vlmr_meta.json").read_text())["family"] == family
+    suppressed = vision_placeholder_token_ids(processor, model.config)
+    placeholders = processor.tokenizer.convert_tokens_to_ids(list(get_family(family).placeholder_tokens))
+    assert set(placeholders) <= set(suppressed)
+    assert processor.tokenizer.eos_token_id not in suppressed
 
 
 @pytest.mark.parametrize("family", FAMILIES)
