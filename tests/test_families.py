@@ -161,3 +161,26 @@ class TestOnACheckpoint:
         assert infer(nano, image, tmp_path / "tools", "--tools", "zoom_in") != 0
         printed = " ".join(capsys.readouterr().out.split())
         assert "vlmr knows no tool-call format for the model family 'generic'" in printed
+
+
+class TestRewardsReadEachFamilysBoxes:
+    @pytest.mark.parametrize(
+        ("family", "response"),
+        [
+            # InternVL's own grounding output: <ref>/<box> with [[x1, y1, x2, y2]] in 0-1000
+            # (OpenGVLab/InternVL, internvl_chat/eval/refcoco/evaluate_grounding.py reads it so);
+            # the 64..320 x 48..240 px box of a 640x480 image is [[100, 100, 500, 500]]
+            ("internvl", "<ref>the cat</ref><box>[[100, 100, 500, 500]]</box>"),
+            # LLaVA-OneVision: floats in 0-1 (lmms-eval's RefCOCO prompt): 64/640 = 0.1, 320/640 = 0.5, ...
+            ("llava_onevision", "[0.1, 0.1, 0.5, 0.5]"),
+            # Qwen2.5-VL: pixels of the 644x476 input: 64 * 644/640 = 64.4, 48 * 476/480 = 47.6, ...
+            ("qwen2_5_vl", '{"bbox_2d": [64.4, 47.6, 322, 238]}'),
+        ],
+    )  # fmt: skip
+    def test_iou_of_a_native_answer_is_one(self, family, response):
+        from vlmr.formats import CoordinateSpace, coord_column
+        from vlmr.rewards import get_reward
+
+        coord = coord_column(CoordinateSpace.for_image(640, 480, family))
+        score = get_reward("iou").score(response, {"boxes": [[64, 48, 320, 240]]}, coord=coord)
+        assert score == pytest.approx(1.0)
