@@ -4,12 +4,13 @@ A :class:`ModelFamily` is recognised by ``config.model_type`` and holds what vlm
 model and read its answers: the coordinate convention it was trained with, how its processor sizes an image
 (and the processor setting behind ``max_pixels``), the placeholder tokens it must never sample, and its tool
 format (vlmr's tool template in that format, where the published template renders no tools, plus the parser
-of its tool calls). Families register by name and are looked up by name or ``package.module:Name``, like
-rewards and tools::
+of its tool calls). Families register by name and are looked up by name or ``package.module:Name`` (a family
+of one's own, by import path), like rewards and tools:
 
-    get_family("qwen2_5_vl").convention          # 'resized'
-    family_for_model_type("internvl")            # 'internvl'
-    get_family("my_pkg.families:MY_FAMILY")      # a family of one's own, by import path
+>>> get_family("qwen2_5_vl").convention, get_family("internvl").convention
+('resized', 'norm1000')
+>>> family_for_model_type("internvl"), family_for_model_type("llava")
+('internvl', 'generic')
 
 Import-light: nothing here imports transformers, trl or torch (``vlmr.formats`` depends on it).
 """
