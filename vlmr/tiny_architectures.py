@@ -4,13 +4,11 @@ Each takes a size preset and the locally trained tokenizer (:mod:`vlmr.tiny_mode
 transformers model class, its config and its processor: the family's own classes with its published processor
 settings (patch and tile sizes, normalisation, placeholder tokens) and only the sizes and pixel limits made small.
 
-=============  ======================================  ===============================================
-family         model                                   processor
-=============  ======================================  ===============================================
-``qwen2_5_vl`` ``Qwen2_5_VLForConditionalGeneration``  14 px patches merged 2x2, area limits of the preset
-``internvl``   ``InternVLForConditionalGeneration``    448 px tiles of 256 tokens, tile count of the preset
-``llava_o...`` ``LlavaOnevisionForConditionalGeneration`` 384 px SigLIP tiles of 729 tokens, grids of the preset
-=============  ======================================  ===============================================
+- ``qwen2_5_vl``: ``Qwen2_5_VLForConditionalGeneration``, 14 px patches merged 2x2, the preset's area limits;
+- ``internvl``: ``InternVLForConditionalGeneration``, 448 px tiles of 256 tokens, as many tiles as the preset's
+  ``max_pixels`` holds (at least one);
+- ``llava_onevision``: ``LlavaOnevisionForConditionalGeneration``, 384 px SigLIP tiles of 729 tokens, the
+  published grid resolutions within the preset's ``max_pixels`` (at least one tile).
 """
 
 from __future__ import annotations
