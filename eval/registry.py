@@ -77,7 +77,7 @@ class ScoreContext:
 
     Attributes:
         root: directory the sample's media paths are relative to.
-        family: model family (``vlmr.formats.MODEL_FAMILIES``) whose coordinate convention
+        family: model family (a ``vlmr.families`` name) whose coordinate convention
             the responses use; decides how predicted boxes map back to original pixels.
         convention: force a convention (``pixel``, ``resized``, ``norm1000``, ``norm1``)
             instead of the family's.

@@ -69,6 +69,35 @@ def transformers_serve():
     return _transformers_serve
 
 
+class ScriptFirstTurn:
+    """Logits processor forcing ``script`` as the first assistant turn (no tool result yet); later turns are free.
+
+    The model still runs every forward pass: only the choice of token is scripted.
+    """
+
+    def __init__(self, tokenizer, script):
+        self.script = tokenizer.encode(script, add_special_tokens=False)
+        self.header = tokenizer.encode("<|im_start|>assistant\n", add_special_tokens=False)
+        self.marker = tokenizer.convert_tokens_to_ids("<tool_response>")
+
+    def __call__(self, input_ids, scores):
+        for b, row in enumerate(input_ids.tolist()):
+            if self.marker in row:
+                continue
+            start = max(i for i in range(len(row)) if row[i : i + len(self.header)] == self.header) + len(self.header)
+            step = len(row) - start
+            if step < len(self.script):
+                scores[b] = -float("inf")
+                scores[b, self.script[step]] = 0.0
+        return scores
+
+
+@pytest.fixture(scope="session")
+def script_first_turn():
+    """:class:`ScriptFirstTurn`: ``LogitsProcessorList([script_first_turn(tokenizer, script)])`` in generation."""
+    return ScriptFirstTurn
+
+
 # ------------------------------------------------- tiny checkpoints of published families
 PUBLISHED = Path(__file__).parent / "fixtures" / "published"  # preprocessor files as the hub checkpoints ship them
 NANO_SIZES = {"hidden_size": 48, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 2,
@@ -77,10 +106,12 @@ NANO_VISION = {"depth": 1, "num_heads": 2, "spatial_merge_size": 2, "temporal_pa
 
 
 def _tiny_family_model(family: str, tokenizer, nano_dir: Path):
-    """Random nano-sized weights of ``family``'s architecture (Qwen2.5-VL: the nano tiny model itself)."""
+    """Random nano-sized weights of ``family``'s architecture (a family vlmr builds tiny: its nano tiny model)."""
     from transformers import AutoModelForImageTextToText, GenerationConfig
 
-    if family == "qwen2_5_vl":
+    from vlmr.tiny_architectures import TINY_ARCHITECTURES
+
+    if family in TINY_ARCHITECTURES:
         return AutoModelForImageTextToText.from_pretrained(nano_dir)
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in
            ("<|image_pad|>", "<|video_pad|>", "<|vision_start|>", "<|vision_end|>", "<|im_end|>", "<|endoftext|>")}
@@ -110,21 +141,27 @@ def _tiny_family_model(family: str, tokenizer, nano_dir: Path):
 
 
 def _published_template(family: str) -> str:
-    """The family's published chat template as trl ships it (Qwen2-VL's is byte-identical to Qwen2.5-VL's)."""
+    """The family's published chat template: trl's copy for Qwen (Qwen2-VL's is byte-identical to Qwen2.5-VL's),
+    else the fixture's ``chat_template.jinja`` (tests/fixtures/published/README.md)."""
     from trl.chat_template_utils import qwen2_5_vl_chat_template, qwen3_vl_chat_template
 
+    fixture = PUBLISHED / family / "chat_template.jinja"
+    if fixture.exists():
+        return fixture.read_text(encoding="utf-8")
     return qwen3_vl_chat_template if family == "qwen3_vl" else qwen2_5_vl_chat_template
 
 
 @pytest.fixture(scope="session")
 def published_checkpoint(tmp_path_factory):
     """``published_checkpoint("qwen2_5_vl")`` -> a checkpoint dir laid out as the family's hub checkpoints are:
-    random nano weights of its architecture, the nano tokenizer with the family's published chat template (no
-    response parser, as on the hub) and its published ``preprocessor_config.json`` (tests/fixtures/published)."""
+    random nano weights of its architecture, the nano tokenizer (of the family's tiny checkpoint where vlmr builds
+    one) with the family's published chat template (no response parser, as on the hub) and its published
+    processor files (tests/fixtures/published)."""
     import shutil
 
     from transformers import AutoTokenizer
 
+    from vlmr.tiny_architectures import TINY_ARCHITECTURES
     from vlmr.tiny_model import build_tiny_model
 
     nano = tmp_path_factory.getbasetemp() / "tiny-nano-shared"  # shared with the other tests' nano fixtures
@@ -135,11 +172,20 @@ def published_checkpoint(tmp_path_factory):
         out = tmp_path_factory.getbasetemp() / f"published-{family}"
         if (out / "config.json").exists():
             return str(out)
-        tokenizer = AutoTokenizer.from_pretrained(nano)
+        base = nano
+        if family != "qwen2_5_vl" and family in TINY_ARCHITECTURES:
+            base = tmp_path_factory.getbasetemp() / f"tiny-nano-{family}"  # shared with tests/test_family_commands.py
+            if not (base / "config.json").exists():
+                build_tiny_model(base, size="nano", family=family)
+        tokenizer = AutoTokenizer.from_pretrained(base)
         tokenizer.chat_template = _published_template(family)
         tmp = out.with_name(out.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
-        _tiny_family_model(family, tokenizer, nano).save_pretrained(tmp)
+        model = _tiny_family_model(family, tokenizer, base)
+        published = json.loads((PUBLISHED / family / "preprocessor_config.json").read_text(encoding="utf-8"))
+        if "image_grid_pinpoints" in published:  # LLaVA-OneVision: the hub config.json holds the processor's grid
+            model.config.image_grid_pinpoints = published["image_grid_pinpoints"]
+        model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         config = json.loads((tmp / "tokenizer_config.json").read_text(encoding="utf-8"))
         config.pop("response_template")  # hub checkpoints ship no response parser

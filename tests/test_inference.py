@@ -186,29 +186,6 @@ def backend(tiny_model_dir):
     return TransformersBackend.from_pretrained(str(tiny_model_dir), max_new_tokens=12, batch_size=4)
 
 
-class ScriptFirstTurn:
-    """Logits processor forcing ``script`` as the first assistant turn (no tool result yet); later turns are free.
-
-    The model still runs every forward pass: only the choice of token is scripted.
-    """
-
-    def __init__(self, tokenizer, script):
-        self.script = tokenizer.encode(script, add_special_tokens=False)
-        self.header = tokenizer.encode("<|im_start|>assistant\n", add_special_tokens=False)
-        self.marker = tokenizer.convert_tokens_to_ids("<tool_response>")
-
-    def __call__(self, input_ids, scores):
-        for b, row in enumerate(input_ids.tolist()):
-            if self.marker in row:
-                continue
-            start = max(i for i in range(len(row)) if row[i : i + len(self.header)] == self.header) + len(self.header)
-            step = len(row) - start
-            if step < len(self.script):
-                scores[b] = -float("inf")
-                scores[b, self.script[step]] = 0.0
-        return scores
-
-
 @pytest.mark.slow
 class TestTransformersBackend:
     def test_plain_generation_counts_tokens(self, backend):
@@ -231,11 +208,12 @@ class TestTransformersBackend:
             ToolCall("zoom_in", {"bbox_2d": [0, 0, 500, 500]})
         ]
 
-    def test_stops_at_tool_call_runs_it_and_the_model_sees_the_tool_image(self, backend, monkeypatch):
+    def test_stops_at_tool_call_runs_it_and_the_model_sees_the_tool_image(self, backend, monkeypatch,
+                                                                          script_first_turn):
         from transformers import LogitsProcessorList
 
         script = '<think>look</think><tool_call>\n{"name": "zoom_in", "arguments": {"bbox_2d": [0, 0, 42, 28]}}\n</tool_call> then more words'
-        monkeypatch.setitem(backend.generation, "logits_processor", LogitsProcessorList([ScriptFirstTurn(backend.tokenizer, script)]))
+        monkeypatch.setitem(backend.generation, "logits_processor", LogitsProcessorList([script_first_turn(backend.tokenizer, script)]))
         monkeypatch.setitem(backend.generation, "max_new_tokens", 60)
         grids = []
         hook = backend.model.model.visual.register_forward_pre_hook(  # the vision tower: every image encoded

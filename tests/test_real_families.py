@@ -1,10 +1,11 @@
-"""Qwen2-VL, Qwen2.5-VL and Qwen3-VL as published: their checkpoints' preprocessor settings
+"""Qwen2-VL, Qwen2.5-VL, Qwen3-VL and InternVL as published: their checkpoints' preprocessor settings
 (tests/fixtures/published) on tiny weights (image sizes, token budgets, ``max_pixels``, coordinates),
 and tools through their published chat templates (``vlmr infer --tools``)."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,199 @@ class TestToolsThroughPublishedTemplates:
         assert "For each function call, return a json object with function name and arguments" in prompt
         assert prompt.endswith("<|im_end|>\n<|im_start|>assistant\n")
         assert any("using vlmr's tool template for qwen2_5_vl" in r.message for r in caplog.records)
+
+
+class TestInternVLAsPublished:
+    """InternVL3-hf's published processor files (tests/fixtures/published/internvl) on tiny InternVL weights."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def published(cls) -> dict:
+        return json.loads((PUBLISHED / "internvl" / "preprocessor_config.json").read_text(encoding="utf-8"))
+
+    def test_vlmr_family_defaults_are_the_published_settings(self, published):
+        internvl = get_family("internvl")
+        tile = published["size"]["height"]
+        assert (published["size"]["width"], internvl.patch_factor) == (tile, tile)
+        assert (internvl.min_pixels, internvl.max_pixels) == (published["min_patches"] * tile**2,
+                                                               published["max_patches"] * tile**2)
+
+    def test_checkpoint_loads_the_published_settings(self, backend_of, published):
+        processor = backend_of("internvl").processor
+        image_processor = processor.image_processor
+        assert image_processor.size == {"height": 448, "width": 448}
+        assert (image_processor.min_patches, image_processor.max_patches) == (1, 12)
+        assert list(image_processor.image_mean) == published["image_mean"]
+        assert processor.image_seq_length == 256
+        assert backend_of("internvl").coordinate_space(640, 480).convention == "norm1000"
+
+    @pytest.mark.parametrize(
+        ("width", "height", "max_pixels", "grid", "tiles"),
+        [
+            # 640x480 (aspect 4/3), up to 12 tiles: the 4x3 grid has exactly that aspect; 12 tiles + 1 thumbnail
+            (640, 480, None, (4, 3), 13),
+            # max_pixels 4 tiles (4 * 448^2): grids 1x1 and 2x2 are closest (|4/3 - 1| = 1/3); the tie goes to 2x2
+            # only if 640*480 = 307,200 > 0.5 * 448^2 * 4 = 401,408, which it is not: one tile, no thumbnail
+            (640, 480, 4 * 448 * 448, (1, 1), 1),
+            # 1000x500 (aspect 2): 2x1 is exact; 4x2 ties but 500,000 <= 0.5 * 448^2 * 8 = 802,816: 2 tiles + thumbnail
+            (1000, 500, None, (2, 1), 3),
+        ],
+    )  # fmt: skip
+    def test_image_size_and_token_budget(self, backend_of, width, height, max_pixels, grid, tiles):
+        backend = backend_of("internvl", max_pixels)
+        messages = [{"role": "user", "content": [{"type": "image", "image": Image.new("RGB", (width, height))},
+                                                  {"type": "text", "text": "What is it?"}]}]
+        out = backend.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=True,
+                                                    return_dict=True, return_tensors="pt")
+        assert tuple(out["pixel_values"].shape) == (tiles, 3, 448, 448)
+        assert out["input_ids"][0].tolist().count(backend.processor.image_token_id) == 256 * tiles
+        space = backend.coordinate_space(width, height)
+        assert (space.input_width, space.input_height) == (grid[0] * 448, grid[1] * 448)
+        assert space == CoordinateSpace.for_image(width, height, "internvl", max_pixels=max_pixels)
+
+    def test_box_in_the_family_convention(self, backend_of):
+        # <box>[[x1, y1, x2, y2]]</box> in 0-1000 of the image: x * 1000/640, y * 1000/480
+        space = backend_of("internvl").coordinate_space(640, 480)
+        assert space.from_pixels([64, 48, 320, 240]) == pytest.approx([100.0, 100.0, 500.0, 500.0])
+        assert space.to_pixels([100, 100, 500, 500]) == pytest.approx([64, 48, 320, 240])
+
+    def test_tiny_weights_answer_through_the_published_processor(self, backend_of):
+        messages = [{"role": "user", "content": [{"type": "image", "image": Image.new("RGB", (100, 80), "red")},
+                                                  {"type": "text", "text": "What colour?"}]}]
+        [generation] = backend_of("internvl").generate([(messages, [])])
+        assert generation.error is None and generation.n_completion_tokens >= 1
+
+
+class TestLlavaOnevisionAsPublished:
+    """LLaVA-OneVision's published processor files (tests/fixtures/published/llava_onevision) on tiny weights."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def published(cls) -> dict:
+        return json.loads((PUBLISHED / "llava_onevision" / "preprocessor_config.json").read_text(encoding="utf-8"))
+
+    def test_vlmr_family_defaults_are_the_published_settings(self, published):
+        from vlmr.families.llava_onevision import PINPOINTS
+
+        family = get_family("llava_onevision")
+        areas = [h * w for h, w in published["image_grid_pinpoints"]]
+        assert published["image_grid_pinpoints"] == PINPOINTS
+        assert published["size"] == {"height": family.patch_factor, "width": family.patch_factor}
+        assert (family.min_pixels, family.max_pixels) == (min(areas), max(areas)) == (384 * 384, 2304 * 2304)
+
+    def test_checkpoint_loads_the_published_settings(self, backend_of, published):
+        backend = backend_of("llava_onevision")
+        assert backend.processor.image_processor.image_grid_pinpoints == published["image_grid_pinpoints"]
+        assert backend.model.config.image_grid_pinpoints == published["image_grid_pinpoints"]
+        assert list(backend.processor.image_processor.image_mean) == [0.5, 0.5, 0.5]
+        assert (backend.processor.num_image_tokens, backend.processor.vision_feature_select_strategy) == (729, "full")
+
+    @pytest.mark.parametrize(
+        ("width", "height", "grid", "tokens"),
+        [
+            # 384x384 fits the 384x384 grid exactly (nothing lost, nothing padded): 1 tile + the whole image;
+            # 729 (whole image) + 27 x 27 tile features + 27 row newlines = 1,485
+            (384, 384, (384, 384), 1485),
+            # 640x480: 768x768 keeps all 307,200 px (scale 1.2) with the least padding (768x1152 keeps as many, pads
+            # more); 2x2 tiles + the whole image. Features 54 x 54, unpadded: aspect 640/480 > 1, so
+            # int(480 * 54/640) = int(40.5) = 40 rows, (54 - 40) // 2 = 7 padding rows cut each side: 40 x 54 = 2,160,
+            # under 9 tiles' worth (sqrt(2160 / (9 * 729)) = 0.57 <= 1.1, no pooling); 729 + 2,160 + 40 newlines
+            (640, 480, (768, 768), 2929),
+        ],
+    )  # fmt: skip
+    def test_image_size_and_token_budget(self, backend_of, width, height, grid, tokens):
+        backend = backend_of("llava_onevision")
+        messages = [{"role": "user", "content": [{"type": "image", "image": Image.new("RGB", (width, height))},
+                                                  {"type": "text", "text": "What is it?"}]}]
+        out = backend.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=True,
+                                                    return_dict=True, return_tensors="pt")
+        tiles = grid[0] // 384 * grid[1] // 384
+        assert tuple(out["pixel_values"].shape) == (1, tiles + 1, 3, 384, 384)
+        assert out["input_ids"][0].tolist().count(backend.model.config.image_token_index) == tokens
+        space = backend.coordinate_space(width, height)
+        assert (space.input_height, space.input_width) == grid
+        assert space == CoordinateSpace.for_image(width, height, "llava_onevision")
+
+    def test_images_among_several_are_729_plus_1_tokens(self, backend_of):
+        backend = backend_of("llava_onevision")
+        messages = [{"role": "user", "content": [{"type": "image", "image": Image.new("RGB", (640, 480))},
+                                                  {"type": "image", "image": Image.new("RGB", (100, 80))},
+                                                  {"type": "text", "text": "Same?"}]}]
+        out = backend.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=True,
+                                                    return_dict=True, return_tensors="pt")
+        assert out["input_ids"][0].tolist().count(backend.model.config.image_token_index) == 2 * (729 + 1)
+
+    def test_box_in_the_family_convention(self, backend_of):
+        # [x1, y1, x2, y2] in 0-1 of the image: x / 640, y / 480
+        space = backend_of("llava_onevision").coordinate_space(640, 480)
+        assert space.from_pixels([64, 48, 320, 240]) == pytest.approx([0.1, 0.1, 0.5, 0.5])
+        assert space.to_pixels([0.1, 0.1, 0.5, 0.5]) == pytest.approx([64, 48, 320, 240])
+
+    def test_max_pixels_is_not_applied_and_says_so(self, backend_of, caplog):
+        with caplog.at_level("WARNING", logger="vlmr.models"):
+            backend = backend_of("llava_onevision", 384 * 384)
+        assert len(backend.processor.image_processor.image_grid_pinpoints) == 36  # the model's grid, kept
+        assert any("does not size images by pixel area" in r.message for r in caplog.records)
+
+    def test_tiny_weights_answer_through_the_published_processor(self, backend_of):
+        messages = [{"role": "user", "content": [{"type": "image", "image": Image.new("RGB", (100, 80), "red")},
+                                                  {"type": "text", "text": "What colour?"}]}]
+        [generation] = backend_of("llava_onevision").generate([(messages, [])])
+        assert generation.error is None and generation.n_completion_tokens >= 1
+
+
+@pytest.mark.parametrize(("family", "image"), [("internvl", "<IMG_CONTEXT>\n"), ("llava_onevision", "<image>\n")])
+class TestToolTemplatesOfNewFamilies:
+    """Families whose published template renders no tools get vlmr's Hermes template, images as theirs render."""
+
+    def test_tool_free_conversations_render_as_published(self, family, image):
+        from transformers.utils.chat_template_utils import render_jinja_template
+
+        from vlmr.chat_templates import tool_chat_template
+
+        # images before text in every turn, as vlmr's prompts have them (LLaVA-OneVision's template moves them there)
+        conversation = [{"role": "system", "content": [{"type": "text", "text": "Be brief."}]},
+                        {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "What is it?"}]},
+                        {"role": "assistant", "content": [{"type": "text", "text": "A cat."}]},
+                        {"role": "user", "content": [{"type": "image"}, {"type": "image"}, {"type": "text", "text": "And?"}]}]
+        published = (PUBLISHED / family / "chat_template.jinja").read_text(encoding="utf-8")
+        for generation_prompt in (False, True):
+            [ours], _ = render_jinja_template([conversation], chat_template=tool_chat_template(family),
+                                              add_generation_prompt=generation_prompt)
+            [theirs], _ = render_jinja_template([conversation], chat_template=published,
+                                                add_generation_prompt=generation_prompt)
+            assert ours == theirs
+        assert f"<|im_start|>user\n{image}What is it?<|im_end|>\n" in ours
+
+    def test_infer_with_tools_uses_vlmr_template(self, family, image, published_checkpoint, tmp_path, monkeypatch,
+                                                 caplog):
+        """`vlmr infer --tools zoom_in` on a checkpoint with the family's published template, which renders no tools."""
+        from transformers import ProcessorMixin
+
+        from vlmr.cli import main
+
+        prompts = []
+        render = ProcessorMixin.apply_chat_template
+
+        def recording(self, *args, **kwargs):  # keeps the prompts the model is asked to continue
+            text = render(self, *args, **kwargs)
+            if kwargs.get("add_generation_prompt") and isinstance(text, str):
+                prompts.append(text)
+            return text
+
+        monkeypatch.setattr(ProcessorMixin, "apply_chat_template", recording)
+        path = tmp_path / "img.png"
+        Image.new("RGB", (112, 84), "red").save(path)
+        with caplog.at_level("INFO", logger="vlmr.chat_templates"):
+            code = main(["infer", "--model", published_checkpoint(family), "--image", str(path),
+                         "--question", "Where is it?", "--task", "grounding", "--tools", "zoom_in", "--max-turns", "1",
+                         "--max-new-tokens", "2", "--save-dir", str(tmp_path / "out")])
+        assert code == 0
+        [prompt] = prompts
+        convention = {"norm1000": "from 0 to 1000", "norm1": "from 0 to 1"}[get_family(family).convention]
+        assert prompt.startswith("<|im_start|>system\n")
+        assert "<tools>\n" + '{"type": "function", "function": {"name": "zoom_in", ' in prompt
+        assert re.search(f"relative to the image, {convention}(?!\\d)", prompt)  # the tool's coordinates: the family's
+        assert f"<|im_start|>user\n{image}Where is it?" in prompt  # the image as the published template has it
+        assert prompt.endswith("<|im_end|>\n<|im_start|>assistant\n")
+        assert any(f"using vlmr's tool template for {family}" in r.message for r in caplog.records)

@@ -1,12 +1,13 @@
 """Chat templates: vlmr's own, and the one decision of which template renders a tool conversation.
 
-Qwen2-VL and Qwen2.5-VL ship a chat template that renders no tools: the ``tools`` schemas, an
-assistant's ``tool_calls`` and ``tool`` messages are dropped without a word. Those checkpoints were
-trained on the Hermes tool format of Qwen2.5 (a ``<tools>`` schema block in the system turn,
-``<tool_call>`` JSON calls, ``<tool_response>`` results in a user turn), so whenever tools are used
-vlmr swaps in its own template for them (:func:`prepare_for_tools`), which renders every non-tool
-conversation exactly as the published one does. A template that already renders tools is never
-replaced; one that cannot and has no vlmr replacement is an error, never a silent drop.
+Qwen2-VL, Qwen2.5-VL, InternVL and LLaVA-OneVision ship a chat template that renders no tools: the
+``tools`` schemas, an assistant's ``tool_calls`` and ``tool`` messages are dropped without a word. Their
+language models were trained on the Hermes tool format of Qwen2/2.5/3 (a ``<tools>`` schema block in the
+system turn, ``<tool_call>`` JSON calls, ``<tool_response>`` results in a user turn), so whenever tools are
+used vlmr swaps in its own template in that format (the family's :class:`vlmr.families.ToolTemplate`,
+:func:`prepare_for_tools`), which renders every non-tool conversation exactly as the published one does.
+A template that already renders tools is never replaced; one that cannot and has no vlmr replacement is
+an error, never a silent drop.
 
 Import-light (stdlib only): trl and transformers are imported inside the functions.
 """
@@ -17,34 +18,12 @@ import json
 import logging
 from importlib import resources
 
+from vlmr.families import HERMES_TOOL_PARSER, get_family, list_families
+
 logger = logging.getLogger(__name__)
 
-# transformers `response_template` (parse_response, transformers >= 5.13): `<tool_call>{json}</tool_call>` blocks
-# become `tool_calls`, everything else (including <think>/<answer> text, which rewards read) stays `content`.
-# trl's own parser for Qwen3 templates moves <think> text to `reasoning_content`, where vlmr's rewards never look.
-RESPONSE_TEMPLATE = {
-    "defaults": {"role": "assistant"},
-    "start_anchor": "<|im_start|>assistant\n",
-    "fields": {
-        "tool_calls": {
-            "open": "<tool_call>",
-            "close_pattern": r"</tool_call>\s*",
-            "repeats": True,
-            "content": "json",
-            "transform": {"type": "function", "function": "{content}"},
-        },
-        "content": {  # text before and after tool calls, joined (a plain field would keep only the last piece)
-            "close_pattern": r"<\|im_end\|>\s*",
-            "content": "text",
-            "repeats": True,
-            "join": "\n",
-        },
-    },
-}
-
-# Families whose published template renders no tools -> the system prompt their template adds when a
-# conversation has none ("You are a helpful assistant.", as in Qwen2-VL's and Qwen2.5-VL's chat_template).
-TOOL_TEMPLATE_FAMILIES = {"qwen2_vl": "You are a helpful assistant.", "qwen2_5_vl": "You are a helpful assistant."}
+# The parser of Hermes tool calls in ChatML turns (the tiny model's and every built-in family's tool format).
+RESPONSE_TEMPLATE = HERMES_TOOL_PARSER
 
 # A Hermes tool call as Qwen2.5, Qwen2.5-VL (with vlmr's template) and Qwen3-VL render it: what RESPONSE_TEMPLATE reads.
 _HERMES_CALL = {"name": "probe_tool", "arguments": {"probe_key": 1}}
@@ -56,43 +35,49 @@ def chat_template() -> str:
 
 
 def tool_chat_template(family: str) -> str:
-    """vlmr's tool-capable template for ``family`` (one of :data:`TOOL_TEMPLATE_FAMILIES`).
+    """vlmr's tool-capable template for ``family`` (a :mod:`vlmr.families` name with a ``tool_template``).
 
-    vlmr's chat template with the family's default system prompt, so a conversation without tools renders
-    byte for byte as under the published template.
+    vlmr's chat template with the family's default system prompt and image/video placeholders, so a
+    conversation without tools renders byte for byte as under the published template.
     """
-    if family not in TOOL_TEMPLATE_FAMILIES:
-        raise ValueError(f"vlmr has no tool template for family {family!r}; it has one for {sorted(TOOL_TEMPLATE_FAMILIES)}")
-    return "{%- set default_system = " + json.dumps(TOOL_TEMPLATE_FAMILIES[family]) + " -%}\n" + chat_template()
+    spec = get_family(family).tool_template
+    if spec is None:
+        raise ValueError(f"vlmr has no tool template for family {family!r}; it has one for {_with_tool_template()}")
+    header = {"default_system": spec.default_system, "image_placeholder": spec.image, "video_placeholder": spec.video}
+    return "".join("{%- set " + name + " = " + json.dumps(value) + " -%}\n"
+                   for name, value in header.items() if value is not None) + chat_template()
 
 
 def prepare_for_tools(processor, family: str) -> bool:
     """Make ``processor`` render tool conversations and parse tool calls; the one place this is decided.
 
     1. Its own chat template renders tools (trl's ``supports_tool_calling``): kept, whatever it is.
-    2. Otherwise, for a family in :data:`TOOL_TEMPLATE_FAMILIES`, vlmr's :func:`tool_chat_template` replaces it
+    2. Otherwise, for a family with a ``tool_template``, vlmr's :func:`tool_chat_template` replaces it
        on the processor and its tokenizer (so ``save_pretrained`` keeps it with the checkpoint), logged.
     3. Otherwise ``ValueError``: tools are never sent through a template that drops them.
 
-    Then, if the tokenizer has no response parser and the template writes Hermes ``<tool_call>`` JSON,
-    :data:`RESPONSE_TEMPLATE` is set on it (trl's tool loop and vlmr's inference read calls with it).
+    A family without a ``tool_parser`` (``generic``: no family claims the checkpoint) is a ``ValueError`` too:
+    vlmr could not read the calls. Then, if the tokenizer has no response parser and the template writes Hermes
+    ``<tool_call>`` JSON, the family's ``tool_parser`` is set on it: trl's tool loop and vlmr's inference read calls
+    with it. A template of one's own that writes another format keeps its own parser.
 
     Args:
         processor: a processor (or tokenizer) with a ``chat_template``.
-        family: the model's ``vlmr.formats`` family (from ``config.model_type``).
+        family: the model's :mod:`vlmr.families` name (from ``config.model_type``).
 
     Returns:
         True if the template was replaced.
     """
     from trl.chat_template_utils import supports_tool_calling
 
+    spec = get_family(family)
     replaced = False
     if not supports_tool_calling(processor):
-        if family not in TOOL_TEMPLATE_FAMILIES:
+        if spec.tool_template is None:
             raise ValueError(
                 f"the chat template of this {family} checkpoint cannot render tools (trl's supports_tool_calling is "
                 "False: it drops the tool schemas, tool calls or tool results), and vlmr has a tool template only "
-                f"for {sorted(TOOL_TEMPLATE_FAMILIES)}. Give the checkpoint a template that renders `tools`, "
+                f"for {_with_tool_template()}. Give the checkpoint a template that renders `tools`, "
                 "assistant `tool_calls` and `tool` messages (processor.chat_template), or run without tools.")
         _set_template(processor, tool_chat_template(family))
         logger.info(
@@ -100,18 +85,25 @@ def prepare_for_tools(processor, family: str) -> bool:
             "<tools> schemas, <tool_call> JSON, images in tool results; prompts without tools render as before); "
             "a checkpoint trained from here is saved with it.", family, family)
         replaced = True
+    if spec.tool_parser is None:
+        raise ValueError(
+            f"vlmr knows no tool-call format for the model family {family!r}, so it cannot read this model's tool "
+            "calls: a checkpoint of no known family answers text-and-image questions without tools. Run without "
+            "tools, name its family (--family, or `family:` in a config) or register one (docs/extending.md).")
     tokenizer = getattr(processor, "tokenizer", processor)
     has_parser = any(getattr(tokenizer, a, None) is not None for a in ("response_template", "response_schema"))
     if not has_parser and _writes_hermes_calls(processor):
-        tokenizer.response_template = RESPONSE_TEMPLATE
+        tokenizer.response_template = spec.tool_parser
     return replaced
 
 
-def training_chat_template(processor) -> str | None:
+def training_chat_template(processor, family: str | None = None) -> str | None:
     """The template SFT renders conversations with, or ``None`` to use the processor's own.
 
     Assistant-only loss needs ``{% generation %}`` markers; published Qwen-VL templates have none, and trl
-    ships marked copies of them (``get_training_chat_template``). The checkpoint's own template is what is saved.
+    ships marked copies of them (``get_training_chat_template``). Where trl has none (InternVL), a ``family`` with a
+    vlmr tool template trains with that one: it marks the assistant's turns and renders tool-free conversations
+    as the published template does. The checkpoint's own template is what is saved.
     """
     from trl.chat_template_utils import get_training_chat_template, has_generation_markers
 
@@ -123,10 +115,17 @@ def training_chat_template(processor) -> str | None:
     try:
         return get_training_chat_template(processor)
     except ValueError as e:
+        if family is not None and get_family(family).tool_template is not None:
+            return tool_chat_template(family)
         raise ValueError(
             "SFT trains on the assistant's tokens only, which needs {% generation %} ... {% endgeneration %} around "
             "assistant turns in the chat template; this checkpoint's template has none and trl has no marked copy "
             "of it. Add the markers (see vlmr/templates/chat_template.jinja for an example).") from e
+
+
+def _with_tool_template() -> list[str]:
+    """Names of the families vlmr has a tool template for."""
+    return [name for name in list_families() if get_family(name).tool_template is not None]
 
 
 def _set_template(processor, template: str) -> None:

@@ -12,6 +12,8 @@ convention      meaning                                                      use
 ``norm1``       0-1 relative to the image                                    many others
 ==============  ===========================================================  ===============
 
+Which family uses which convention, and how it sizes images, is the family's spec (:mod:`vlmr.families`).
+
 A :class:`CoordinateSpace` describes one image as one model sees it; ``to_pixels`` and
 ``from_pixels`` convert any x/y sequence both ways. Rewards, tools, metrics and the demo
 all go through it, so nothing compares boxes from two frames. A dataset row or a tool
@@ -32,53 +34,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from vlmr.families import family_for_model_type, get_family  # noqa: F401  (family lookups, re-exported)
+
 CONVENTIONS = ("pixel", "resized", "norm1000", "norm1")
-
-
-@dataclass(frozen=True)
-class ModelFamily:
-    """How a family of models sizes images and writes coordinates."""
-
-    name: str
-    convention: str  # one of CONVENTIONS
-    patch_factor: int  # input sides are multiples of this (patch size x spatial merge)
-    min_pixels: int
-    max_pixels: int
-
-
-# Pixel limits are those of the published checkpoints' preprocessor_config.json (tests/fixtures/published):
-# min_pixels 3136 / max_pixels 12845056 for Qwen2-VL and Qwen2.5-VL, size.shortest_edge 65536 / longest_edge
-# 16777216 for Qwen3-VL images.
-MODEL_FAMILIES: dict[str, ModelFamily] = {
-    # Qwen2.5-VL grounds in absolute pixels of the resized input (Qwen2.5-VL report, sec. 2.1).
-    "qwen2_5_vl": ModelFamily("qwen2_5_vl", "resized", 28, 56 * 56, 28 * 28 * 16384),
-    # Qwen2-VL writes boxes as (x, y) in [0, 1000) ("<|box_start|>(x1,y1),(x2,y2)<|box_end|>").
-    "qwen2_vl": ModelFamily("qwen2_vl", "norm1000", 28, 56 * 56, 28 * 28 * 16384),
-    # Qwen3-VL returned to relative 0-1000 coordinates, with 16 px patches merged 2x2.
-    "qwen3_vl": ModelFamily("qwen3_vl", "norm1000", 32, 256 * 256, 32 * 32 * 16384),
-    # Chat APIs of unknown architecture: ask for original pixels.
-    "generic": ModelFamily("generic", "pixel", 28, 56 * 56, 28 * 28 * 16384),
-}
-
-# transformers `config.model_type` -> family (dispatch on the config, never on a model name).
-MODEL_TYPE_TO_FAMILY = {
-    "qwen2_5_vl": "qwen2_5_vl",
-    "qwen2_vl": "qwen2_vl",
-    "qwen3_vl": "qwen3_vl",
-    "qwen3_vl_moe": "qwen3_vl",
-}
-
-
-def get_family(name: str) -> ModelFamily:
-    """Return the :class:`ModelFamily` registered under ``name`` (e.g. ``"qwen2_5_vl"``)."""
-    if name not in MODEL_FAMILIES:
-        raise ValueError(f"unknown model family {name!r}; known: {sorted(MODEL_FAMILIES)}")
-    return MODEL_FAMILIES[name]
-
-
-def family_for_model_type(model_type: str | None) -> str:
-    """Map a transformers ``config.model_type`` to a family name (``generic`` if unknown)."""
-    return MODEL_TYPE_TO_FAMILY.get(model_type or "", "generic")
 
 
 def smart_resize(
@@ -138,11 +96,10 @@ class CoordinateSpace:
         max_pixels: int | None = None,
         convention: str | None = None,
     ) -> CoordinateSpace:
-        """Space of a ``width x height`` image fed to a model of ``family`` (pixel limits optional)."""
+        """Space of a ``width x height`` image fed to a model of ``family`` (a :mod:`vlmr.families` name;
+        pixel limits optional, the family's by default)."""
         fam = get_family(family)
-        in_h, in_w = smart_resize(
-            height, width, fam.patch_factor, min_pixels or fam.min_pixels, max_pixels or fam.max_pixels
-        )
+        in_h, in_w = fam.input_size(height, width, min_pixels, max_pixels)
         return cls(width, height, convention or fam.convention, in_w, in_h)
 
     @classmethod

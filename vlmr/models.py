@@ -18,7 +18,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from vlmr.formats import family_for_model_type
+from vlmr.families import family_for_model_type, get_family
 from vlmr.schema import temporary_sibling
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,6 @@ def load_model_and_processor(
         )
 
     processor = AutoProcessor.from_pretrained(name_or_path, trust_remote_code=trust_remote_code)
-    set_pixel_limits(processor, min_pixels=min_pixels, max_pixels=max_pixels)
     model_kwargs = {"dtype": dtype, "trust_remote_code": trust_remote_code}
     if attn_implementation is not None:
         model_kwargs["attn_implementation"] = attn_implementation
@@ -85,40 +84,42 @@ def load_model_and_processor(
     if device is not None:
         model = model.to(device)
     model.eval()
-    logger.info("loaded %s (%s, family %s)", name_or_path, type(model).__name__, model_family(model))
+    family = model_family(model)
+    set_pixel_limits(processor, min_pixels=min_pixels, max_pixels=max_pixels, family=family)
+    logger.info("loaded %s (%s, family %s)", name_or_path, type(model).__name__, family)
+    if family == "generic":
+        logger.warning(
+            "no vlmr model family claims model_type %r: text-and-image questions only, no tools (vlmr knows no "
+            "tool-call format for it), and its boxes are read as original-image pixels, unverified; name or register "
+            "its family (--family, docs/extending.md)", getattr(model.config, "model_type", None))
     return model, processor
 
 
-def set_pixel_limits(processor, min_pixels: int | None = None, max_pixels: int | None = None) -> bool:
+def set_pixel_limits(processor, min_pixels: int | None = None, max_pixels: int | None = None,
+                     family: str = "qwen2_5_vl") -> bool:
     """Set the image-area limits of a processor's image and video processors in place.
 
-    Applies to processors that size images by area (Qwen2-VL/2.5-VL/3-VL: ``size`` with ``shortest_edge``
-    = min pixels and ``longest_edge`` = max pixels). ``None`` keeps the current value.
+    The family decides the knob (:meth:`vlmr.families.ModelFamily.set_pixel_limits`): Qwen-VL's ``size``
+    ``shortest_edge``/``longest_edge``, InternVL's ``min_patches``/``max_patches`` tiles. ``None`` keeps the
+    current value.
 
     Returns:
-        True if at least one sub-processor took the limits; False (and a warning) if none sizes by area.
+        True if at least one sub-processor took the limits; False (and a warning) if none has the family's knob.
     """
     if min_pixels is None and max_pixels is None:
         return True
-    applied = False
-    for sub in (getattr(processor, "image_processor", None), getattr(processor, "video_processor", None)):
-        size = getattr(sub, "size", None)
-        if size is None or "shortest_edge" not in size or "longest_edge" not in size:
-            continue
-        size["shortest_edge"] = min_pixels if min_pixels is not None else size["shortest_edge"]
-        size["longest_edge"] = max_pixels if max_pixels is not None else size["longest_edge"]
-        applied = True
-    if not applied:
-        logger.warning(
-            "%s does not size images by pixel area; ignoring min_pixels/max_pixels", type(processor).__name__
-        )
-    return applied
+    spec = get_family(family)
+    subs = (getattr(processor, "image_processor", None), getattr(processor, "video_processor", None))
+    applied = [spec.set_pixel_limits(sub, min_pixels, max_pixels) for sub in subs if sub is not None]
+    if not any(applied):
+        logger.warning("%s does not size images by pixel area (no %s pixel-limit setting); ignoring "
+                       "min_pixels/max_pixels", type(processor).__name__, family)
+    return any(applied)
 
 
-def pixel_limits(processor) -> tuple[int | None, int | None]:
-    """``(min_pixels, max_pixels)`` the processor resizes images to; ``(None, None)`` if it does not size by area."""
-    size = getattr(getattr(processor, "image_processor", None), "size", None) or {}
-    return size.get("shortest_edge"), size.get("longest_edge")
+def pixel_limits(processor, family: str = "qwen2_5_vl") -> tuple[int | None, int | None]:
+    """``(min_pixels, max_pixels)`` the processor resizes images to; ``(None, None)`` without the family's knob."""
+    return get_family(family).pixel_limits(getattr(processor, "image_processor", None))
 
 
 def model_family(model_or_config) -> str:
@@ -141,15 +142,18 @@ def vision_placeholder_token_ids(processor, config=None) -> list[int]:
 
     Args:
         processor: a processor (or tokenizer) with ``image_token``/``video_token`` attributes where the family has them.
-        config: the model config, read for ``image_token_id``, ``vision_start_token_id``, ... (optional).
+        config: the model config, read for ``image_token_id``, ``vision_start_token_id``, ... and for its family's
+            ``placeholder_tokens`` (optional).
 
     Returns:
         Sorted, unique token ids (never the eos or pad token).
     """
     tokenizer = getattr(processor, "tokenizer", processor)
     ids: set[int] = set()
-    for attr in _PROCESSOR_PLACEHOLDER_ATTRS:
-        token = getattr(processor, attr, None)
+    tokens = [getattr(processor, attr, None) for attr in _PROCESSOR_PLACEHOLDER_ATTRS]
+    if config is not None:
+        tokens += get_family(model_family(config)).placeholder_tokens
+    for token in tokens:
         if isinstance(token, str):
             token_id = tokenizer.convert_tokens_to_ids(token)
             if token_id is not None and token_id != tokenizer.unk_token_id:

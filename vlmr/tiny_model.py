@@ -1,4 +1,5 @@
-"""The offline tiny model: a randomly initialised Qwen2.5-VL built from scratch, no download.
+"""The offline tiny model: a randomly initialised Qwen2.5-VL (or another family's architecture, see
+:mod:`vlmr.tiny_architectures`) built from scratch, no download.
 
 ``build_tiny_model(out_dir, size="tiny", seed=0)`` writes a checkpoint directory that loads
 like any real one (``AutoModelForImageTextToText.from_pretrained(out_dir)``,
@@ -185,8 +186,12 @@ def _corpus(n_lines: int = 4000) -> list[str]:
     return lines + _prompt_texts() * PROMPT_REPEATS
 
 
-def _train_tokenizer(vocab_size: int):
-    """Train the byte-level BPE and wrap it as a transformers ``Qwen2Tokenizer`` with all added tokens."""
+def _train_tokenizer(vocab_size: int, extra_special: tuple[str, ...] = (), named: dict[str, str] | None = None):
+    """Train the byte-level BPE and wrap it as a transformers ``Qwen2Tokenizer`` with all added tokens.
+
+    ``extra_special`` are a family's control tokens beyond Qwen's; ``named`` gives some of them the names its
+    processor reads (InternVL: ``tokenizer.context_image_token``), saved in the tokenizer config.
+    """
     from tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers, trainers
     from tokenizers.models import BPE
     from transformers import AddedToken, Qwen2Tokenizer
@@ -217,90 +222,19 @@ def _train_tokenizer(vocab_size: int):
         pad_token="<|endoftext|>",
         padding_side="left",
         model_max_length=MAX_POSITIONS,
+        model_specific_special_tokens=named or {},
     )
     tokenizer.add_tokens(
-        [AddedToken(t, special=True, normalized=False) for t in SPECIAL_TOKENS], special_tokens=True
+        [AddedToken(t, special=True, normalized=False) for t in (*SPECIAL_TOKENS, *extra_special)], special_tokens=True
     )
     tokenizer.add_tokens([AddedToken(t, special=False, normalized=False) for t in FORMAT_TOKENS])
     tokenizer.response_template = RESPONSE_TEMPLATE
     return tokenizer
 
 
-def _build_config(preset: TinyPreset, tokenizer):
-    """A ``Qwen2_5_VLConfig`` with the preset's sizes and the tokenizer's token ids."""
-    from transformers import Qwen2_5_VLConfig
-
-    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}
-    head_dim = preset.hidden_size // preset.num_heads
-    # M-RoPE splits head_dim/2 frequencies over (time, height, width) about 2:3:3, like Qwen2.5-VL's [16, 24, 24].
-    spatial = 3 * (head_dim // 2) // 8
-    mrope = [head_dim // 2 - 2 * spatial, spatial, spatial]
-    text_config = {
-        # one row per token, no padding rows: a random model would sample ids that decode to nothing
-        "vocab_size": len(tokenizer),
-        "hidden_size": preset.hidden_size,
-        "intermediate_size": preset.intermediate_size,
-        "num_hidden_layers": preset.num_layers,
-        "num_attention_heads": preset.num_heads,
-        "num_key_value_heads": preset.num_kv_heads,
-        "max_position_embeddings": MAX_POSITIONS,
-        "max_window_layers": preset.num_layers,
-        "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": mrope},
-        "bos_token_id": None,
-        "eos_token_id": ids["<|im_end|>"],
-        "pad_token_id": ids["<|endoftext|>"],
-    }
-    vision_config = {
-        "depth": preset.vision_depth,
-        "hidden_size": preset.vision_hidden,
-        "intermediate_size": preset.vision_intermediate,
-        "num_heads": preset.vision_heads,
-        "patch_size": 14,
-        "spatial_merge_size": 2,  # 14 px patches merged 2x2: the 28 px factor of vlmr.formats "qwen2_5_vl"
-        "temporal_patch_size": 2,
-        "window_size": 112,
-        "fullatt_block_indexes": [preset.vision_depth - 1],
-        "out_hidden_size": preset.hidden_size,
-    }
-    return Qwen2_5_VLConfig(
-        text_config=text_config,
-        vision_config=vision_config,
-        image_token_id=ids["<|image_pad|>"],
-        video_token_id=ids["<|video_pad|>"],
-        vision_start_token_id=ids["<|vision_start|>"],
-        vision_end_token_id=ids["<|vision_end|>"],
-        tie_word_embeddings=True,
-    )
-
-
-def _build_processor(tokenizer, preset: TinyPreset):
-    """The standard Qwen2.5-VL processor around ``tokenizer`` with the preset's pixel limits."""
-    from transformers import Qwen2_5_VLProcessor, Qwen2VLImageProcessor, Qwen2VLVideoProcessor
-
-    size = {"shortest_edge": preset.min_pixels, "longest_edge": preset.max_pixels}
-    image_processor = Qwen2VLImageProcessor(size=size, patch_size=14, merge_size=2, temporal_patch_size=2)
-    # Videos: the same per-frame limits, and (as qwen-vl-utils does) a total budget shared by all frames.
-    video_processor = Qwen2VLVideoProcessor(
-        size=size,
-        patch_size=14,
-        merge_size=2,
-        temporal_patch_size=2,
-        cap_pixels_per_frame=True,
-        max_video_tokens=MAX_POSITIONS // 2,
-        max_frames=64,
-    )
-    template = chat_template()
-    tokenizer.chat_template = template
-    return Qwen2_5_VLProcessor(
-        image_processor=image_processor,
-        tokenizer=tokenizer,
-        video_processor=video_processor,
-        chat_template=template,
-    )
-
-
 def create_tiny_model(
-    size: str = "tiny", seed: int = 0, min_pixels: int | None = None, max_pixels: int | None = None
+    size: str = "tiny", seed: int = 0, min_pixels: int | None = None, max_pixels: int | None = None,
+    family: str = "qwen2_5_vl",
 ):
     """Create the tiny model and its processor in memory (what ``build_tiny_model`` saves).
 
@@ -309,24 +243,28 @@ def create_tiny_model(
         seed: seed for the weight initialisation (the global torch RNG is left untouched).
         min_pixels: smallest image area after resizing; ``None`` keeps the preset's.
         max_pixels: largest image area after resizing; ``None`` keeps the preset's.
+        family: the architecture, one of :data:`vlmr.tiny_architectures.TINY_ARCHITECTURES`.
 
     Returns:
-        ``(model, processor)``: a ``Qwen2_5_VLForConditionalGeneration`` in eval mode and a ``Qwen2_5_VLProcessor``.
+        ``(model, processor)``: e.g. a ``Qwen2_5_VLForConditionalGeneration`` in eval mode and a ``Qwen2_5_VLProcessor``.
     """
     import torch
-    from transformers import GenerationConfig, Qwen2_5_VLForConditionalGeneration
+    from transformers import GenerationConfig
 
+    from vlmr.tiny_architectures import tiny_architecture
+
+    architecture = tiny_architecture(family)
     preset = _preset(size, min_pixels, max_pixels)
-    tokenizer = _train_tokenizer(preset.vocab_size)
-    processor = _build_processor(tokenizer, preset)
-    config = _build_config(preset, tokenizer)
+    tokenizer = _train_tokenizer(preset.vocab_size, architecture.special_tokens, architecture.named_tokens)
+    model_class, config, processor = architecture.build(preset, tokenizer)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = Qwen2_5_VLForConditionalGeneration(config).eval()
+        model = model_class(config).eval()
     # Stop on <|im_end|> (end of turn) or <|endoftext|>, as Qwen2.5-VL does; greedy unless the caller samples.
+    text_config = config.get_text_config()
     model.generation_config = GenerationConfig(
-        eos_token_id=[config.text_config.eos_token_id, config.text_config.pad_token_id],
-        pad_token_id=config.text_config.pad_token_id,
+        eos_token_id=[text_config.eos_token_id, text_config.pad_token_id],
+        pad_token_id=text_config.pad_token_id,
     )
     return model, processor
 
@@ -356,8 +294,9 @@ def build_tiny_model(
     overwrite: bool = False,
     min_pixels: int | None = None,
     max_pixels: int | None = None,
+    family: str = "qwen2_5_vl",
 ) -> Path:
-    """Build a random tiny Qwen2.5-VL and save it (model, processor, chat template, ``vlmr_meta.json``).
+    """Build a random tiny model of ``family`` and save it (model, processor, chat template, ``vlmr_meta.json``).
 
     Deterministic (same ``size`` and ``seed``, identical weights) and fully offline.
 
@@ -368,6 +307,7 @@ def build_tiny_model(
         overwrite: replace an existing non-empty ``out_dir``.
         min_pixels: smallest image area the saved processor resizes to; ``None`` keeps the preset's.
         max_pixels: largest image area the saved processor resizes to; ``None`` keeps the preset's.
+        family: the architecture, one of :data:`vlmr.tiny_architectures.TINY_ARCHITECTURES` (Qwen2.5-VL by default).
 
     Returns:
         The checkpoint directory.
@@ -377,9 +317,9 @@ def build_tiny_model(
         raise FileExistsError(
             f"{out} exists and is not empty; pass overwrite=True (CLI: --overwrite) or pick a new dir"
         )
-    model, processor = create_tiny_model(size, seed, min_pixels=min_pixels, max_pixels=max_pixels)
+    model, processor = create_tiny_model(size, seed, min_pixels=min_pixels, max_pixels=max_pixels, family=family)
     save_tiny_model(out, model, processor, size, seed)
-    logger.info("built %s tiny model in %s", size, out)
+    logger.info("built %s tiny %s model in %s", size, family, out)
     return out
 
 
@@ -388,13 +328,13 @@ def save_tiny_model(
 ) -> Path:
     """Save a tiny model, its processor and ``vlmr_meta.json`` (family, size, seed, parameter count, pixel
     limits, preset, and ``extra_meta``) atomically; returns the checkpoint directory."""
-    from vlmr.formats import family_for_model_type
-    from vlmr.models import save_checkpoint
+    from vlmr.families import family_for_model_type
+    from vlmr.models import pixel_limits, save_checkpoint
 
-    limits = processor.image_processor.size
-    preset = _preset(size, limits["shortest_edge"], limits["longest_edge"])
+    family = family_for_model_type(model.config.model_type)
+    preset = _preset(size, *pixel_limits(processor, family))
     meta = {
-        "family": family_for_model_type(model.config.model_type),
+        "family": family,
         "builder": "vlmr.tiny_model",
         "size": size,
         "seed": seed,

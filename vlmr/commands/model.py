@@ -1,22 +1,25 @@
-"""``vlmr model``: the offline tiny Qwen2.5-VL (``init-tiny`` builds a random one, ``pretrain-tiny`` trains one)."""
+"""``vlmr model``: the offline tiny model (``init-tiny`` builds a random one of a family, ``pretrain-tiny`` trains a
+Qwen2.5-VL one)."""
 
 from __future__ import annotations
 
 import argparse
 
-from vlmr.tiny_model import PRESETS  # stdlib-only module: cheap at `vlmr --help` time
+from vlmr.tiny_architectures import TINY_ARCHITECTURES  # stdlib-only modules: cheap at `vlmr --help` time
+from vlmr.tiny_model import PRESETS
 
 
 def register(subparsers) -> None:
-    """Declare ``vlmr model init-tiny DIR [--size S] [--seed N] ...`` and
+    """Declare ``vlmr model init-tiny DIR [--size S] [--family F] [--seed N] ...`` and
     ``vlmr model pretrain-tiny DIR [--size S] [--steps N] [--seed N]``."""
     parser = subparsers.add_parser("model", help="model utilities (the offline tiny model)")
     actions = parser.add_subparsers(dest="model_action", required=True, metavar="ACTION")
     init = actions.add_parser(
         "init-tiny",
-        help="build a random tiny Qwen2.5-VL checkpoint offline (tokenizer trained locally)",
-        description="Build a tiny, randomly initialised Qwen2.5-VL checkpoint in DIR, fully offline and "
-        "deterministic given --seed. It loads with AutoModelForImageTextToText/AutoProcessor.from_pretrained(DIR).",
+        help="build a random tiny checkpoint offline (Qwen2.5-VL or --family; tokenizer trained locally)",
+        description="Build a tiny, randomly initialised checkpoint of a model family (Qwen2.5-VL by default) in DIR, "
+        "with the family's published processor settings, fully offline and deterministic given --seed. It loads "
+        "with AutoModelForImageTextToText/AutoProcessor.from_pretrained(DIR).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     init.add_argument("dir", metavar="DIR", help="output checkpoint directory")
@@ -26,6 +29,8 @@ def register(subparsers) -> None:
         default="tiny",
         help="size preset (nano ~0.17M, tiny ~0.5M, small ~2.5M parameters)",
     )
+    init.add_argument("--family", choices=sorted(TINY_ARCHITECTURES), default="qwen2_5_vl",
+                      help="model family whose architecture and processor to build")
     init.add_argument("--seed", type=int, default=0, help="seed for the weight initialisation")
     init.add_argument(
         "--min-pixels", type=int, default=None, help="smallest image area after resizing (preset's if unset)"
@@ -70,13 +75,13 @@ def run_init(args: argparse.Namespace) -> int:
     console = Console()
     try:
         out = build_tiny_model(args.dir, size=args.size, seed=args.seed, overwrite=args.overwrite,
-                               min_pixels=args.min_pixels, max_pixels=args.max_pixels)
+                               min_pixels=args.min_pixels, max_pixels=args.max_pixels, family=args.family)
     except (FileExistsError, ValueError) as e:
         console.print(f"[red]error:[/red] {escape(str(e))}")
         return 2
     meta = json.loads((out / "vlmr_meta.json").read_text(encoding="utf-8"))
     console.print(
-        f"built [bold]{meta['size']}[/bold] Qwen2.5-VL ({meta['num_parameters']:,} parameters, seed {meta['seed']}, "
+        f"built [bold]{meta['size']}[/bold] {meta['family']} ({meta['num_parameters']:,} parameters, seed {meta['seed']}, "
         f"pixels {meta['min_pixels']}..{meta['max_pixels']}) in {out}",
         soft_wrap=True,
     )

@@ -82,7 +82,7 @@ class TransformersBackend:
         """The image as this model's processor resizes it."""
         from vlmr.models import pixel_limits
 
-        return CoordinateSpace.for_image(width, height, self.family, *pixel_limits(self.processor))
+        return CoordinateSpace.for_image(width, height, self.family, *pixel_limits(self.processor, self.family))
 
     def generate(self, conversations: list[tuple[list[dict], list[dict]]]) -> list[Generation]:
         """One turn per conversation, ``batch_size`` at a time."""

@@ -35,7 +35,9 @@ class ToolConversationCollator:
                 batch[key] = torch.stack(
                     [torch.nn.functional.pad(e[key][0], (0, length - e[key].shape[-1]), value=fill) for e in encoded]
                 )
-        for key in ("pixel_values", "image_grid_thw", "pixel_values_videos", "video_grid_thw"):
+        # per-image tensors, concatenated over the batch (image_sizes, batch_num_images: LLaVA-OneVision)
+        for key in ("pixel_values", "image_grid_thw", "pixel_values_videos", "video_grid_thw", "image_sizes",
+                    "batch_num_images"):
             parts = [e[key] for e in encoded if key in e]
             if parts:
                 batch[key] = torch.cat(parts)

@@ -44,7 +44,7 @@ def load_for_training(cfg: TrainConfig):
         if tower is None:
             raise ValueError(f"freeze_vision_tower: no vision tower found on {type(model).__name__}")
         tower.requires_grad_(False)
-    min_pixels, max_pixels = pixel_limits(processor)
+    min_pixels, max_pixels = pixel_limits(processor, family)
     cfg = replace(cfg, min_pixels=min_pixels or cfg.min_pixels, max_pixels=max_pixels or cfg.max_pixels)
     return model, processor, family, cfg
 

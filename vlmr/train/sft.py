@@ -119,7 +119,7 @@ def train_sft(cfg: TrainConfig, resume: bool | str = False) -> Path:
         raise ConfigError(f"trainer: {e} (keys under 'trainer:' must be trl SFTConfig fields)") from e
     trainer = SFTTrainer(
         model=model, args=args, train_dataset=dataset, processing_class=processor, peft_config=peft_config(cfg),
-        data_collator=ToolConversationCollator(processor, tool_lists, args.max_length, training_chat_template(processor)),
+        data_collator=ToolConversationCollator(processor, tool_lists, args.max_length, training_chat_template(processor, family)),
         callbacks=default_callbacks(cfg),
     )
     attach_callbacks(trainer)

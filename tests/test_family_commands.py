@@ -1,0 +1,176 @@
+"""Every command on a tiny checkpoint of each model family beyond the default Qwen2.5-VL (whose commands the rest of
+the suite runs): an ``vlmr infer`` trajectory with a tool call, an eval run, one SFT step and one GRPO step with
+``zoom_in``."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from vlmr.tiny_architectures import TINY_ARCHITECTURES
+
+pytestmark = [pytest.mark.slow]
+FAMILIES = sorted(set(TINY_ARCHITECTURES) - {"qwen2_5_vl"})
+SIZE = 56  # px images: one tile (or the fewest tokens) per image
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """``tiny(family)``: the nano checkpoint of ``family``, built once."""
+    from vlmr.tiny_model import build_tiny_model
+
+    def build(family: str) -> str:
+        out = tmp_path_factory.getbasetemp() / f"tiny-nano-{family}"
+        if not (out / "config.json").exists():
+            build_tiny_model(out, size="nano", family=family)
+        return str(out)
+
+    return build
+
+
+@pytest.fixture(scope="module")
+def counting_data(tmp_path_factory) -> str:
+    """Two counting samples on 56x56 shape scenes."""
+    from vlmr.data_pipelines.shapes import make_scene
+    from vlmr.schema import DatasetWriter, Sample
+
+    out = tmp_path_factory.mktemp("family-data") / "counting"
+    with DatasetWriter(out) as w:
+        for i in range(2):
+            scene = make_scene(i, width=SIZE, height=SIZE, n_objects=2, min_size=10, max_size=18)
+            path, rel = w.media_path(f"{i}.png")
+            scene.image.save(path)
+            w.add(Sample(id=f"count-{i}", task="counting", question="How many shapes are there?", images=[rel],
+                         answer={"count": 2}, meta={"width": SIZE, "height": SIZE}))
+    return str(out)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_init_tiny_cli_builds_the_family(family, tmp_path, capsys):
+    from transformers import AutoConfig
+
+    from vlmr.cli import main
+
+    assert main(["model", "init-tiny", str(tmp_path / "m"), "--family", family, "--size", "nano"]) == 0
+    assert f"built nano {family}" in " ".join(capsys.readouterr().out.split())
+    assert json.loads((tmp_path / "m" / "vlmr_meta.json").read_text())["family"] == family
+    assert AutoConfig.from_pretrained(tmp_path / "m").model_type == family
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_checkpoint_loads_as_the_family_with_its_placeholders_suppressed(tiny, family):
+    from vlmr.families import get_family
+    from vlmr.models import load_model_and_processor, model_family, vision_placeholder_token_ids
+
+    model, processor = load_model_and_processor(tiny(family))
+    assert model_family(model) == family
+    suppressed = vision_placeholder_token_ids(processor, model.config)
+    placeholders = processor.tokenizer.convert_tokens_to_ids(list(get_family(family).placeholder_tokens))
+    assert set(placeholders) <= set(suppressed)
+    assert processor.tokenizer.eos_token_id not in suppressed
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_infer_trajectory_with_a_tool_call(tiny, family, tmp_path, monkeypatch, capsys, script_first_turn):
+    """`vlmr infer --tools zoom_in`: the real model's forward passes, its first turn's tokens scripted to a call."""
+    from transformers import LogitsProcessorList
+
+    from vlmr.cli import main
+    from vlmr.inference.backends import TransformersBackend
+
+    backend = TransformersBackend.from_pretrained(tiny(family), max_new_tokens=60)
+    script = '<think>look</think><tool_call>\n{"name": "zoom_in", "arguments": {"bbox_2d": [0, 0, 500, 500]}}\n</tool_call>'
+    backend.generation["logits_processor"] = LogitsProcessorList([script_first_turn(backend.tokenizer, script)])
+    monkeypatch.setattr("vlmr.inference.load_backend", lambda *a, **k: backend)
+    image = tmp_path / "img.png"
+    Image.new("RGB", (96, 64), "red").save(image)
+    code = main(["infer", "--model", tiny(family), "--image", str(image), "--question", "How many?", "--task",
+                 "counting", "--tools", "zoom_in", "--max-turns", "2", "--save-dir", str(tmp_path / "out")])
+    assert code == 0
+    record = json.loads((tmp_path / "out" / "trajectory.json").read_text())
+    assert record["turns"] == 2 and record["error"] is None
+    assert record["tool_calls"][0]["ok"] is True
+    # 0-1000 of a 96x64 image: [0, 0, 500, 500] is the 48x32 px top-left quarter, enlarged by the tool
+    zoomed = Image.open(tmp_path / "out" / "tool_00.png")
+    assert zoomed.size[0] / zoomed.size[1] == pytest.approx(48 / 32)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_eval_run(tiny, family, counting_data, tmp_path, capsys):
+    from vlmr.cli import main
+    from vlmr.families import get_family
+
+    out = tmp_path / "eval"
+    code = main(["eval", "run", "--benchmark", "dataset", "--data", counting_data, "--model", tiny(family),
+                 "--out", str(out), "--max-new-tokens", "4"])
+    assert code == 0
+    predictions = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
+    assert sorted(p["id"] for p in predictions) == ["count-0", "count-1"]
+    scores = json.loads((out / "scores.json").read_text())
+    assert scores["n"] == 2 and 0.0 <= scores["overall"]["accuracy"] <= 1.0
+    # the family's convention, from the checkpoint's config.model_type
+    assert f"coordinates read as: {get_family(family).convention} ({family})" in capsys.readouterr().out
+
+
+def _train(method: str, model: str, data: str, out: Path, **fields) -> dict:
+    from vlmr.config import TrainConfig
+    from vlmr.train import train
+
+    trainer = {"use_cpu": True, "report_to": [], "gradient_checkpointing": False, "max_steps": 1,
+               "per_device_train_batch_size": 2, "learning_rate": 1e-3, "save_strategy": "no",
+               "dataloader_num_workers": 0, "disable_tqdm": True}
+    if method == "grpo":
+        trainer.update(num_generations=2, max_completion_length=8)
+    else:  # a LLaVA-OneVision image alone is 1,485 tokens
+        trainer.update(max_length=4096)
+    cfg = TrainConfig.from_dict({"model": model, "output_dir": str(out), "datasets": [{"path": data}],
+                                 "trainer": trainer, **fields})
+    final = train(method, cfg)
+    assert json.loads((final / "vlmr_meta.json").read_text())["trained_with"] == method
+    return json.loads((out / "trainer_state.json").read_text())
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_sft_step(tiny, family, counting_data, tmp_path):
+    state = _train("sft", tiny(family), counting_data, tmp_path / "sft")
+    assert state["global_step"] == 1
+    assert math.isfinite(state["log_history"][0]["loss"]) and state["log_history"][0]["loss"] > 0
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_sft_step_on_the_published_template(published_checkpoint, family, counting_data, tmp_path):
+    """A hub checkpoint's own template (no tools): SFT trains with vlmr's marked template where trl has no marked
+    copy (InternVL), or with the published one where it has markers (LLaVA-OneVision); the published one is saved."""
+    from vlmr.chat_templates import tool_chat_template, training_chat_template
+    from vlmr.models import load_model_and_processor
+
+    _, processor = load_model_and_processor(published_checkpoint(family))
+    assert training_chat_template(processor, family) in (None, tool_chat_template(family))
+    state = _train("sft", published_checkpoint(family), counting_data, tmp_path / "sft")
+    assert state["global_step"] == 1 and math.isfinite(state["log_history"][0]["loss"])
+    published = (Path(published_checkpoint(family)) / "chat_template.jinja").read_text(encoding="utf-8")
+    assert (tmp_path / "sft" / "final" / "chat_template.jinja").read_text(encoding="utf-8") == published
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_grpo_step_with_zoom_in(tiny, family, counting_data, tmp_path):
+    state = _train("grpo", tiny(family), counting_data, tmp_path / "grpo", rewards=[{"name": "count"}],
+                   tools={"counting": ["zoom_in"]}, max_tool_calls=1)
+    log = state["log_history"][0]
+    assert state["global_step"] == 1
+    assert "tools/call_frequency" in log  # trl logs it only when the trainer has tools
+    assert 0.0 <= log["rewards/count/mean"] <= 1.0

@@ -1,0 +1,145 @@
+"""The model-family spec and its registry: one object says how an architecture sees images and calls tools.
+
+A :class:`ModelFamily` is recognised by ``config.model_type`` and holds what vlmr must know to feed the
+model and read its answers: the coordinate convention it was trained with, how its processor sizes an image
+(and the processor setting behind ``max_pixels``), the placeholder tokens it must never sample, and its tool
+format (vlmr's tool template in that format, where the published template renders no tools, plus the parser
+of its tool calls). Families register by name and are looked up by name or ``package.module:Name`` (a family
+of one's own, by import path), like rewards and tools:
+
+>>> get_family("qwen2_5_vl").convention, get_family("internvl").convention
+('resized', 'norm1000')
+>>> family_for_model_type("internvl"), family_for_model_type("llava")
+('internvl', 'generic')
+
+Import-light: nothing here imports transformers, trl or torch (``vlmr.formats`` depends on it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from vlmr.registry import lookup, register
+
+FAMILIES: dict[str, ModelFamily] = {}  # name -> spec
+_BY_MODEL_TYPE: dict[str, str] = {}  # transformers config.model_type -> family name
+
+# transformers `response_template` (parse_response, transformers >= 5.13) for Hermes tool calls in ChatML turns:
+# `<tool_call>{json}</tool_call>` blocks become `tool_calls`, everything else (including <think>/<answer> text,
+# which rewards read) stays `content`. trl's own parser for Qwen3 templates moves <think> text to
+# `reasoning_content`, where vlmr's rewards never look.
+HERMES_TOOL_PARSER = {
+    "defaults": {"role": "assistant"},
+    "start_anchor": "<|im_start|>assistant\n",
+    "fields": {
+        "tool_calls": {
+            "open": "<tool_call>",
+            "close_pattern": r"</tool_call>\s*",
+            "repeats": True,
+            "content": "json",
+            "transform": {"type": "function", "function": "{content}"},
+        },
+        "content": {  # text before and after tool calls, joined (a plain field would keep only the last piece)
+            "close_pattern": r"<\|im_end\|>\s*",
+            "content": "text",
+            "repeats": True,
+            "join": "\n",
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class ToolTemplate:
+    """vlmr's tool-capable chat template (``vlmr/templates/chat_template.jinja``) set up for one family.
+
+    ChatML turns with Hermes tools (a ``<tools>`` block in the system turn, ``<tool_call>`` JSON calls,
+    ``<tool_response>`` results in a user turn): the tool format of the Qwen2.5/Qwen3 language models these
+    families are built on. A conversation without tools renders as under the family's published template.
+    """
+
+    default_system: str | None  # the system prompt the published template adds when a conversation has none
+    image: str  # what one image part renders as (the processor expands it into the image's tokens)
+    video: str  # what one video part renders as
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    """How one family of models sees images, writes coordinates and calls tools.
+
+    The base class sizes images as Qwen-VL does (:func:`vlmr.formats.smart_resize`: sides multiple of
+    ``patch_factor``, area within ``min_pixels..max_pixels``, read from and written to the image processor's
+    ``size.shortest_edge``/``size.longest_edge``); a family that sizes images otherwise overrides
+    :meth:`input_size`, :meth:`pixel_limits` and :meth:`set_pixel_limits`.
+    """
+
+    name: str
+    model_types: tuple[str, ...]  # transformers config.model_type values of its checkpoints
+    convention: str  # coordinate convention as trained (vlmr.formats.CONVENTIONS); source in the family's module
+    patch_factor: int  # input sides are multiples of this (patch size x spatial merge)
+    min_pixels: int  # the published processor's image-area limits
+    max_pixels: int
+    placeholder_tokens: tuple[str, ...] = ()  # vision placeholders and delimiters, never to be sampled
+    tool_template: ToolTemplate | None = None  # vlmr's template in the family's tool format; None: none known
+    tool_parser: dict[str, Any] | None = None  # transformers response_template reading its tool calls
+
+    def __post_init__(self):  # the convention is checked where a CoordinateSpace is built (vlmr.formats)
+        if not 0 < self.min_pixels <= self.max_pixels:
+            raise ValueError(f"family {self.name!r}: need 0 < min_pixels <= max_pixels, "
+                             f"got {self.min_pixels} and {self.max_pixels}")
+
+    def input_size(self, height: int, width: int, min_pixels: int | None = None,
+                   max_pixels: int | None = None) -> tuple[int, int]:
+        """``(height, width)`` of the model-input image for a ``height x width`` image (limits default to the family's)."""
+        from vlmr.formats import smart_resize
+
+        return smart_resize(height, width, self.patch_factor, min_pixels or self.min_pixels,
+                            max_pixels or self.max_pixels)
+
+    def pixel_limits(self, image_processor) -> tuple[int | None, int | None]:
+        """``(min_pixels, max_pixels)`` an image processor of this family resizes to; ``None`` where unset."""
+        size = getattr(image_processor, "size", None) or {}
+        return size.get("shortest_edge"), size.get("longest_edge")
+
+    def set_pixel_limits(self, image_processor, min_pixels: int | None, max_pixels: int | None) -> bool:
+        """Set the image-area limits on ``image_processor`` in place (``None`` keeps one); False if it has no such knob."""
+        size = getattr(image_processor, "size", None)
+        if size is None or "shortest_edge" not in size or "longest_edge" not in size:
+            return False
+        size["shortest_edge"] = min_pixels if min_pixels is not None else size["shortest_edge"]
+        size["longest_edge"] = max_pixels if max_pixels is not None else size["longest_edge"]
+        return True
+
+
+def register_family(family: ModelFamily) -> ModelFamily:
+    """Register ``family`` under its name and its model types; returns it (so a module can write
+    ``MY_FAMILY = register_family(ModelFamily(...))``)."""
+    if not isinstance(family, ModelFamily):
+        raise TypeError(f"a model family is a vlmr.families.ModelFamily, got {type(family).__name__}")
+    for model_type in family.model_types:
+        owner = _BY_MODEL_TYPE.get(model_type)
+        if owner not in (None, family.name):
+            raise ValueError(f"model_type {model_type!r} already belongs to family {owner!r}")
+    register(FAMILIES, family.name, family, "model family")
+    _BY_MODEL_TYPE.update(dict.fromkeys(family.model_types, family.name))
+    return family
+
+
+def get_family(name: str) -> ModelFamily:
+    """The family registered as ``name`` (e.g. ``"qwen2_5_vl"``), or the :class:`ModelFamily` at
+    ``"package.module:Name"`` (registered on first use, so its model types are recognised from then on)."""
+    family = lookup(FAMILIES, name, "model family", check=(lambda f: isinstance(f, ModelFamily), "a ModelFamily"))
+    if name not in FAMILIES:
+        register_family(family)
+    return family
+
+
+def family_for_model_type(model_type: str | None) -> str:
+    """The family name of a transformers ``config.model_type`` (``generic`` when no family claims it)."""
+    return _BY_MODEL_TYPE.get(model_type or "", "generic")
+
+
+def list_families() -> list[str]:
+    """Names of the registered families."""
+    return sorted(FAMILIES)

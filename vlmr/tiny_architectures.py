@@ -1,0 +1,230 @@
+"""The architectures ``vlmr model init-tiny --family NAME`` builds: one per model family, tiny and random.
+
+Each takes a size preset and the locally trained tokenizer (:mod:`vlmr.tiny_model`) and returns the
+transformers model class, its config and its processor: the family's own classes with its published processor
+settings (patch and tile sizes, normalisation, placeholder tokens) and only the sizes and pixel limits made small.
+
+- ``qwen2_5_vl``: ``Qwen2_5_VLForConditionalGeneration``, 14 px patches merged 2x2, the preset's area limits;
+- ``internvl``: ``InternVLForConditionalGeneration``, 448 px tiles of 256 tokens, as many tiles as the preset's
+  ``max_pixels`` holds (at least one);
+- ``llava_onevision``: ``LlavaOnevisionForConditionalGeneration``, 384 px SigLIP tiles of 729 tokens, the
+  published grid resolutions within the preset's ``max_pixels`` (at least one tile).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from vlmr.chat_templates import chat_template, tool_chat_template
+from vlmr.tiny_model import MAX_POSITIONS, SPECIAL_TOKENS, TinyPreset
+
+
+@dataclass(frozen=True)
+class TinyArchitecture:
+    """How to build one family's tiny checkpoint."""
+
+    build: Callable[[TinyPreset, Any], tuple[type, Any, Any]]  # (preset, tokenizer) -> (model class, config, processor)
+    special_tokens: tuple[str, ...] = ()  # control tokens beyond Qwen's
+    named_tokens: dict[str, str] = field(default_factory=dict)  # tokenizer attributes its processor reads
+
+
+def _text_config(preset: TinyPreset, tokenizer) -> dict:
+    """The decoder's sizes (a Qwen2 language model, as in Qwen2.5-VL and InternVL3) and the tokenizer's ids."""
+    return {
+        # one row per token, no padding rows: a random model would sample ids that decode to nothing
+        "vocab_size": len(tokenizer),
+        "hidden_size": preset.hidden_size,
+        "intermediate_size": preset.intermediate_size,
+        "num_hidden_layers": preset.num_layers,
+        "num_attention_heads": preset.num_heads,
+        "num_key_value_heads": preset.num_kv_heads,
+        "max_position_embeddings": MAX_POSITIONS,
+        "max_window_layers": preset.num_layers,
+        "bos_token_id": None,
+        "eos_token_id": tokenizer.convert_tokens_to_ids("<|im_end|>"),
+        "pad_token_id": tokenizer.convert_tokens_to_ids("<|endoftext|>"),
+    }
+
+
+def _qwen2_5_vl(preset: TinyPreset, tokenizer):
+    """A ``Qwen2_5_VLConfig`` with the preset's sizes, and the standard Qwen2.5-VL processor with its pixel limits."""
+    from transformers import (
+        Qwen2_5_VLConfig,
+        Qwen2_5_VLForConditionalGeneration,
+        Qwen2_5_VLProcessor,
+        Qwen2VLImageProcessor,
+        Qwen2VLVideoProcessor,
+    )
+
+    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}
+    head_dim = preset.hidden_size // preset.num_heads
+    # M-RoPE splits head_dim/2 frequencies over (time, height, width) about 2:3:3, like Qwen2.5-VL's [16, 24, 24].
+    spatial = 3 * (head_dim // 2) // 8
+    mrope = [head_dim // 2 - 2 * spatial, spatial, spatial]
+    text_config = {
+        **_text_config(preset, tokenizer),
+        "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": mrope},
+    }
+    vision_config = {
+        "depth": preset.vision_depth,
+        "hidden_size": preset.vision_hidden,
+        "intermediate_size": preset.vision_intermediate,
+        "num_heads": preset.vision_heads,
+        "patch_size": 14,
+        "spatial_merge_size": 2,  # 14 px patches merged 2x2: the 28 px factor of the family "qwen2_5_vl"
+        "temporal_patch_size": 2,
+        "window_size": 112,
+        "fullatt_block_indexes": [preset.vision_depth - 1],
+        "out_hidden_size": preset.hidden_size,
+    }
+    config = Qwen2_5_VLConfig(
+        text_config=text_config,
+        vision_config=vision_config,
+        image_token_id=ids["<|image_pad|>"],
+        video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"],
+        vision_end_token_id=ids["<|vision_end|>"],
+        tie_word_embeddings=True,
+    )
+    size = {"shortest_edge": preset.min_pixels, "longest_edge": preset.max_pixels}
+    image_processor = Qwen2VLImageProcessor(size=size, patch_size=14, merge_size=2, temporal_patch_size=2)
+    # Videos: the same per-frame limits, and (as qwen-vl-utils does) a total budget shared by all frames.
+    video_processor = Qwen2VLVideoProcessor(
+        size=size,
+        patch_size=14,
+        merge_size=2,
+        temporal_patch_size=2,
+        cap_pixels_per_frame=True,
+        max_video_tokens=MAX_POSITIONS // 2,
+        max_frames=64,
+    )
+    template = chat_template()
+    tokenizer.chat_template = template
+    processor = Qwen2_5_VLProcessor(image_processor=image_processor, tokenizer=tokenizer,
+                                    video_processor=video_processor, chat_template=template)
+    return Qwen2_5_VLForConditionalGeneration, config, processor
+
+
+# InternVL3-*-hf as transformers' convert_internvl_weights_to_hf.py writes it (a transformers copy:
+# ModelCloud/OMY, src/transformers/models/internvl/convert_internvl_weights_to_hf.py): 448x448 tiles with ImageNet
+# mean/std, a 448 px InternViT with 14 px patches and pixel shuffle 0.5 (256 tokens per tile), <img>/</img>/
+# <IMG_CONTEXT>/<video> named on the tokenizer, and <ref>/<box>/<quad> control tokens.
+INTERNVL_TOKENS = {"start_image_token": "<img>", "end_image_token": "</img>", "context_image_token": "<IMG_CONTEXT>",
+                   "video_token": "<video>"}
+IMAGENET_MEAN, IMAGENET_STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+
+
+def _internvl(preset: TinyPreset, tokenizer):
+    """An ``InternVLConfig`` (InternViT + Qwen2) with the preset's sizes, and InternVL's processor with the published
+    tile size; the preset's pixel limits become whole tiles (at least one: 448x448 px, 256 tokens)."""
+    from transformers import (
+        GotOcr2ImageProcessor,
+        InternVLConfig,
+        InternVLForConditionalGeneration,
+        InternVLProcessor,
+        InternVLVideoProcessor,
+    )
+
+    from vlmr.families import get_family
+
+    family = get_family("internvl")
+    tile = family.patch_factor
+    vision_config = {
+        "hidden_size": preset.vision_hidden,
+        "num_hidden_layers": preset.vision_depth,
+        "num_attention_heads": preset.vision_heads,
+        "intermediate_size": preset.vision_intermediate,
+        "image_size": [tile, tile],
+        "patch_size": [14, 14],
+    }
+    config = InternVLConfig(
+        vision_config=vision_config,
+        text_config={"model_type": "qwen2", **_text_config(preset, tokenizer), "tie_word_embeddings": True},
+        image_token_id=tokenizer.convert_tokens_to_ids("<IMG_CONTEXT>"),
+        downsample_ratio=0.5,
+        tie_word_embeddings=True,
+    )
+    size = {"height": tile, "width": tile}
+    image_processor = GotOcr2ImageProcessor(size=size, image_mean=IMAGENET_MEAN, image_std=IMAGENET_STD,
+                                            do_convert_rgb=True)
+    family.set_pixel_limits(image_processor, preset.min_pixels, preset.max_pixels)
+    video_processor = InternVLVideoProcessor(size=size, image_mean=IMAGENET_MEAN, image_std=IMAGENET_STD)
+    template = tool_chat_template("internvl")  # vlmr's template, images as the published one renders them
+    tokenizer.chat_template = template
+    processor = InternVLProcessor(image_processor=image_processor, tokenizer=tokenizer,
+                                  video_processor=video_processor, image_seq_length=(tile // 14 // 2) ** 2,
+                                  chat_template=template)
+    return InternVLForConditionalGeneration, config, processor
+
+
+def _llava_onevision(preset: TinyPreset, tokenizer):
+    """A ``LlavaOnevisionConfig`` (SigLIP + Qwen2) with the preset's sizes, and LLaVA-OneVision's processor with the
+    published tile size and normalisation; the grid resolutions are the published ones within the preset's
+    ``max_pixels`` (at least the one 384x384 tile), in the model config and the processor alike."""
+    from transformers import (
+        LlavaOnevisionConfig,
+        LlavaOnevisionForConditionalGeneration,
+        LlavaOnevisionImageProcessor,
+        LlavaOnevisionProcessor,
+        LlavaOnevisionVideoProcessor,
+    )
+
+    from vlmr.families import get_family
+    from vlmr.families.llava_onevision import PINPOINTS
+
+    family = get_family("llava_onevision")
+    tile = family.patch_factor
+    grids = [g for g in PINPOINTS if g[0] * g[1] <= preset.max_pixels] or [[tile, tile]]
+    vision_config = {
+        "model_type": "siglip_vision_model",
+        "hidden_size": preset.vision_hidden,
+        "num_hidden_layers": preset.vision_depth,
+        "num_attention_heads": preset.vision_heads,
+        "intermediate_size": preset.vision_intermediate,
+        "image_size": tile,
+        "patch_size": 14,
+        "vision_use_head": False,
+    }
+    config = LlavaOnevisionConfig(
+        text_config={"model_type": "qwen2", **_text_config(preset, tokenizer), "tie_word_embeddings": True},
+        vision_config=vision_config,
+        image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
+        video_token_index=tokenizer.convert_tokens_to_ids("<video>"),
+        image_grid_pinpoints=grids,
+        vision_feature_select_strategy="full",
+        vision_feature_layer=-1,
+        vision_aspect_ratio="anyres_max_9",
+        tie_word_embeddings=True,
+    )
+    half = [0.5, 0.5, 0.5]  # SigLIP's normalisation
+    size = {"height": tile, "width": tile}
+    image_processor = LlavaOnevisionImageProcessor(size=size, image_mean=half, image_std=half,
+                                                   image_grid_pinpoints=grids)
+    video_processor = LlavaOnevisionVideoProcessor(size=size, image_mean=half, image_std=half)
+    template = tool_chat_template("llava_onevision")  # vlmr's template, images as the published one renders them
+    tokenizer.chat_template = template
+    processor = LlavaOnevisionProcessor(image_processor=image_processor, tokenizer=tokenizer,
+                                        video_processor=video_processor, num_image_tokens=(tile // 14) ** 2,
+                                        vision_feature_select_strategy="full", chat_template=template)
+    return LlavaOnevisionForConditionalGeneration, config, processor
+
+
+TINY_ARCHITECTURES: dict[str, TinyArchitecture] = {
+    "qwen2_5_vl": TinyArchitecture(_qwen2_5_vl),
+    "internvl": TinyArchitecture(
+        _internvl,
+        special_tokens=("<img>", "</img>", "<IMG_CONTEXT>", "<video>", "<quad>", "</quad>", "<ref>", "</ref>",
+                        "<box>", "</box>"),
+        named_tokens=INTERNVL_TOKENS,
+    ),
+    "llava_onevision": TinyArchitecture(_llava_onevision, special_tokens=("<image>", "<video>")),
+}
+
+
+def tiny_architecture(family: str) -> TinyArchitecture:
+    """The tiny architecture of ``family``; a clear error for a family vlmr builds no tiny checkpoint of."""
+    if family not in TINY_ARCHITECTURES:
+        raise ValueError(f"no tiny checkpoint for family {family!r}; choose one of {sorted(TINY_ARCHITECTURES)}")
+    return TINY_ARCHITECTURES[family]
