@@ -51,6 +51,9 @@ BUILTIN_MODULES = (
     "vlmr.eval.benchmarks.charades",
     "vlmr.eval.benchmarks.medical",
     "vlmr.eval.benchmarks.dataset_dir",
+    "vlmr.eval.benchmarks.vstar",
+    "vlmr.eval.benchmarks.hrbench",
+    "vlmr.eval.benchmarks.pope",
 )
 
 _REGISTRY: dict[str, type[Benchmark]] = {}
