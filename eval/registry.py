@@ -54,6 +54,8 @@ BUILTIN_MODULES = (
     "vlmr.eval.benchmarks.vstar",
     "vlmr.eval.benchmarks.hrbench",
     "vlmr.eval.benchmarks.pope",
+    "vlmr.eval.benchmarks.mme_realworld",
+    "vlmr.eval.benchmarks.treebench",
 )
 
 _REGISTRY: dict[str, type[Benchmark]] = {}

@@ -67,6 +67,54 @@ HRBENCH_ROWS = [
 ]
 
 
+# yfzhang114/MME-RealWorld evaluation/output_test_template.json, rows 1-4 (each key and value as in the file,
+# with the template's model "Output"; the release's MME_RealWorld.json has the same rows without it)
+MME_RW_ROWS = [
+    {"Question_id": "Perception/Autonomous_Driving/Objects_Identify/0000", "Question Type": "Multiple Choice",
+     "Image": "AutonomousDriving/nuScenes/n008-2018-05-21-11-06-59-0400__CAM_FRONT__1526915269912465.jpg",
+     "Text": "This image shows the front view of the ego car. What are objects to the front of the ego car?",
+     "Answer choices": [
+         "(A) There are many cars, one pedestrian, one bicycle, one motorcycle, two trucks, and one trailer.",
+         "(B) There are many pedestrians, many barriers, one car, and one truck.",
+         "(C) There are many cars, one truck, and three pedestrians.",
+         "(D) There are many cars and one truck.",
+         "(E) All the above answers are wrong."],
+     "Ground truth": "D", "Task": "Perception", "Subtask": "Autonomous_Driving", "Category": "Objects_Identify",
+     "Dataset": "nuScenes", "Output": "D"},
+    {"Question_id": "perception/diagram_and_table/diagram/0558", "Image": "diagram_and_table/cons9.jpg",
+     "Text": "What is the data of Interest in Feb-23 in the table?", "Question Type": "Multiple Choice",
+     "Answer choices": ["(A) 458", "(B) 457", "(C) 456", "(D) 455", "(E) This image doesn't feature the data."],
+     "Ground truth": "B", "Category": "diagram", "Subtask": "Diagram and Table", "Task": "Perception",
+     "Output": "A"},
+    {"Question_id": "perception/monitoring/Vehicle/counting/0310",
+     "Image": "monitoring_images/9999998_00382_d_0000334.jpg",
+     "Text": "What is the number of buses in the image?", "Question type": "Multiple Choice",
+     "Answer choices": ["(A) 13", "(B) 90", "(C) 77", "(D) 6", "(E) The image does not feature the buses"],
+     "Ground truth": "E", "Category": "Vehicle/counting", "Subtask": "Monitoring", "Task": "Perception",
+     "Output": "E"},
+    {"Question_id": "reasoning/diagram_and_table/diagram/0020",
+     "Image": "diagram_and_table/2_Motorboat_Fleet_Motorboat-Rental-Business-scaled.webp",
+     "Text": "Which motorboat category has the highest value of 'Avg. Rides/Motorboat/Day', according to the "
+             "'Avg. Rides per Motorboat per Day' diagram?", "Question Type": "Multiple Choice",
+     "Answer choices": ["(A) Center Console Boats", "(B) Deck Boats", "(C) Jet Skis", "(D) Pontoon Boats",
+                        "(E) The image does not feature the number."],
+     "Ground truth": "C", "Category": "diagram", "Subtask": "Diagram and Table", "Task": "Reasoning",
+     "Output": "D"},
+]
+
+# TreeBench.tsv columns as HaochenWang/TreeBench's readers use them (Haochen-Wang409/TreeVGR
+# inference_treebench.py, VLMEvalKit image_mcq.py TreeBench: index, image, question, A-E, answer,
+# category "Perception/..."|"Reasoning/...", target_instances a Python list of x1,y1,x2,y2 boxes). The
+# released rows are not in any public repository; these are written for the tests.
+TREEBENCH_HEADER = ["index", "image", "question", "A", "B", "C", "D", "answer", "category", "target_instances"]
+TREEBENCH_ROWS = [
+    ["0", "IMG", "What is the color of the cup left of the laptop?", "red", "white", "blue", "green", "B",
+     "Perception/Attributes", "[[10, 10, 30, 30]]"],
+    ["1", "0", "Which object is closer to the camera?", "the chair", "the lamp", "", "", "A",
+     "Reasoning/Perspective Transform", "[[0, 0, 20, 20], [40, 20, 60, 40]]"],
+]
+
+
 def b64_png(width: int = 64, height: int = 48, color=(120, 80, 200)) -> str:
     """A PNG as VLMEvalKit stores it in a TSV cell."""
     return base64.b64encode(png_bytes(width, height, color)).decode()
@@ -116,4 +164,19 @@ def build_hrbench(root: Path) -> Path:
     return write_tsv(root / "hr_bench_4k.tsv", HRBENCH_HEADER, rows)
 
 
-HIGHRES_BUILDERS = {"vstar": build_vstar, "pope": build_pope}  # layouts that need no media cache
+def build_mme_realworld(root: Path) -> Path:
+    """The release JSON (the template's rows) and an image at each row's path."""
+    for i, row in enumerate(MME_RW_ROWS):
+        write_image(root / row["Image"], 64, 48, color=(30 * i, 60, 90))  # .jpg and .webp, by suffix
+    path = root / "MME_RealWorld.json"
+    path.write_text(json.dumps(MME_RW_ROWS, indent=4), encoding="utf-8")
+    return path
+
+
+def build_treebench(root: Path) -> Path:
+    """TreeBench.tsv with one base64 image (100x80) shared by both rows."""
+    rows = [[b64_png(100, 80) if cell == "IMG" else cell for cell in row] for row in TREEBENCH_ROWS]
+    return write_tsv(root / "TreeBench.tsv", TREEBENCH_HEADER, rows)
+
+
+HIGHRES_BUILDERS = {"vstar": build_vstar, "pope": build_pope, "mme_realworld": build_mme_realworld}  # layouts that need no media cache
