@@ -56,6 +56,7 @@ BUILTIN_MODULES = (
     "vlmr.eval.benchmarks.pope",
     "vlmr.eval.benchmarks.mme_realworld",
     "vlmr.eval.benchmarks.treebench",
+    "vlmr.eval.benchmarks.visualprobe",
 )
 
 _REGISTRY: dict[str, type[Benchmark]] = {}

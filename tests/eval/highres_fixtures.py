@@ -115,6 +115,20 @@ TREEBENCH_ROWS = [
 ]
 
 
+# VisualProbe_<Level>/val.json rows with the fields Mini-o3's loader reads (Mini-o3/Mini-o3
+# verl/utils/dataset/multimodal_dataset.py: problem, images, solution); the released rows are not in
+# any public repository. The first question and its answer are the example of Mini-o3's
+# verl/utils/reward_score/general_qa_tool.py.
+VISUALPROBE_ROWS = {
+    "VisualProbe_Hard": [{"problem": "<image>\nWhat is the name of the store with a blue sign?",
+                          "images": ["visualprobe/hard_0.jpg"], "solution": "Jptica"}],
+    "VisualProbe_Easy": [{"problem": "What colour is the umbrella of the man on the bench?",
+                          "images": ["visualprobe/easy_0.jpg"], "solution": "<answer>Red</answer>"},
+                         {"problem": "How many bikes are parked by the door?",
+                          "images": ["visualprobe/easy_1.jpg"], "solution": "3"}],
+}
+
+
 def b64_png(width: int = 64, height: int = 48, color=(120, 80, 200)) -> str:
     """A PNG as VLMEvalKit stores it in a TSV cell."""
     return base64.b64encode(png_bytes(width, height, color)).decode()
@@ -179,4 +193,15 @@ def build_treebench(root: Path) -> Path:
     return write_tsv(root / "TreeBench.tsv", TREEBENCH_HEADER, rows)
 
 
-HIGHRES_BUILDERS = {"vstar": build_vstar, "pope": build_pope, "mme_realworld": build_mme_realworld}  # layouts that need no media cache
+def build_visualprobe(root: Path) -> Path:
+    """The three-folder layout (two levels here) with images under the same root."""
+    for folder, rows in VISUALPROBE_ROWS.items():
+        (root / folder).mkdir(parents=True)
+        (root / folder / "val.json").write_text(json.dumps(rows), encoding="utf-8")
+        for row in rows:
+            write_image(root / row["images"][0], 120, 90)
+    return root
+
+
+HIGHRES_BUILDERS = {"vstar": build_vstar, "pope": build_pope, "mme_realworld": build_mme_realworld,
+                    "visualprobe": build_visualprobe}  # layouts that need no media cache
