@@ -95,6 +95,10 @@ def avg_at_k_document(bench: Benchmark, samples: Sequence[Sample], docs: Sequenc
     doc["breakdown"] = {key: {g: {**{m: s["mean"] for m, s in stats.items()},
                                   "n": docs[0]["breakdown"][key][g].get("n")} for g, stats in groups.items()}
                         for key, groups in summary["breakdown"].items()}
+    uses = [d["tool_use"] for d in docs if d.get("tool_use")]
+    doc["tool_use"] = {"rate": sum(u["rate"] for u in uses) / len(uses),
+                       "mean_calls": sum(u["mean_calls"] for u in uses) / len(uses),
+                       "n": sum(u["n"] for u in uses)} if uses else None
     for count in ("n_missing", "n_errors", "n_malformed", "n_unknown", "n_invalid"):
         doc[count] = sum(d.get(count, 0) for d in docs)
     doc["warnings"] = [f"run {i}: {w}" for i, d in enumerate(docs) for w in d.get("warnings", [])]

@@ -38,6 +38,8 @@ def compare_rows(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, float 
 
     for metric in sorted(set(a.get("overall", {})) | set(b.get("overall", {}))):
         add(metric, a.get("overall", {}).get(metric), b.get("overall", {}).get(metric))
+    if a.get("tool_use") or b.get("tool_use"):  # with and without --tools: how often the model called one
+        add("tool_call_rate", (a.get("tool_use") or {}).get("rate"), (b.get("tool_use") or {}).get("rate"))
     breakdown_a, breakdown_b = a.get("breakdown", {}), b.get("breakdown", {})
     for key in sorted(set(breakdown_a) | set(breakdown_b)):
         groups_a, groups_b = breakdown_a.get(key, {}), breakdown_b.get(key, {})

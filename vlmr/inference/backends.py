@@ -84,6 +84,15 @@ class TransformersBackend:
 
         return CoordinateSpace.for_image(width, height, self.family, *pixel_limits(self.processor))
 
+    def model_view(self, image: Image.Image) -> Image.Image:
+        """``image`` at the size this model's processor gives it, resized once here (bicubic, as the
+        processor resamples), so that no later turn resizes the full-resolution original again (a
+        7680x4320 HR-Bench 8K image costs a full resize per turn otherwise). Tools keep the original.
+        """
+        space = self.coordinate_space(*image.size)
+        size = (space.input_width, space.input_height)
+        return image if size == image.size else image.resize(size, Image.Resampling.BICUBIC)
+
     def generate(self, conversations: list[tuple[list[dict], list[dict]]]) -> list[Generation]:
         """One turn per conversation, ``batch_size`` at a time."""
         out: list[Generation] = []
