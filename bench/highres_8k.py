@@ -97,8 +97,8 @@ def child(args: argparse.Namespace) -> None:
     """One setting in this process: run the eval, print a JSON line of figures."""
     import torch
 
-    from vlmr.eval.runner import EvalConfig, make_backend, make_context, run_eval
     from vlmr.eval.registry import get_benchmark
+    from vlmr.eval.runner import EvalConfig, make_backend, make_context, run_eval
     from vlmr.inference.backends import TransformersBackend
 
     torch.set_num_threads(args.threads)

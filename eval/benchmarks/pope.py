@@ -17,7 +17,7 @@ Data, detected from ``--data``:
 Metric: the official ``evaluate.py``: keep the answer's first sentence (up to the first ``.``),
 drop commas, split on spaces; ``No``, ``no`` or ``not`` among the words is "no", anything else
 "yes". From the counts: ``accuracy``, ``precision``, ``recall``, ``f1`` (positive = yes) and
-``yes_ratio``, overall and per file (``breakdown.split``, e.g. ``coco/adversarial``, the numbers the
+``yes_ratio``, overall and per file (``breakdown.subset``, e.g. ``coco/adversarial``, the numbers the
 paper tables). A TSV question listed under several settings counts once per setting, as
 VLMEvalKit's ``POPE_rating`` does. Deliberate differences: the rule reads the ``<answer>`` part
 (the text after ``</think>``, or the whole response without tags); an empty answer (no prediction,
@@ -99,7 +99,7 @@ class POPE(ReleasedImageBenchmark):
 
     task = "vqa"
     primary_metric = "f1"
-    breakdown_keys = ("split", "dataset", "setting")
+    breakdown_keys = ("subset", "dataset", "setting")
     headline = (
         MetricRule("f1", "official evaluate.py: first sentence, commas dropped, 'No'/'no'/'not' among the words "
                          "is no, else yes; F1 of yes (an empty answer counts wrong)"),
@@ -163,7 +163,7 @@ class POPE(ReleasedImageBenchmark):
             return None
         return Sample(id=key, task="vqa", source="pope", question=str(question).strip(), images=images,
                       answer={"text": label}, meta={**sized(root, images), "dataset": dataset, "setting": settings,
-                                                    "split": [f"{dataset}/{s}" for s in settings]})
+                                                    "subset": [f"{dataset}/{s}" for s in settings]})
 
     def process_results(self, sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> dict[str, Any]:
         text = answer_text(prediction.get("response", ""))

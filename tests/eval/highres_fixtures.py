@@ -12,7 +12,12 @@ import csv
 import json
 from pathlib import Path
 
-from eval_fixtures import png_bytes, write_image
+
+def write_image(*args, **kwargs) -> Path:
+    """``eval_fixtures.write_image``, imported at call time: ``eval_fixtures`` imports this module."""
+    from eval_fixtures import write_image as write
+
+    return write(*args, **kwargs)
 
 # craigwu/vstar_bench test_questions.jsonl, rows 0 and 1 (the Hub file itself is not in the public code
 # index; these texts are quoted alike by several repositories that read it: a verl recipe README's
@@ -131,6 +136,8 @@ VISUALPROBE_ROWS = {
 
 def b64_png(width: int = 64, height: int = 48, color=(120, 80, 200)) -> str:
     """A PNG as VLMEvalKit stores it in a TSV cell."""
+    from eval_fixtures import png_bytes
+
     return base64.b64encode(png_bytes(width, height, color)).decode()
 
 

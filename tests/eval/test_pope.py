@@ -38,7 +38,7 @@ def test_release_files_json_lines_and_json_list(tmp_path):
     assert samples[3].images == ["images/2405722.jpg"] and samples[3].question == "Is there a bird in the image?"
     assert samples[1].answer == {"text": "no"}
     assert samples[1].meta == {"width": 64, "height": 48, "dataset": "coco", "setting": ["random"],
-                               "split": ["coco/random"]}
+                               "subset": ["coco/random"]}
 
 
 def test_official_metrics_overall_and_per_file(tmp_path):
@@ -57,9 +57,9 @@ def test_official_metrics_overall_and_per_file(tmp_path):
     assert result.overall["yes_ratio"] == pytest.approx(1 / 3)
     # VLMEvalKit: "I do not see a bird" and "" are unknown (wrong); the rest read as above: 3/6
     assert result.overall["accuracy_vlmevalkit"] == 0.5
-    coco = result.breakdown["split"]["coco/random"]  # TP 1, TN 1, FN 1
+    coco = result.breakdown["subset"]["coco/random"]  # TP 1, TN 1, FN 1
     assert coco["accuracy"] == pytest.approx(2 / 3) and coco["f1"] == pytest.approx(2 / 3) and coco["n"] == 3
-    gqa = result.breakdown["split"]["gqa/popular"]  # TP 1, FN 2: recall 1/3, F1 2*(1/3)/(4/3)
+    gqa = result.breakdown["subset"]["gqa/popular"]  # TP 1, FN 2: recall 1/3, F1 2*(1/3)/(4/3)
     assert gqa["recall"] == pytest.approx(1 / 3) and gqa["f1"] == pytest.approx(0.5)
 
 
