@@ -62,3 +62,31 @@ def test_bad_rows_are_skipped_counted_and_named(tmp_path):
     assert [s.id for s in bench.load(path)] == ["0"]
     assert dict(bench.skipped) == {"corrupt base64 image": 1, "answer letter outside the options": 2,
                                    "question with no options": 1}
+
+
+def test_hub_copy_with_base64_image_column(tmp_path):
+    # DreamMr/HR-Bench's parquet keeps the TSV's columns: the image is base64 text, not an image cell
+    import datasets
+    from eval_fixtures import write_hub_snapshot
+    from highres_fixtures import HRBENCH_ROWS
+
+    columns = {name: [row[i] for row in HRBENCH_ROWS[:2]] for i, name in enumerate(HRBENCH_HEADER)}
+    columns["image"] = [b64_png(), b64_png(8, 8)]
+    snapshot = write_hub_snapshot(tmp_path / "hub", {k: datasets.Value("string") for k in HRBENCH_HEADER},
+                                  {"hrbench_8k": columns})
+    samples = get_benchmark("hrbench8k").load(snapshot)
+    assert [s.id for s in samples] == ["0", "1"] and samples[1].meta["width"] == 8
+
+
+def test_skipped_rows_are_named_in_scores_json(tmp_path):
+    from vlmr.eval.registry import ScoreContext
+    from vlmr.eval.scoring import score_predictions, scores_document
+
+    rows = [["0", "q?", "x", "y", "", "", "A", "single", b64_png(), "cycle1"],
+            ["1", "q?", "x", "y", "", "", "A", "single", "!" * 100, "cycle1"]]
+    path = write_tsv(tmp_path / "hr_bench_4k.tsv", HRBENCH_HEADER, rows)
+    bench = get_benchmark("hrbench4k")
+    samples = bench.load(path)
+    ctx = ScoreContext(root=bench.media_root(path))
+    doc = scores_document(score_predictions(bench, samples, {}, ctx), bench, ctx, "cmd", None, str(path))
+    assert doc["skipped_rows"] == {"corrupt base64 image": 1} and doc["n"] == 1 and doc["n_missing"] == 1

@@ -81,3 +81,23 @@ def test_vlmevalkit_tsv_question_in_several_settings_counts_once_per_setting(tmp
     bench.load(path)
     assert dict(bench.skipped) == {"label is not yes or no, or no question": 1,
                                    "setting not one of random, popular, adversarial": 1}
+
+
+def test_hub_copy(tmp_path, monkeypatch):
+    # lmms-lab/POPE: question_id, question, answer, image_source, image, category
+    import datasets
+    from eval_fixtures import png_bytes, write_hub_snapshot
+
+    monkeypatch.setenv("VLMR_MEDIA_CACHE", str(tmp_path / "cache"))
+    string = datasets.Value("string")
+    snapshot = write_hub_snapshot(tmp_path / "hub", {
+        "question_id": string, "question": string, "answer": string, "image_source": string,
+        "image": datasets.Image(), "category": string},
+        {"test": {"question_id": ["1", "2"], "question": ["Is there a snowboard in the image?",
+                                                          "Is there a car in the image?"],
+                  "answer": ["yes", "no"], "image_source": ["COCO_val2014_000000310196"] * 2,
+                  "image": [png_bytes()] * 2, "category": ["random", "random"]}})
+    samples = get_benchmark("pope").load(snapshot)
+    assert [(s.id, s.answer["text"], s.meta["subset"]) for s in samples] == [
+        ("1", "yes", ["coco/random"]), ("2", "no", ["coco/random"])]
+    assert samples[0].images == samples[1].images  # the same picture is one file in the cache

@@ -72,3 +72,19 @@ class TestScore:
                 {"accuracy": 1.0, "_category": "relative_position"}]
         out = get_benchmark("vstar").aggregate(rows)
         assert out == {"accuracy": 2 / 3, "attribute": 1.0, "spatial": 0.5}
+
+
+def test_hub_copy(tmp_path, monkeypatch):
+    # lmms-lab/vstar-bench: text without the instruction line, question_id as text, the image embedded
+    import datasets
+    from eval_fixtures import png_bytes, write_hub_snapshot
+
+    monkeypatch.setenv("VLMR_MEDIA_CACHE", str(tmp_path / "cache"))
+    snapshot = write_hub_snapshot(tmp_path / "hub", {
+        "image": datasets.Image(), "text": datasets.Value("string"), "label": datasets.Value("string"),
+        "category": datasets.Value("string"), "question_id": datasets.Value("string")},
+        {"test": {"image": [png_bytes()], "label": ["A"], "category": ["direct_attributes"], "question_id": ["0"],
+                  "text": ["What is the material of the glove?\n(A) rubber\n(B) cotton\n(C) kevlar\n(D) leather"]}})
+    (sample,) = get_benchmark("vstar").load(snapshot)
+    assert sample.id == "0" and sample.choices[3] == "D. leather" and sample.answer == {"choice": "A"}
+    assert (tmp_path / "cache" / sample.images[0]).is_file()
