@@ -106,3 +106,11 @@ class TestRun:
         # per-batch seeds: the resumed run sampled exactly what the uninterrupted one did
         assert (out / "scores.json").read_text() == (clean / "scores.json").read_text()
         assert "within noise" in format_comparison(out, clean)
+
+
+def test_cli_flags_reach_the_config(capsys):
+    from vlmr.cli import main
+
+    code = main(["eval", "run", "--benchmark", "vstar", "--data", "x", "--out", "y", "--model", "m",
+                 "--num-samples", "4"])
+    assert code == 2 and "identical greedy answers" in capsys.readouterr().out
