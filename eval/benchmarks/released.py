@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vlmr.data_pipelines.releases.vlmevalkit_tsv import decode_image, read_tsv
-from vlmr.eval.hub import HubCopy, ImageCell, hub_media_dir
+from vlmr.eval.hub import HubCopy, ImageCell, hub_media_dir, is_hub_copy
 from vlmr.eval.loaders import image_size
 from vlmr.eval.registry import Benchmark
 from vlmr.schema import Sample
@@ -39,6 +39,9 @@ class ReleasedImageBenchmark(Benchmark):
         """Rows of a TSV or Hub copy, each with ``_images`` (names in the media cache); rows whose
         image cannot be used are skipped and counted here."""
         media = hub_media_dir()
+        if not (is_tsv(path) or is_hub_copy(path)):
+            raise FileNotFoundError(f"{path}: expected a VLMEvalKit .tsv file or a Hub copy (parquet files or a "
+                                    f"save_to_disk folder) of {self.name}")
         if is_tsv(path):
             rows = read_tsv(path, save=lambda data: ImageCell(data).save(media))
         else:

@@ -90,3 +90,10 @@ def test_skipped_rows_are_named_in_scores_json(tmp_path):
     ctx = ScoreContext(root=bench.media_root(path))
     doc = scores_document(score_predictions(bench, samples, {}, ctx), bench, ctx, "cmd", None, str(path))
     assert doc["skipped_rows"] == {"corrupt base64 image": 1} and doc["n"] == 1 and doc["n_missing"] == 1
+
+
+def test_a_file_that_is_neither_tsv_nor_hub_copy_is_named(tmp_path):
+    path = tmp_path / "hr_bench_4k.json"
+    path.write_text("[]")
+    with pytest.raises(FileNotFoundError, match="expected a VLMEvalKit .tsv file or a Hub copy"):
+        get_benchmark("hrbench4k").load(path)
