@@ -48,3 +48,21 @@ def test_prompt_image_resized_once_and_crops_from_the_original():
     # norm1000 [0, 0, 500, 500] is the 200x100 px top-left quarter of the 400x200 original, enlarged 4x;
     # a crop of the 100x50 view would be 50x25 px (200x100 once enlarged)
     assert [im.size for im in traj.tool_images] == [(800, 400), (800, 400)]
+
+
+def test_transformers_backend_view_has_the_processor_grid_of_the_original(tmp_path):
+    import torch
+
+    from vlmr.inference.backends import TransformersBackend
+    from vlmr.tiny_model import build_tiny_model
+
+    torch.set_num_threads(1)
+    backend = TransformersBackend.from_pretrained(str(build_tiny_model(tmp_path / "nano", size="nano")))
+    original = Image.fromarray(np.random.default_rng(1).integers(0, 255, (900, 1600, 3), dtype=np.uint8))
+    view = backend.model_view(original)
+    space = backend.coordinate_space(*original.size)
+    assert view.size == (space.input_width, space.input_height) and view.size != original.size
+    grids = [backend.processor.image_processor(images=[im], return_tensors="pt")["image_grid_thw"].tolist()
+             for im in (original, view)]
+    assert grids[0] == grids[1]  # the model gets the same number of patches either way
+    assert backend.model_view(view) is view  # already at its size: not resized again

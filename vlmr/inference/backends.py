@@ -88,7 +88,12 @@ class TransformersBackend:
         """``image`` at the size this model's processor gives it, resized once here (bicubic, as the
         processor resamples), so that no later turn resizes the full-resolution original again (a
         7680x4320 HR-Bench 8K image costs a full resize per turn otherwise). Tools keep the original.
+        A processor that does not size images by area (no pixel limits) gets the image unchanged.
         """
+        from vlmr.models import pixel_limits
+
+        if pixel_limits(self.processor)[1] is None:
+            return image
         space = self.coordinate_space(*image.size)
         size = (space.input_width, space.input_height)
         return image if size == image.size else image.resize(size, Image.Resampling.BICUBIC)
