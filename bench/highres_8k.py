@@ -7,8 +7,9 @@ setting, so each peak RSS is that setting's own:
 * ``no tools``: one turn per sample;
 * ``zoom_in``: the model's first turn is replaced by a zoom on the centre quarter (a random tiny model
   never calls a tool by itself), then it answers: two turns, one crop from the decoded original;
-* ``zoom_in, resize per turn``: the same, with the backend's one-time resize switched off, so the
-  processor resizes the 8K original at every turn (what vlmr did before ``model_view``).
+* ``zoom_in, resize per turn``: the same, with the backend's one-time resize
+  (``TransformersBackend.model_view``) switched off, so the processor resizes the 8K original at
+  every turn (what vlmr did before).
 
 ::
 
@@ -103,8 +104,8 @@ def child(args: argparse.Namespace) -> None:
 
     torch.set_num_threads(args.threads)
     setting = SETTINGS[args.child]
-    if not setting["resize_once"]:
-        del TransformersBackend.model_view  # the processor then resizes the original at every turn
+    if not setting["resize_once"]:  # the processor then resizes the original at every turn
+        TransformersBackend.model_view = lambda self, image: image
     cfg = EvalConfig(benchmark="hrbench8k", data=args.data, out=args.out, model=args.model, batch_size=1,
                      tools=setting["tools"], max_turns=3, max_new_tokens=args.max_new_tokens,
                      max_pixels=args.max_pixels, report=False)

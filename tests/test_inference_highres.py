@@ -1,68 +1,72 @@
-"""High-resolution images in the agent loop: resized once for the model, cropped from the original."""
+"""High-resolution images on the local backend: resized once per image for the model, originals kept."""
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
+import pytest
 from PIL import Image
 
-from vlmr.formats import CoordinateSpace
 from vlmr.inference import AgentRequest, run_batch
-from vlmr.inference.loop import Generation
 
-ZOOM = '<think>look</think><tool_call>{"name": "zoom_in", "arguments": {"bbox_2d": [0, 0, 500, 500]}}</tool_call>'
-
-
-class ResizingBackend:
-    """A backend that shows the model a 4x smaller image (as a processor budget would) and records what it saw."""
-
-    family = "qwen2_vl"  # norm1000 coordinates
-
-    def __init__(self, script):
-        self.script = list(script)
-        self.views = 0
-        self.seen: list[list[tuple[int, int]]] = []
-
-    def coordinate_space(self, width, height):
-        return CoordinateSpace.for_image(width, height, self.family)
-
-    def model_view(self, image):
-        self.views += 1
-        return image.resize((image.width // 4, image.height // 4))
-
-    def generate(self, conversations):
-        out = []
-        for messages, _ in conversations:
-            self.seen.append([p["image"].size for m in messages if isinstance(m["content"], list)
-                              for p in m["content"] if p.get("type") == "image"])
-            out.append(Generation(self.script.pop(0), n_prompt_tokens=10, n_completion_tokens=5))
-        return out
+ZOOM = '<tool_call>{"name": "zoom_in", "arguments": {"bbox_2d": [0, 0, 28, 28]}}</tool_call>'
 
 
-def test_prompt_image_resized_once_and_crops_from_the_original():
-    original = Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 400, 3), dtype=np.uint8))
-    messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "What is it?"}]}]
-    backend = ResizingBackend([ZOOM, ZOOM, "<answer>x</answer>"])
-    [traj] = run_batch(backend, [AgentRequest(messages, [original], tools=["zoom_in"])], max_turns=3)
-    assert backend.views == 1  # one resize for three turns
-    assert [turn[0] for turn in backend.seen] == [(100, 50)] * 3  # every turn shows the same resized image
-    # norm1000 [0, 0, 500, 500] is the 200x100 px top-left quarter of the 400x200 original, enlarged 4x;
-    # a crop of the 100x50 view would be 50x25 px (200x100 once enlarged)
-    assert [im.size for im in traj.tool_images] == [(800, 400), (800, 400)]
-
-
-def test_transformers_backend_view_has_the_processor_grid_of_the_original(tmp_path):
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory):
     import torch
 
     from vlmr.inference.backends import TransformersBackend
     from vlmr.tiny_model import build_tiny_model
 
     torch.set_num_threads(1)
-    backend = TransformersBackend.from_pretrained(str(build_tiny_model(tmp_path / "nano", size="nano")))
-    original = Image.fromarray(np.random.default_rng(1).integers(0, 255, (900, 1600, 3), dtype=np.uint8))
+    return TransformersBackend.from_pretrained(str(build_tiny_model(tmp_path_factory.mktemp("m") / "nano",
+                                                                    size="nano")), max_new_tokens=4)
+
+
+def noise(width, height, seed=1):
+    return Image.fromarray(np.random.default_rng(seed).integers(0, 255, (height, width, 3), dtype=np.uint8))
+
+
+def test_view_has_the_processor_grid_of_the_original_and_is_made_once(backend):
+    original = noise(1600, 900)
     view = backend.model_view(original)
     space = backend.coordinate_space(*original.size)
     assert view.size == (space.input_width, space.input_height) and view.size != original.size
     grids = [backend.processor.image_processor(images=[im], return_tensors="pt")["image_grid_thw"].tolist()
              for im in (original, view)]
-    assert grids[0] == grids[1]  # the model gets the same number of patches either way
-    assert backend.model_view(view) is view  # already at its size: not resized again
+    assert grids[0] == grids[1]  # the model gets the same patches either way
+    assert backend.model_view(original) is view  # the next turn reuses it
+    assert backend.model_view(view) is view  # already at its size
+    del original
+    gc.collect()
+    assert backend._views == {}  # the view goes with its original
+
+
+def test_turns_reuse_the_view_and_the_trajectory_keeps_the_original(backend, monkeypatch):
+    resized = []
+    real_resize = Image.Image.resize
+
+    def counting_resize(self, size, *args, **kwargs):
+        if self.size == (1600, 900):
+            resized.append(size)
+        return real_resize(self, size, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "resize", counting_resize)
+    real_generate = type(backend).generate
+    first = {"done": False}
+
+    def zoom_then_model(self, conversations):  # the first turn calls zoom_in, later turns are the model's
+        out = real_generate(self, conversations)
+        if not first["done"]:
+            first["done"] = True
+            out[0].text, out[0].tool_calls = ZOOM, None
+        return out
+
+    monkeypatch.setattr(type(backend), "generate", zoom_then_model)
+    original = noise(1600, 900, seed=2)
+    messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "What is it?"}]}]
+    [traj] = run_batch(backend, [AgentRequest(messages, [original], tools=["zoom_in"])], max_turns=2)
+    assert traj.turns == 2 and len(resized) == 1  # two turns, one resize of the 1600x900 original
+    assert traj.messages[0]["content"][0]["image"] is original  # what the user gave, not the model's view

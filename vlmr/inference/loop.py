@@ -180,11 +180,7 @@ class _Episode:
     def __init__(self, request: AgentRequest, backend: Backend):
         from vlmr.formats import get_family
 
-        # a backend that resizes images itself gets each prompt image resized once, here, for all turns;
-        # the tool environment below keeps the decoded originals, so crops come from full resolution
-        view = getattr(backend, "model_view", None)
-        shown = [view(_pil(im)) for im in request.images] if view else request.images
-        self.messages = fill_images(request.messages, shown)
+        self.messages = fill_images(request.messages, request.images)
         self.trajectory = Trajectory(messages=self.messages)
         self.start = time.perf_counter()
         self.done = False
