@@ -31,6 +31,9 @@ SOURCES: dict[str, str] = {
     "chartqa": "vlmr.data_pipelines.chartqa:build_chartqa",
     "folder": "vlmr.data_pipelines.folder:build_folder",
     "distill": "vlmr.data_pipelines.distill:build_distill",
+    **{name: f"vlmr.data_pipelines.highres:build_{name}" for name in (
+        "vstar", "hrbench", "hrbench4k", "hrbench8k", "pope", "mme_realworld", "mme_realworld_lite", "treebench",
+        "visualprobe")},
 }
 
 

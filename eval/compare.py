@@ -1,4 +1,9 @@
-"""Side-by-side comparison of two result directories (``vlmr eval compare RUN_A RUN_B``)."""
+"""Side-by-side comparison of two result directories (``vlmr eval compare RUN_A RUN_B``).
+
+When both runs are Avg@k runs (``--num-samples K``) the table also says, per metric, whether the two
+95 % intervals of the mean are disjoint (``differ``) or overlap (``within noise``): a gain whose
+interval overlaps the baseline's is not one the runs can tell from sampling noise.
+"""
 
 from __future__ import annotations
 
@@ -33,6 +38,8 @@ def compare_rows(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, float 
 
     for metric in sorted(set(a.get("overall", {})) | set(b.get("overall", {}))):
         add(metric, a.get("overall", {}).get(metric), b.get("overall", {}).get(metric))
+    if a.get("tool_use") or b.get("tool_use"):  # with and without --tools: how often the model called one
+        add("tool_call_rate", (a.get("tool_use") or {}).get("rate"), (b.get("tool_use") or {}).get("rate"))
     breakdown_a, breakdown_b = a.get("breakdown", {}), b.get("breakdown", {})
     for key in sorted(set(breakdown_a) | set(breakdown_b)):
         groups_a, groups_b = breakdown_a.get(key, {}), breakdown_b.get(key, {})
@@ -41,6 +48,29 @@ def compare_rows(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, float 
             for metric in sorted((set(stats_a) | set(stats_b)) - {"n"}):
                 add(f"{key}={group} {metric}", stats_a.get(metric), stats_b.get(metric))
     return rows
+
+
+def interval_verdicts(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, list[float], list[float], str]]:
+    """``(name, A's ci95, B's ci95, verdict)`` for every overall and group metric both Avg@k runs carry.
+
+    >>> run = lambda lo, hi: {"avg_at_k": {"overall": {"acc": {"ci95": [lo, hi]}}, "breakdown": {}}}
+    >>> interval_verdicts(run(0.60, 0.64), run(0.66, 0.70))[0][3], interval_verdicts(run(0.6, 0.64), run(0.63, 0.7))[0][3]
+    ('differ', 'within noise')
+    """
+    avg_a, avg_b = a.get("avg_at_k") or {}, b.get("avg_at_k") or {}
+    pairs = [(m, avg_a["overall"][m], avg_b["overall"][m])
+             for m in sorted(set(avg_a.get("overall", {})) & set(avg_b.get("overall", {})))]
+    for key in sorted(set(avg_a.get("breakdown", {})) & set(avg_b.get("breakdown", {}))):
+        groups_a, groups_b = avg_a["breakdown"][key], avg_b["breakdown"][key]
+        for group in sorted(set(groups_a) & set(groups_b)):
+            pairs += [(f"{key}={group} {m}", groups_a[group][m], groups_b[group][m])
+                      for m in sorted(set(groups_a[group]) & set(groups_b[group]))]
+    out = []
+    for name, sa, sb in pairs:
+        if sa.get("ci95") and sb.get("ci95"):
+            (lo_a, hi_a), (lo_b, hi_b) = sa["ci95"], sb["ci95"]
+            out.append((name, sa["ci95"], sb["ci95"], "differ" if hi_a < lo_b or hi_b < lo_a else "within noise"))
+    return out
 
 
 def _fmt(value: float | None, signed: bool = False) -> str:
@@ -65,4 +95,13 @@ def format_comparison(run_a: str | Path, run_b: str | Path) -> str:
     ]
     for name, va, vb, delta in table:
         lines.append(f"{name:<{width}}  {_fmt(va):>8}  {_fmt(vb):>8}  {_fmt(delta, signed=True):>8}")
+    verdicts = interval_verdicts(a, b)
+    if verdicts:
+        k_a, k_b = a["avg_at_k"]["k"], b["avg_at_k"]["k"]
+        lines += ["", f"95% intervals of the mean (A: Avg@{k_a}, B: Avg@{k_b}):",
+                  f"{'metric':<{width}}  {'A':>17}  {'B':>17}  verdict"]
+        for name, ci_a, ci_b, verdict in verdicts:
+            lines.append(f"{name:<{width}}  [{ci_a[0]:.4f}, {ci_a[1]:.4f}]  [{ci_b[0]:.4f}, {ci_b[1]:.4f}]  {verdict}")
+    elif a.get("avg_at_k") or b.get("avg_at_k"):
+        lines += ["", "only one run has intervals (run both with --num-samples K >= 2 to test a difference)"]
     return "\n".join(lines)

@@ -53,6 +53,12 @@ BUILTIN_MODULES = (
     "vlmr.eval.benchmarks.charades",
     "vlmr.eval.benchmarks.medical",
     "vlmr.eval.benchmarks.dataset_dir",
+    "vlmr.eval.benchmarks.vstar",
+    "vlmr.eval.benchmarks.hrbench",
+    "vlmr.eval.benchmarks.pope",
+    "vlmr.eval.benchmarks.mme_realworld",
+    "vlmr.eval.benchmarks.treebench",
+    "vlmr.eval.benchmarks.visualprobe",
 )
 
 _REGISTRY: dict[str, type[Benchmark]] = {}

@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,9 @@ class EvalConfig:
     command: str = field(default="", metadata={"help": "the command line, recorded in scores.json"})
     report: bool = field(default=True, metadata={"help": "write report.md, plots and the gallery"})
     retry_errors: bool = field(default=False, metadata={"help": "regenerate samples recorded with an error"})
+    num_samples: int = field(default=1, metadata={"help": "answers sampled per question: Avg@k over k runs"})
+    temperature: float = field(default=0.0, metadata={"help": "sampling temperature (0 = greedy)"})
+    seed: int = field(default=0, metadata={"help": "seed of sampling; run k of an Avg@k run uses seed + k"})
 
     def __post_init__(self):
         if self.extractor_api_base and not self.extractor_model:
@@ -70,6 +74,12 @@ class EvalConfig:
             raise ValueError(f"--batch-size must be >= 1, got {self.batch_size}")
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"--limit must be >= 1, got {self.limit}")
+        if self.num_samples < 1 or self.temperature < 0:
+            raise ValueError(f"--num-samples must be >= 1 and --temperature >= 0, got {self.num_samples} and "
+                             f"{self.temperature}")
+        if self.num_samples > 1 and self.temperature == 0:
+            raise ValueError(f"--num-samples {self.num_samples} with --temperature 0 gives {self.num_samples} "
+                             "identical greedy answers; sample with --temperature > 0 (e.g. 1.0, as Mini-o3's Avg@32)")
 
 
 def shard_info() -> tuple[int, int]:
@@ -158,10 +168,11 @@ def _requests(bench: Benchmark, batch: list[Sample], ctx: ScoreContext, tools: l
 
 
 def make_backend(cfg: EvalConfig, ctx: ScoreContext) -> Any:
-    """Greedy backend of the run: the served model (``concurrency = batch_size``) or the local one."""
+    """Backend of the run (greedy unless ``temperature`` > 0): the served model (``concurrency =
+    batch_size``) or the local one."""
     from vlmr.inference import load_backend
 
-    common = {"max_new_tokens": cfg.max_new_tokens, "temperature": 0.0, "family": ctx.family}
+    common = {"max_new_tokens": cfg.max_new_tokens, "temperature": cfg.temperature, "family": ctx.family}
     if cfg.api_base:
         return load_backend(model=cfg.model, api_base=cfg.api_base, concurrency=cfg.batch_size, **common)
     return load_backend(model=cfg.model, batch_size=cfg.batch_size, min_pixels=cfg.min_pixels,
@@ -177,8 +188,10 @@ def _device() -> str | None:
     return None
 
 
-def generate(bench: Benchmark, samples: list[Sample], cfg: EvalConfig, out: Path, backend: Any = None) -> dict:
-    """Generate the missing predictions of this rank's shard; returns throughput figures."""
+def generate(bench: Benchmark, samples: list[Sample], cfg: EvalConfig, out: Path, backend: Any = None,
+             make: Callable[[], Any] | None = None) -> dict:
+    """Generate the missing predictions of this rank's shard; returns throughput figures. The backend is
+    ``backend``, else ``make()``, else built from ``cfg``, and only when a sample is left to generate."""
     from tqdm.auto import tqdm
 
     rank, world = shard_info()
@@ -191,7 +204,7 @@ def generate(bench: Benchmark, samples: list[Sample], cfg: EvalConfig, out: Path
         return stats
     ctx = make_context(bench, cfg)
     if backend is None:
-        backend = make_backend(cfg, ctx)
+        backend = make() if make else make_backend(cfg, ctx)
     from vlmr.inference import run_batch
 
     todo_ids = {s.id for s in todo}
@@ -203,6 +216,10 @@ def generate(bench: Benchmark, samples: list[Sample], cfg: EvalConfig, out: Path
         if not batch:
             continue
         requests, kept, failed = _requests(bench, batch, ctx, cfg.tools)
+        if cfg.temperature > 0:  # a seed per batch: a resumed run samples its batches as a clean one
+            from transformers import set_seed
+
+            set_seed(cfg.seed * 1_000_003 + first)
         trajectories = run_batch(backend, requests, max_turns=cfg.max_turns) if requests else []
         rows = []
         for sample, traj in zip(kept, trajectories, strict=True):
@@ -240,7 +257,11 @@ def score_run(bench: Benchmark, samples: list[Sample], predictions_path: str | P
 
 
 def run_eval(cfg: EvalConfig, backend: Any = None) -> dict | None:
-    """Generate (resuming), then on rank 0 score and report; returns the scores (``None`` off rank 0)."""
+    """Generate (resuming), then on rank 0 score and report; returns the scores (``None`` off rank 0).
+
+    With ``num_samples`` K > 1 this is K sampled runs under ``OUT/samples/runK`` (seeds ``seed + k``),
+    summarised by :mod:`vlmr.eval.avg_at_k` into ``OUT/scores.json``.
+    """
     bench = get_benchmark(cfg.benchmark, **cfg.options)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -251,18 +272,38 @@ def run_eval(cfg: EvalConfig, backend: Any = None) -> dict | None:
         from vlmr.tools.registry import resolve_tools
 
         cfg = replace(cfg, tools=resolve_tools(cfg.tools))  # expands tool sets, fails early on unknown names
-    stats = generate(bench, samples, cfg, out, backend)
+    runs = [(out, cfg)] if cfg.num_samples == 1 else [
+        (out / "samples" / f"run{k:02d}", replace(cfg, seed=cfg.seed + k, report=False))
+        for k in range(cfg.num_samples)]
+    loaded = {"backend": backend}
+
+    def shared_backend() -> Any:  # loaded once, and only if some run has samples left to generate
+        if loaded["backend"] is None:
+            loaded["backend"] = make_backend(cfg, make_context(bench, cfg))
+        return loaded["backend"]
+
     rank, world = shard_info()
+    for run_out, run_cfg in runs:
+        stats = generate(bench, samples, run_cfg, run_out, make=shared_backend)
+        write_atomic(run_out / f"run_info.rank{rank}.json", json.dumps(stats, indent=2) + "\n")
     if world > 1:
         from accelerate import PartialState
 
         PartialState().wait_for_everyone()
-    write_atomic(out / f"run_info.rank{rank}.json", json.dumps(stats, indent=2) + "\n")
     if rank != 0:
         return None
     ctx = make_context(bench, cfg)
-    return score_run(bench, samples, out / PREDICTIONS, out, ctx, cfg.command, cfg.model or cfg.api_base,
-                     str(cfg.data), cfg.report)
+    docs = [score_run(bench, samples, run_out / PREDICTIONS, run_out, ctx, cfg.command, cfg.model or cfg.api_base,
+                      str(cfg.data), run_cfg.report) for run_out, run_cfg in runs]
+    if cfg.num_samples == 1:
+        return docs[0]
+    from vlmr.eval.avg_at_k import avg_at_k_document
+
+    rows = [[json.loads(line) for line in (run_out / "per_sample.jsonl").read_text(encoding="utf-8").splitlines()]
+            for run_out, _ in runs]
+    doc = avg_at_k_document(bench, samples, docs, rows, cfg.temperature)
+    write_atomic(out / SCORES, dumps_scores(doc))
+    return doc
 
 
 def score_file(cfg: EvalConfig, predictions: str | Path) -> dict:

@@ -33,6 +33,7 @@ class ScoreResult:
     n_malformed: int = 0  # predictions lines skipped as unreadable
     n_unknown: int = 0  # predictions whose id is not among the samples scored
     n_invalid: int = 0  # samples whose prediction could not be used (e.g. a bad mask_rle), scored 0
+    tool_use: dict[str, float] | None = None  # tool-call rate of the predictions that record their calls
 
 
 def score_predictions(
@@ -75,6 +76,7 @@ def score_predictions(
     if source is not None:
         warnings = source.warnings() + warnings  # already logged when the file was read
     return ScoreResult(
+        tool_use=tool_use([predictions.get(sample.id) for sample in samples]),
         overall=benchmark.aggregate(rows),
         breakdown=benchmark.breakdown(samples, rows),
         rows=rows,
@@ -86,6 +88,20 @@ def score_predictions(
         n_unknown=len(unknown),
         n_invalid=len(invalid),
     )
+
+
+def tool_use(predictions: list[dict[str, Any] | None]) -> dict[str, float] | None:
+    """``{"rate", "mean_calls", "n"}`` over the predictions that record ``n_tool_calls`` (``vlmr eval run``
+    writes it), or ``None`` when none does (a predictions file made elsewhere).
+
+    >>> tool_use([{"n_tool_calls": 2}, {"n_tool_calls": 0}, None])
+    {'rate': 0.5, 'mean_calls': 1.0, 'n': 2}
+    """
+    counts = [p["n_tool_calls"] for p in predictions if p and isinstance(p.get("n_tool_calls"), int)]
+    if not counts:
+        return None
+    return {"rate": sum(c > 0 for c in counts) / len(counts), "mean_calls": sum(counts) / len(counts),
+            "n": len(counts)}
 
 
 def _frame_warnings(rows: list[dict[str, Any]]) -> list[str]:
@@ -120,6 +136,7 @@ def scores_document(
         "n_malformed": result.n_malformed,
         "n_unknown": result.n_unknown,
         "n_invalid": result.n_invalid,
+        "tool_use": result.tool_use,
         "warnings": result.warnings,
         "command": command,
         "model": model,

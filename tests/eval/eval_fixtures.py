@@ -377,3 +377,8 @@ def _hub_value(feature, value):
     if isinstance(feature, datasets.Image) and isinstance(value, bytes):
         return {"bytes": value, "path": None}
     return value
+
+
+from highres_fixtures import HIGHRES_BUILDERS  # noqa: E402  (it builds on the helpers above)
+
+BUILDERS.update(HIGHRES_BUILDERS)

@@ -5,6 +5,7 @@
     vlmr eval run --benchmark mathvista --data MathVista/ --model Qwen/Qwen2.5-VL-3B-Instruct --out runs/mv
     vlmr eval run --benchmark refcoco --data refcoco_val.json --api-base http://localhost:8000/v1 \\
         --model qwen2.5-vl --family qwen2_5_vl --out runs/rc
+    vlmr eval run --benchmark vstar --data vstar_bench/ --model DIR --num-samples 32 --temperature 1.0 --out runs/v32
     accelerate launch -m vlmr.cli eval run ...        # one shard per GPU (torchrun --nproc_per_node N on CPU)
     vlmr eval score --benchmark reasonseg --data ReasonSeg/val --predictions preds.jsonl --out runs/rs
     vlmr eval compare runs/a runs/b
@@ -70,6 +71,10 @@ def register(subparsers) -> None:
     run_p.add_argument("--max-new-tokens", type=int, default=512, help="generation limit per turn (default 512)")
     run_p.add_argument("--retry-errors", action="store_true",
                        help="regenerate samples whose prediction was recorded with an error (server timeout, ...)")
+    run_p.add_argument("--num-samples", type=int, default=1,
+                       help="K answers sampled per question: Avg@K with std, 95%% interval and Pass@K (default 1)")
+    run_p.add_argument("--temperature", type=float, default=0.0, help="sampling temperature (default 0: greedy)")
+    run_p.add_argument("--seed", type=int, default=0, help="sampling seed; run k of an Avg@K run uses seed + k")
 
     score_p = actions.add_parser("score", help="score an existing predictions.jsonl (no model)")
     _common(score_p)
@@ -98,7 +103,8 @@ def _config(args: argparse.Namespace):
         min_pixels=args.min_pixels, max_pixels=args.max_pixels, segmenter=args.segmenter, options=options,
         extractor_api_base=args.extractor_api_base, extractor_model=args.extractor_model,
         command=shlex.join(["vlmr", *sys.argv[1:]]), report=not args.no_report,
-        retry_errors=getattr(args, "retry_errors", False),
+        retry_errors=getattr(args, "retry_errors", False), num_samples=getattr(args, "num_samples", 1),
+        temperature=getattr(args, "temperature", 0.0), seed=getattr(args, "seed", 0),
     )  # fmt: skip
 
 
@@ -137,12 +143,23 @@ def _print_scores(console, scores: dict, out: str, report: bool) -> None:
 
     style = "red" if scores["n_errors"] else "green"
     console.print(f"[{style}]{summary_line(scores)}[/{style}]", highlight=False)
-    table = Table(title=f"{scores['benchmark']}, n={scores['n']}")
+    avg = scores.get("avg_at_k")
+    table = Table(title=f"{scores['benchmark']}, n={scores['n']}" + (f", Avg@{avg['k']}" if avg else ""))
     table.add_column("metric")
-    table.add_column("value", justify="right")
+    table.add_column("mean" if avg else "value", justify="right")
+    if avg:
+        table.add_column("std", justify="right")
+        table.add_column("95% CI", justify="right")
     for metric, value in sorted(scores["overall"].items()):
-        table.add_row(metric, f"{value:.4f}")
+        if avg:
+            spread = avg["overall"][metric]
+            table.add_row(metric, f"{value:.4f}", f"{spread['std']:.4f}",
+                          f"[{spread['ci95'][0]:.4f}, {spread['ci95'][1]:.4f}]")
+        else:
+            table.add_row(metric, f"{value:.4f}")
     console.print(table)
+    if avg and avg.get("pass_at_k"):
+        console.print(f"Pass@{avg['k']} ({avg['pass_at_k']['metric']}): {avg['pass_at_k']['overall']:.4f}")
     console.print(f"coordinates read as: {scores['coordinate_convention']}")
     for warning in scores.get("warnings", []):
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)

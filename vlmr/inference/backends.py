@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import os
+import weakref
 from typing import Any
 
 from PIL import Image
@@ -61,6 +62,7 @@ class TransformersBackend:
         self.tokenizer.padding_side = "left"
         self.family = family or model_family(model)
         self.renders_tools = False  # set by the first turn with tools (vlmr.chat_templates.prepare_for_tools)
+        self._views: dict[int, Image.Image] = {}  # id of an original image -> its resized view (model_view)
         get_family(self.family)
         self.batch_size = batch_size
         self.generation = {"max_new_tokens": max_new_tokens, "do_sample": temperature > 0,
@@ -84,6 +86,25 @@ class TransformersBackend:
 
         return CoordinateSpace.for_image(width, height, self.family, *pixel_limits(self.processor, self.family))
 
+    def model_view(self, image: Image.Image) -> Image.Image:
+        """``image`` at the size this model's processor gives it, resized once per image object (bicubic,
+        as the processor resamples) and reused at every later turn of the conversation, so a 7680x4320
+        HR-Bench 8K original is not resized again at each turn. Messages, tools and trajectories keep the
+        original. A processor that does not size images by area (no pixel limits) gets the image as is.
+        """
+        from vlmr.models import pixel_limits
+
+        view = self._views.get(id(image))
+        if view is not None or pixel_limits(self.processor)[1] is None:
+            return view if view is not None else image
+        space = self.coordinate_space(*image.size)
+        size = (space.input_width, space.input_height)
+        if size == image.size:
+            return image
+        view = self._views[id(image)] = image.resize(size, Image.Resampling.BICUBIC)
+        weakref.finalize(image, self._views.pop, id(image), None)  # forget the view with its original
+        return view
+
     def generate(self, conversations: list[tuple[list[dict], list[dict]]]) -> list[Generation]:
         """One turn per conversation, ``batch_size`` at a time."""
         out: list[Generation] = []
@@ -105,7 +126,7 @@ class TransformersBackend:
             texts.append(self.processor.apply_chat_template(messages, tools=schemas or None,
                                                             add_generation_prompt=True, tokenize=False))
             im, vid = _images_in(messages)
-            images += im
+            images += [self.model_view(image) for image in im]
             videos += vid
         inputs = self.processor(text=texts, images=images or None, videos=videos or None, padding=True,
                                 return_tensors="pt").to(self.model.device)

@@ -1,0 +1,168 @@
+"""MME-RealWorld and MME-RealWorld-Lite (Zhang et al., "MME-RealWorld: Could Your Multimodal LLM
+Challenge High-Resolution Real-World Scenarios that are Difficult for Humans?", ICLR 2025).
+
+Five-option multiple choice (E is "none of the above" in many questions) on high-resolution images
+of five domains (Monitoring, Autonomous_Driving, OCR with Complex Context, Diagram and Table,
+Remote Sensing), each under Perception and Reasoning.
+
+Data, detected from ``--data``:
+
+* the release (``yifanzhang114/MME-RealWorld``): a JSON list of rows ``Question_id, Image, Text,
+  Answer choices ["(A) ...", ...], Ground truth, Task, Subtask, Category`` (the same rows as the
+  official ``output_test_template.json``), images under option ``image_root`` (default: the JSON's
+  folder) at the row's ``Image`` path;
+* VLMEvalKit's ``MME-RealWorld.tsv`` / ``mme_realworld_lite.tsv`` (``index, image, question,
+  multi-choice options, A``-``E, answer, category`` = ``Task/Subtask``, ``l2-category`` = the
+  category; the Lite file has the options only as a Python list in ``multi-choice options``), or a
+  Hub copy with those columns.
+
+Metric: the official ``evaluation/eval_your_results.py``: ``extract_characters_regex`` (drop "The
+best answer is"-style prefixes, as listed with their missing commas; more than 10 words and no
+capital A-E: unanswered; else the first capital A-E; with none, the first option whose text contains
+the answer) compared with the ground-truth letter; accuracy pooled over all questions, and per task,
+per domain (``Task/Subtask``) and per category (``Task/Subtask/category``, lower case, every
+``*/attribute*`` category merged into ``<object>/attribute``) as the script aggregates them.
+``perception`` and ``reasoning`` are the two tasks' accuracies. Deliberate differences: the rule
+reads the ``<answer>`` part; an empty answer is wrong (the official fallback finds ``""`` in the
+first option and reads it as A).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from pathlib import Path
+from typing import Any
+
+from vlmr.eval.answers import answer_text
+from vlmr.eval.benchmarks.released import ReleasedImageBenchmark, is_tsv
+from vlmr.eval.hub import is_hub_copy
+from vlmr.eval.loaders import read_rows
+from vlmr.eval.registry import MetricRule, ScoreContext, aggregate_rows, register_benchmark
+from vlmr.schema import Sample
+
+TASKS = ("Perception", "Reasoning")
+_PREFIXES = (
+    "The best answer is", "The correct answer is", "The answer is", "The answer",
+    "The best option isThe correct option is", "Best answer:Best option:",
+)  # fmt: skip  (the official list concatenates the last pairs by missing commas; kept)
+
+
+def mme_extract(text: str, choices: list[str]) -> str:
+    """The official ``extract_characters_regex``: a letter A-E, or ``""``; ``choices`` as ``"(A) ..."``.
+
+    >>> mme_extract("The best answer is (D).", []), mme_extract("458", ["(A) 458", "(B) 457"])
+    ('D', 'A')
+    >>> mme_extract("I cannot tell which one of these it would be at all", ["(A) x"])
+    ''
+    """
+    s = text.strip()
+    for prefix in _PREFIXES:
+        s = s.replace(prefix, "")
+    if len(s.split()) > 10 and not re.search("[ABCDE]", s):
+        return ""
+    m = re.search(r"[ABCDE]", s)
+    if m is None:
+        return next((choice[1] for choice in choices if s.lower() in choice.lower()), "")
+    return m[0]
+
+
+def category_path(task: str, subtask: str, category: str) -> str:
+    """The official grouping key of a category: lower case, ``*/attribute*`` merged per object.
+
+    >>> category_path("Perception", "Monitoring", "Vehicle/attribute/color")
+    'Perception/Monitoring/vehicle/attribute'
+    """
+    category = category.lower()
+    if "attribute" in category:
+        category = category.split("/")[0] + "/attribute"
+    return f"{task}/{subtask}/{category}"
+
+
+def _lettered(options: list[str]) -> list[str]:
+    """``"(A) text"`` options as vlmr's ``"A. text"`` (a bare text gets the next letter)."""
+    out = []
+    for i, option in enumerate(options):
+        m = re.match(r"^\s*\(([A-Z])\)\s*(.*)$", str(option), re.DOTALL)
+        out.append(f"{m[1]}. {m[2].strip()}" if m else f"{string.ascii_uppercase[i]}. {str(option).strip()}")
+    return out
+
+
+def _embedded_options(row: dict[str, Any]) -> list[str]:
+    """A TSV/Hub row's options: the ``A``-``E`` columns, else the list in ``multi-choice options``."""
+    from vlmr.data_pipelines.releases.vlmevalkit_tsv import tsv_options
+
+    options = tsv_options(row)
+    if options:
+        return options
+    listed = row.get("multi-choice options")
+    if isinstance(listed, str):
+        try:
+            listed = ast.literal_eval(listed)
+        except (ValueError, SyntaxError):
+            return []
+    return _lettered(list(listed)) if isinstance(listed, list | tuple) else []
+
+
+@register_benchmark("mme_realworld")
+class MMERealWorld(ReleasedImageBenchmark):
+    """MME-RealWorld: accuracy pooled, per task, domain and category (the official aggregation)."""
+
+    task = "mcq"
+    primary_metric = "accuracy"
+    breakdown_keys = ("task", "domain", "category")
+    headline = (
+        MetricRule("accuracy", "official eval_your_results.py: extract_characters_regex on the <answer> "
+                               "(an empty answer is wrong), pooled over all questions (Overall Acc)"),
+        MetricRule("perception", "official: accuracy of the Perception questions"),
+        MetricRule("reasoning", "official: accuracy of the Reasoning questions"),
+    )
+
+    def media_root(self, path: str | Path) -> Path:
+        if is_tsv(path) or is_hub_copy(path):
+            return super().media_root(path)
+        return Path(self.options.get("image_root") or super().media_root(path))
+
+    def load(self, path: str | Path) -> list[Sample]:
+        root = self.media_root(path)
+        if is_tsv(path) or is_hub_copy(path):
+            return self.samples_from(self.embedded_rows(path), lambda i, row: self._embedded(row, root))
+        return self.samples_from(read_rows(path), lambda i, row: self._released(row, root))
+
+    def _released(self, row: dict[str, Any], root: Path) -> Sample | None:
+        if not (root / row["Image"]).is_file():
+            self.skip("image file not found")
+            return None
+        return self.mcq(str(row["Question_id"]), row["Text"], _lettered(row["Answer choices"]), row["Ground truth"],
+                        [row["Image"]], root, _meta(row["Task"], row["Subtask"], row["Category"]))
+
+    def _embedded(self, row: dict[str, Any], root: Path) -> Sample | None:
+        task, subtask = str(row["category"]).split("/", 1)
+        return self.mcq(str(row["index"]), row["question"], _embedded_options(row), row["answer"], row["_images"],
+                        root, _meta(task, subtask, str(row.get("l2-category") or "")))
+
+    def process_results(self, sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> dict[str, Any]:
+        text = answer_text(prediction.get("response", ""))
+        official = [f"({c[0]}) {c[3:]}" for c in sample.choices or []]  # "A. x" back to the release's "(A) x"
+        letter = mme_extract(text, official) if text else ""
+        return {"accuracy": float(letter == sample.answer["choice"]), "_pred_choice": letter,
+                "_task": sample.meta["task"]}
+
+    def aggregate(self, rows: list[dict[str, Any]]) -> dict[str, float]:
+        """Pooled accuracy, plus each task's accuracy under its lower-case name."""
+        out = aggregate_rows(rows)
+        for task in TASKS:
+            scores = [row["accuracy"] for row in rows if row.get("_task") == task]
+            if scores:
+                out[task.lower()] = sum(scores) / len(scores)
+        return out
+
+
+@register_benchmark("mme_realworld_lite")
+class MMERealWorldLite(MMERealWorld):
+    """MME-RealWorld-Lite (``mme_realworld_lite.tsv`` or the Lite JSON): the same rule on its subset."""
+
+
+def _meta(task: str, subtask: str, category: str) -> dict[str, Any]:
+    return {"task": task, "domain": f"{task}/{subtask}", "category": category_path(task, subtask, category)}

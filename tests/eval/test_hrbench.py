@@ -1,0 +1,99 @@
+"""HR-Bench on its TSV release and the official ``report_acc_hrbench`` aggregation.
+
+Expected values by hand from DreamMr/HR-Bench (and VLMEvalKit) utils/hrbench.py: group the rows by
+``cycle_category``; in each cycle the accuracy of ``single``, of ``cross`` and of all rows; each of the
+three is then averaged over the cycles.
+"""
+
+from __future__ import annotations
+
+import pytest
+from highres_fixtures import HRBENCH_HEADER, b64_png, build_hrbench, write_tsv
+from test_eval_metrics import score
+
+from vlmr.eval import get_benchmark
+
+
+@pytest.fixture(autouse=True)
+def media_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("VLMR_MEDIA_CACHE", str(tmp_path / "cache"))
+
+
+def test_rows_read_equal_rows_in_file(tmp_path):
+    samples = get_benchmark("hrbench4k").load(build_hrbench(tmp_path))
+    assert [s.id for s in samples] == ["0", "1", "200", "201"]
+    assert samples[2].images == samples[0].images  # row 200's image cell names row 0
+    assert samples[1].choices == ["A. the blue car", "B. the white car", "C. the black car", "D. the taxi"]
+    assert samples[1].meta == {"width": 80, "height": 45, "category": "cross", "cycle_category": "cycle1"}
+
+
+def test_single_cross_and_average_over_cycles(tmp_path):
+    # cycle1: single right, cross wrong -> single 1, cross 0, all 1/2
+    # cycle2: both right              -> single 1, cross 1, all 1
+    # averaged over the two cycles: single 1.0, cross 0.5, average 0.75
+    responses = {"0": "<answer>B</answer>", "1": "<answer>A</answer>", "200": "<answer>A. 21</answer>",
+                 "201": "The answer is B."}
+    result = score("hrbench4k", build_hrbench(tmp_path), responses)
+    assert result.overall == {"accuracy": 0.75, "single": 1.0, "cross": 0.5, "average": 0.75}
+    assert result.breakdown["cycle_category"]["cycle1"]["accuracy"] == 0.5
+
+
+def test_cycles_of_different_sizes_are_averaged_not_pooled():
+    # cycle1: 2 of 2 right (1.0); cycle2: 0 of 1 (0.0) -> average 0.5 while pooled accuracy is 2/3
+    rows = [{"accuracy": 1.0, "_category": "single", "_cycle": "cycle1"},
+            {"accuracy": 1.0, "_category": "single", "_cycle": "cycle1"},
+            {"accuracy": 0.0, "_category": "single", "_cycle": "cycle2"}]
+    out = get_benchmark("hrbench").aggregate(rows)
+    assert out["average"] == 0.5 and out["single"] == 0.5 and out["accuracy"] == pytest.approx(2 / 3)
+    assert "cross" not in out
+
+
+def test_bad_rows_are_skipped_counted_and_named(tmp_path):
+    good = ["0", "What is the number on the bus?", "12", "21", "112", "121", "B", "single", b64_png(), "cycle1"]
+    rows = [
+        good,
+        ["1", "q?", "x", "y", "", "", "B", "single", "!" * 80, "cycle1"],          # corrupt base64
+        ["2", "q?", "x", "y", "z", "w", "E", "single", "0", "cycle1"],             # E is no option of A-D
+        ["3", "q?", "", "", "", "", "A", "cross", "0", "cycle1"],                    # no options at all
+        ["4", "q?", "x", "y", "", "", "C", "cross", "0", "cycle1"],                 # C is past the 2 options
+    ]
+    path = write_tsv(tmp_path / "hr_bench_8k.tsv", HRBENCH_HEADER, rows)
+    bench = get_benchmark("hrbench8k")
+    assert [s.id for s in bench.load(path)] == ["0"]
+    assert dict(bench.skipped) == {"corrupt base64 image": 1, "answer letter outside the options": 2,
+                                   "question with no options": 1}
+
+
+def test_hub_copy_with_base64_image_column(tmp_path):
+    # DreamMr/HR-Bench's parquet keeps the TSV's columns: the image is base64 text, not an image cell
+    import datasets
+    from eval_fixtures import write_hub_snapshot
+    from highres_fixtures import HRBENCH_ROWS
+
+    columns = {name: [row[i] for row in HRBENCH_ROWS[:2]] for i, name in enumerate(HRBENCH_HEADER)}
+    columns["image"] = [b64_png(), b64_png(8, 8)]
+    snapshot = write_hub_snapshot(tmp_path / "hub", {k: datasets.Value("string") for k in HRBENCH_HEADER},
+                                  {"hrbench_8k": columns})
+    samples = get_benchmark("hrbench8k").load(snapshot)
+    assert [s.id for s in samples] == ["0", "1"] and samples[1].meta["width"] == 8
+
+
+def test_skipped_rows_are_named_in_scores_json(tmp_path):
+    from vlmr.eval.registry import ScoreContext
+    from vlmr.eval.scoring import score_predictions, scores_document
+
+    rows = [["0", "q?", "x", "y", "", "", "A", "single", b64_png(), "cycle1"],
+            ["1", "q?", "x", "y", "", "", "A", "single", "!" * 100, "cycle1"]]
+    path = write_tsv(tmp_path / "hr_bench_4k.tsv", HRBENCH_HEADER, rows)
+    bench = get_benchmark("hrbench4k")
+    samples = bench.load(path)
+    ctx = ScoreContext(root=bench.media_root(path))
+    doc = scores_document(score_predictions(bench, samples, {}, ctx), bench, ctx, "cmd", None, str(path))
+    assert doc["skipped_rows"] == {"corrupt base64 image": 1} and doc["n"] == 1 and doc["n_missing"] == 1
+
+
+def test_a_file_that_is_neither_tsv_nor_hub_copy_is_named(tmp_path):
+    path = tmp_path / "hr_bench_4k.json"
+    path.write_text("[]")
+    with pytest.raises(FileNotFoundError, match="expected a VLMEvalKit .tsv file or a Hub copy"):
+        get_benchmark("hrbench4k").load(path)
