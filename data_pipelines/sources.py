@@ -31,6 +31,7 @@ SOURCES: dict[str, str] = {
     "chartqa": "vlmr.data_pipelines.chartqa:build_chartqa",
     "folder": "vlmr.data_pipelines.folder:build_folder",
     "distill": "vlmr.data_pipelines.distill:build_distill",
+    "deepeyes": "vlmr.data_pipelines.deepeyes:build_deepeyes",
 }
 
 

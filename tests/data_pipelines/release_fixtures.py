@@ -1,0 +1,92 @@
+"""Released tool-RL files, written in their published layouts from rows quoted verbatim from the releases.
+
+Only the text is quoted; the pictures are generated (the released images are not in any repository here),
+so each quoted row gets a small image of the size its coordinates need.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+# --- DeepEyes-Datasets-47k ------------------------------------------------------------------------------
+# Visual-Agent/DeepEyes verl/workers/agent/envs/mm_process_engine/prompt.py (PROMPT.SYSTEM_PROMPT_V2 and
+# USER_PROMPT_V2): the system and user prompts create_train_dataset.py writes into every visual_toolbox_v2 row.
+DEEPEYES_SYSTEM = """You are a helpful assistant.
+
+# Tools
+You may call one or more functions to assist with the user query.
+You are provided with function signatures within <tools></tools> XML tags:
+<tools>
+{"type":"function","function":{"name":"image_zoom_in_tool","description":"Zoom in on a specific region of an image by cropping it based on a bounding box (bbox) and an optional object label.","parameters":{"type":"object","properties":{"bbox_2d":{"type":"array","items":{"type":"number"},"minItems":4,"maxItems":4,"description":"The bounding box of the region to zoom in, as [x1, y1, x2, y2], where (x1, y1) is the top-left corner and (x2, y2) is the bottom-right corner."},"label":{"type":"string","description":"The name or label of the object in the specified bounding box (optional)."}},"required":["bbox"]}}}
+</tools>
+
+# How to call a tool
+Return a json object with function name and arguments within <tool_call></tool_call> XML tags:
+<tool_call>
+{"name": <function-name>, "arguments": <args-json-object>}
+</tool_call>
+
+**Example**:  
+<tool_call>  
+{"name": "image_zoom_in_tool", "arguments": {"bbox_2d": [10, 20, 100, 200], "label": "the apple on the desk"}}  
+</tool_call>"""  # noqa: W291 (trailing spaces as released)
+DEEPEYES_USER_SUFFIX = ("\nThink first, call **image_zoom_in_tool** if needed, then answer. Format strictly as:  "
+                        "<think>...</think>  <tool_call>...</tool_call> (if tools needed)  <answer>...</answer> ")
+# Visual-Agent/DeepEyes verl/utils/reward_score/vl_agent.py, the `extra_info` of its __main__ example: a GQA
+# training row (image gqa/images/713270.jpg) with its question and reference answer.
+DEEPEYES_QUESTION = "Is the woman to the left or to the right of the man who is holding the camera?"
+DEEPEYES_ANSWER = "The woman is to the left of the man who is holding the camera."
+
+
+def png(size=(112, 84), seed=0) -> bytes:
+    """A small noise picture, PNG-encoded."""
+    pixels = np.random.default_rng(seed).integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def deepeyes_row(index: int, question: str, answer: str, images: list[bytes], split: str = "train") -> dict:
+    """One visual_toolbox_v2 row as create_train_dataset.py writes it (user prompt, reward_model, extra_info)."""
+    return {
+        "data_source": "vstar",
+        "prompt": [{"role": "system", "content": DEEPEYES_SYSTEM},
+                   {"role": "user", "content": "<image>\n" + "\nQuestion:\n" + question + DEEPEYES_USER_SUFFIX}],
+        "images": [{"bytes": data, "path": f"/fs-computility/mabasic/yangminghao/data/gqa/images/{713270 + index}.jpg"}
+                   for data in images],
+        "ability": "vl",
+        "env_name": "visual_toolbox_v2",
+        "reward_model": {"style": "rule", "ground_truth": answer},
+        "extra_info": {"split": split, "index": index, "answer": answer, "question": question},
+    }
+
+
+def write_deepeyes(folder: Path, *, bad_rows: bool = True, as_image_feature: bool = False,
+                   size=(112, 84)) -> Path:
+    """``folder/data_0.1.2_visual_toolbox_v2.parquet`` with the quoted row (twice, two pictures) and, with
+    ``bad_rows``, a corrupted image, a row without an image and a row whose prompt is not a message list.
+
+    ``as_image_feature`` re-saves the images column as ``Sequence(Image())`` (the verl recipe's preprocessing);
+    otherwise the column is the plain struct ``datasets.Dataset.to_parquet`` writes from the official script.
+    """
+    import datasets
+
+    rows = [deepeyes_row(0, DEEPEYES_QUESTION, DEEPEYES_ANSWER, [png(size, 0)]),
+            deepeyes_row(1, DEEPEYES_QUESTION, DEEPEYES_ANSWER, [png(size, 1)])]
+    if bad_rows:
+        rows += [deepeyes_row(2, DEEPEYES_QUESTION, DEEPEYES_ANSWER, [b"\x89PNG\r\n\x1a\n truncated"]),
+                 deepeyes_row(3, DEEPEYES_QUESTION, DEEPEYES_ANSWER, [])]
+    ds = datasets.Dataset.from_list(rows)
+    if as_image_feature:
+        ds = ds.cast_column("images", datasets.Sequence(datasets.Image()))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "data_0.1.2_visual_toolbox_v2.parquet"
+    ds.to_parquet(str(path))
+    if bad_rows:  # a row whose prompt is a string: another schema, so its own file
+        datasets.Dataset.from_list([{**rows[0], "prompt": "<image>\nno messages"}]).to_parquet(
+            str(folder / "malformed.parquet"))
+    return path
