@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from release_fixtures import write_deepeyes
 
 from vlmr.chat_templates import RESPONSE_TEMPLATE, tool_chat_template
 from vlmr.cli import main
@@ -33,6 +34,9 @@ STAND_IN = {
     "chartqa": ["charts"],                                # chart_qa
     "charades_sta": ["video_synthetic"],                  # temporal_grounding (and the builder's other video tasks)
 }
+# Sources whose released files the tests write in their published layout (tests/data_pipelines/release_fixtures.py),
+# so the recipe's own build command runs on them: source -> (the option naming the download, the writer).
+RELEASED = {"deepeyes": ("--root", lambda folder: write_deepeyes(folder, bad_rows=False).parent)}
 # Small media, so a step takes seconds (the image and clip sizes are the only data settings changed).
 SMALL_MEDIA = {"shapes": ["--width", "112", "--height", "112"], "charts": ["--size", "112"], "video_synthetic": []}
 # What one CPU step replaces, and why; everything else in the recipe runs as written.
@@ -73,9 +77,13 @@ def build_stand_in(data_dir: str, root: Path) -> str:
     assert data_dir in commands, f"no recipe header says how to build {data_dir} (`vlmr data build ... --out {data_dir}`)"
     source, options = commands[data_dir]
     command = STAND_IN.get(source, [source, *options])
+    if source in RELEASED:
+        option, write = RELEASED[source]
+        at = command.index(option) + 1
+        command[at] = str(write(root / "released" / source))
     out = root / data_dir
     if not out.exists():
-        code = main(["data", "build", *command, *SMALL_MEDIA[command[0]], "--limit", "4", "--out", str(out)])
+        code = main(["data", "build", *command, *SMALL_MEDIA.get(command[0], []), "--limit", "4", "--out", str(out)])
         assert code == 0, f"`vlmr data build {' '.join(command)}` failed"
     return str(out)
 
