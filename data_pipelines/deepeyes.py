@@ -23,7 +23,8 @@ from pathlib import Path
 
 from vlmr.data_pipelines.build import MALFORMED, Built, Skipped, shard_records
 from vlmr.data_pipelines.coco import open_image
-from vlmr.data_pipelines.releases.verl import VerlRow, parquet_files, parquet_rows, verl_row
+from vlmr.data_pipelines.releases.parquet import parquet_files, parquet_rows
+from vlmr.data_pipelines.releases.verl import VerlRow, verl_row
 from vlmr.eval.hub import ImageCell
 
 

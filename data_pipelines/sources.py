@@ -32,6 +32,7 @@ SOURCES: dict[str, str] = {
     "folder": "vlmr.data_pipelines.folder:build_folder",
     "distill": "vlmr.data_pipelines.distill:build_distill",
     "deepeyes": "vlmr.data_pipelines.deepeyes:build_deepeyes",
+    "mini_o3_coldstart": "vlmr.data_pipelines.mini_o3:build_mini_o3_coldstart",
 }
 
 

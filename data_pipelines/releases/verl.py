@@ -8,7 +8,7 @@ environment the row is meant for), ``reward_model`` (``{"style", "ground_truth"}
 the images column is a plain struct; copies re-saved with ``cast_column("images", Sequence(Image()))``
 hold the same struct under an Image feature. Both read the same here.
 
-Files are streamed in record batches with ``pyarrow``: the 47k set is several GB of embedded images.
+Files are streamed by :mod:`vlmr.data_pipelines.releases.parquet`: the 47k set is several GB of embedded images.
 
 >>> import pyarrow as pa, pyarrow.parquet as pq, tempfile, os
 >>> path = os.path.join(tempfile.mkdtemp(), "data_x.parquet")
@@ -17,6 +17,7 @@ Files are streamed in record batches with ``pyarrow``: the 47k set is several GB
 ...     {"role": "user", "content": "<image>\\nWhat colour is the bus?"}],
 ...     "images": [{"bytes": b"png...", "path": "/cluster/a.png"}],
 ...     "reward_model": {"style": "rule", "ground_truth": "red"}}]), path)
+>>> from vlmr.data_pipelines.releases.parquet import parquet_rows
 >>> row = verl_row(next(parquet_rows(path)))
 >>> row.question, row.ground_truth, row.images, row.image_slots
 ('What colour is the bus?', 'red', [b'png...'], 1)
@@ -25,10 +26,10 @@ Files are streamed in record batches with ``pyarrow``: the 47k set is several GB
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
+
+from vlmr.data_pipelines.releases.parquet import image_bytes
 
 IMAGE_TOKEN = "<image>"
 _IMAGE_TOKEN = re.compile(re.escape(IMAGE_TOKEN))
@@ -62,26 +63,6 @@ class VerlRow:
         return _IMAGE_TOKEN.sub("", self.user).strip()
 
 
-def parquet_files(root: str | Path) -> list[Path]:
-    """``root`` itself when it is a ``.parquet`` file, else the parquet files under it (sorted)."""
-    root = Path(root)
-    if root.is_file():
-        return [root]
-    files = sorted(root.rglob("*.parquet"))
-    if not files:
-        raise FileNotFoundError(f"no .parquet files under {root}; pass the folder of the downloaded snapshot "
-                                "or one of its .parquet files")
-    return files
-
-
-def parquet_rows(path: str | Path, batch_size: int = 32) -> Iterator[dict[str, Any]]:
-    """The rows of one parquet file as plain dicts, read ``batch_size`` rows at a time."""
-    import pyarrow.parquet as pq
-
-    for batch in pq.ParquetFile(str(path)).iter_batches(batch_size=batch_size):
-        yield from batch.to_pylist()
-
-
 def _text(content: Any) -> str:
     """A message's text: a string, or the text parts of a content list (image parts become ``<image>``)."""
     if isinstance(content, str):
@@ -90,16 +71,6 @@ def _text(content: Any) -> str:
         return "".join(IMAGE_TOKEN if part.get("type") == "image" else str(part.get("text") or "")
                        for part in content if isinstance(part, dict))
     raise TypeError(f"message content is {type(content).__name__}, expected text or a list of parts")
-
-
-def _image_bytes(cell: Any) -> bytes | None:
-    """The embedded bytes of an image cell (``{"bytes", "path"}`` or raw bytes); a bare path is a file on the
-    machine that wrote the set (DeepEyes keeps its cluster paths), so it is not followed."""
-    if isinstance(cell, bytes | bytearray):
-        return bytes(cell) or None
-    if isinstance(cell, dict) and isinstance(cell.get("bytes"), bytes | bytearray):
-        return bytes(cell["bytes"]) or None
-    return None
 
 
 def verl_row(row: dict[str, Any]) -> VerlRow:
@@ -116,7 +87,7 @@ def verl_row(row: dict[str, Any]) -> VerlRow:
     truth = reward.get("ground_truth")
     return VerlRow(
         data_source=str(row.get("data_source") or ""), system=system, user="\n".join(users),
-        images=[_image_bytes(cell) for cell in row.get("images") or []],
+        images=[image_bytes(cell) for cell in row.get("images") or []],
         ground_truth=None if truth is None else str(truth), env_name=row.get("env_name"),
         ability=row.get("ability"), extra_info=dict(row.get("extra_info") or {}),
     )

@@ -7,6 +7,7 @@ so each quoted row gets a small image of the size its coordinates need.
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -89,4 +90,71 @@ def write_deepeyes(folder: Path, *, bad_rows: bool = True, as_image_feature: boo
     if bad_rows:  # a row whose prompt is a string: another schema, so its own file
         datasets.Dataset.from_list([{**rows[0], "prompt": "<image>\nno messages"}]).to_parquet(
             str(folder / "malformed.parquet"))
+    return path
+
+
+# --- Mini-o3 cold start ---------------------------------------------------------------------------------
+# youthHan/Mini-o3 (a mirror of Mini-o3/Mini-o3) verl/trainer/constants.py: TOOL_CROP_SYSTEM_PROMPT and
+# TOOL_CALL_CROP_MULTI_TRUN_PROMPT (the observation turn; its vision tokens written as the <image> placeholder
+# of the ShareGPT files LLaMA-Factory reads, see the authors' scripts/preprocess_coldstart.py).
+MINI_O3_SYSTEM = (
+    "You are a helpful assistant. Answer the user's question based on the image provided. Output your thinking "
+    "process within the <think> and </think> tags. Whenever you find anything unclear, you can zoom in a specific "
+    "region in the given image to see more clearly by outputing <grounding>{\"bbox_2d\": [x0, y0, x1, y1], "
+    "\"source\": \"original_image\"}</grounding>, where (x0, y0) and (x1, y1) are the top-left and bottom-right "
+    "coordinates of the region that you want to zoom in, respectively (suppose the width and height of the image "
+    "are 1.0), and 'source' refers to the image that you zoom in and could be either 'original_image' or "
+    "'observation_i'. Once the final answer is confirmed, put it within <answer> and </answer>.")
+MINI_O3_OBSERVATION = (
+    "After the above Action {action_turn}, here is the the zoom-in image (Observation {observation_turn}):\n"
+    "<image>.\nContinue your reasoning process inside <think> and </think>. If needed, you can continue to zoom in "
+    "on the original image or any of the observations, by outputting <grounding> and </grounding> as before. If "
+    "the final answer is confirmed, put your final answer inside <answer> and </answer>.")
+
+
+def grounding(box, source="original_image") -> str:
+    return '<grounding>{"bbox_2d": ' + json.dumps(box) + ', "source": "' + source + '"}</grounding>'
+
+
+def mini_o3_conversation(question: str, gpt_turns: list[str]) -> str:
+    """A ShareGPT conversation as the release stores it: the text of a Python list of turns."""
+    turns = [{"from": "system", "value": MINI_O3_SYSTEM}, {"from": "human", "value": "<image>\n" + question}]
+    for i, text in enumerate(gpt_turns):
+        turns.append({"from": "gpt", "value": text})
+        if i < len(gpt_turns) - 1:
+            turns.append({"from": "human", "value": MINI_O3_OBSERVATION.format(action_turn=i + 1,
+                                                                               observation_turn=i + 1)})
+    return repr(turns)
+
+
+def write_mini_o3_coldstart(folder: Path, size=(800, 400)) -> Path:
+    """``folder/data/train-00000-of-00001.parquet``: a mapped trajectory (a crop of the original, then a crop
+    of that observation), one with no tool call, three with unmappable calls, a row without an image, a corrupted
+    image and a conversation that is not a list literal."""
+    import datasets
+
+    image = {"bytes": png(size, 7), "path": "minio3_coldstart_0/image_0.jpg"}
+    rows = [
+        ("What colour is the small flag on the roof?", [
+            "<think>The flag is too small to see; I zoom in on the roof.</think>\n" + grounding([0.5, 0.25, 0.75, 0.5]),
+            "<think>The flag is at the lower left of this view.</think>\n"
+            + grounding([0.0, 0.5, 0.5, 1.0], "observation_1"),
+            "<think>Now the flag is clearly red.</think>\n<answer>red</answer>"], [image]),
+        ("What does the sign say?", ["<think>The sign is large and clear.</think>\n<answer>STOP</answer>"], [image]),
+        ("How many birds are there?", ["<think>Zoom.</think>\n" + grounding([0.1, 0.2]),
+                                       "<think>Two.</think>\n<answer>2</answer>"], [image]),
+        ("Is the door open?", ["<think>Zoom.</think>\n" + grounding([0.1, 0.1, 0.2, 0.2], "observation_3"),
+                               "<think>Yes.</think>\n<answer>yes</answer>"], [image]),
+        ("Which way does the arrow point?", ["<think>Zoom.</think>\n" + grounding([0.5, 0.5, 0.51, 0.51]),
+                                             "<think>Left.</think>\n<answer>left</answer>"], [image]),
+        ("What is written on the cup?", ["<answer>coffee</answer>"], []),
+        ("What is written on the bag?", ["<answer>sale</answer>"], [{"bytes": b"\xff\xd8\xff not a jpeg", "path": None}]),
+    ]
+    records = [{"conversations": mini_o3_conversation(q, turns), "images": images, "image_names": [],
+                "data_source": "visual_probe", "sample_index": i, "rollout_index": 0}
+               for i, (q, turns, images) in enumerate(rows)]
+    records.append({**records[1], "conversations": "[{'from': 'human', 'value': "})
+    path = folder / "data" / "train-00000-of-00001.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    datasets.Dataset.from_list(records).to_parquet(str(path))
     return path

@@ -4,7 +4,8 @@ import pytest
 from release_fixtures import DEEPEYES_ANSWER, DEEPEYES_QUESTION, write_deepeyes
 
 from vlmr.data_pipelines.build import build_dataset
-from vlmr.data_pipelines.releases.verl import parquet_rows, verl_row
+from vlmr.data_pipelines.releases.parquet import parquet_rows
+from vlmr.data_pipelines.releases.verl import verl_row
 from vlmr.schema import load_samples, resolve_media
 
 
