@@ -24,10 +24,16 @@ from vlmr.data_pipelines.releases.mini_o3 import ColdstartRow, coldstart_row
 from vlmr.data_pipelines.releases.parquet import parquet_files, parquet_rows
 from vlmr.data_pipelines.trajectories import StoredCall, convert_trajectory
 from vlmr.eval.hub import ImageCell
+from vlmr.formats import CoordinateSpace
 from vlmr.rewards.parse import split_think_answer
 
 _GROUNDING = re.compile(r"<grounding>(.*?)</grounding>", re.DOTALL)
 _OBSERVATION = re.compile(r"observation_(\d+)")
+
+
+def relative(width: int, height: int) -> CoordinateSpace:
+    """Mini-o3's boxes: relative to their source image, whose width and height are 1.0."""
+    return CoordinateSpace(width, height, "norm1")
 
 
 def grounding_calls(text: str) -> list[StoredCall]:
@@ -78,7 +84,7 @@ def coldstart_record(row: ColdstartRow, sid: str, split: str) -> Built | Skipped
     image = open_image(row.images[0])
     if isinstance(image, Skipped):
         return image
-    converted = convert_trajectory(turns, grounding_calls, "norm1", image.width, image.height)
+    converted = convert_trajectory(turns, grounding_calls, relative, image.width, image.height)
     if isinstance(converted, Skipped):
         return converted
     cell = ImageCell(row.images[0])

@@ -4,9 +4,10 @@ A released trajectory is a list of assistant turns whose tool calls are written 
 (``<grounding>{"bbox_2d": ..., "source": "observation_1"}</grounding>``, ...), with boxes in the set's own
 coordinate convention and relative to the original image or to an earlier tool observation. A source
 module parses its calls into :class:`StoredCall` items; :func:`convert_trajectory` turns every one into a
-vlmr ``zoom_in`` call in original pixels (through :class:`vlmr.formats.CoordinateSpace`, the convention
-named by the set, never guessed from the values), so the SFT trainer *executes* it and the images the model
-learns from are the ones vlmr's own tool produces. The stored observation images are not used.
+vlmr ``zoom_in`` call in original pixels (through the :class:`vlmr.formats.CoordinateSpace` the set's
+convention gives its source image, never guessed from the values), widened as the set's own tool widened
+it (``grow``), so the SFT trainer *executes* it and the images the model learns from are the ones vlmr's
+own tool produces, showing what the set's tool showed. The stored observation images are not used.
 
 The outcome of each trajectory, counted in the dataset card through :attr:`Built.note`:
 
@@ -27,6 +28,10 @@ from dataclasses import dataclass
 from vlmr.data_pipelines.build import Skipped
 from vlmr.formats import CoordinateSpace
 from vlmr.tools.environment import ToolLimits
+
+Box = list[float]
+SpaceOf = Callable[[int, int], CoordinateSpace]  # a source image's (width, height) -> how the set's boxes read on it
+Grow = Callable[[Box, int, int], Box]  # (box in the source image's pixels, its width, height) -> the region shown
 
 MAPPED = "trajectory mapped to zoom_in"
 KEPT = "trajectory kept as given (no tool call)"
@@ -64,7 +69,22 @@ def vlmr_call(box_px: Sequence[float]) -> str:
     return f'<tool_call>{json.dumps({"name": "zoom_in", "arguments": {"bbox_2d": [round(v) for v in box_px]}})}</tool_call>'
 
 
-def _to_pixels(call: StoredCall, region: list[int], convention: str, limits: ToolLimits) -> list[int] | str:
+def grown(factor: float) -> Grow:
+    """A :data:`Grow` that scales a box by ``factor`` about its centre, clipped to its image.
+
+    >>> grown(1.5)([40, 40, 60, 60], 100, 100)
+    [35.0, 35.0, 65.0, 65.0]
+    """
+    def grow(box: Box, width: int, height: int) -> Box:
+        cx, cy, half_w, half_h = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2, (box[2] - box[0]) * factor / 2, \
+            (box[3] - box[1]) * factor / 2
+        return [max(0.0, cx - half_w), max(0.0, cy - half_h), min(float(width), cx + half_w),
+                min(float(height), cy + half_h)]
+    return grow
+
+
+def _to_pixels(call: StoredCall, region: list[int], space_of: SpaceOf, grow: Grow | None,
+               limits: ToolLimits) -> list[int] | str:
     """``call.box`` in original pixels (clipped to the image), or why it is not a box ``zoom_in`` accepts."""
     box = call.box
     if not (isinstance(box, list | tuple) and len(box) == 4):
@@ -74,8 +94,9 @@ def _to_pixels(call: StoredCall, region: list[int], convention: str, limits: Too
     except (TypeError, ValueError):
         return "tool call box is not numbers"
     x0, y0, x1, y1 = region
-    space = CoordinateSpace(x1 - x0, y1 - y0, convention)  # the box is relative to its source image
-    px = space.to_pixels(values)
+    px = space_of(x1 - x0, y1 - y0).to_pixels(values)  # the box is relative to its source image
+    if grow is not None:
+        px = grow(px, x1 - x0, y1 - y0)
     left, top = max(x0, int(x0 + px[0])), max(y0, int(y0 + px[1]))
     right, bottom = min(x1, int(x0 + px[2])), min(y1, int(y0 + px[3]))
     if right - left < 1 or bottom - top < 1:
@@ -86,21 +107,24 @@ def _to_pixels(call: StoredCall, region: list[int], convention: str, limits: Too
     return [left, top, right, bottom]
 
 
-def convert_trajectory(turns: Sequence[str], find_calls: Callable[[str], list[StoredCall]], convention: str,
-                       width: int, height: int, limits: ToolLimits | None = None) -> Trajectory | Skipped:
+def convert_trajectory(turns: Sequence[str], find_calls: Callable[[str], list[StoredCall]], space_of: SpaceOf,
+                       width: int, height: int, grow: Grow | None = None,
+                       limits: ToolLimits | None = None) -> Trajectory | Skipped:
     """Rewrite the assistant ``turns`` of one trajectory with vlmr ``zoom_in`` calls (see the module docstring).
 
     Args:
         turns: the assistant turns' texts, in order.
         find_calls: the set's call parser: one turn's text -> its calls, in order.
-        convention: the set's coordinate convention (a :data:`vlmr.formats.CONVENTIONS` name; ``norm1`` for
-            boxes relative to a source image of size 1.0, ``pixel`` for its pixels).
+        space_of: how the set's boxes read on a source image of a given size (e.g.
+            ``lambda w, h: CoordinateSpace(w, h, "norm1")`` for boxes relative to a source of size 1.0).
         width, height: the original image's size.
+        grow: how the set's tool widened a box before cropping (``None``: it cropped the box as written).
         limits: the ``zoom_in`` limits the boxes must meet (default :class:`ToolLimits`'s).
 
     >>> find = lambda text: [StoredCall(text.index("<g>"), text.index("</g>") + 4, [0.5, 0.5, 1.0, 1.0])]
     >>> converted = convert_trajectory(["<think>small</think><g>..</g>", "<answer>red</answer>"],
-    ...                                lambda t: find(t) if "<g>" in t else [], "norm1", 200, 100)
+    ...                                lambda t: find(t) if "<g>" in t else [],
+    ...                                lambda w, h: CoordinateSpace(w, h, "norm1"), 200, 100)
     >>> converted.note, converted.cot[0]["content"]
     ('trajectory mapped to zoom_in', '<think>small</think><tool_call>{"name": "zoom_in", "arguments": {"bbox_2d": [100, 50, 200, 100]}}</tool_call>')
     """
@@ -114,7 +138,7 @@ def convert_trajectory(turns: Sequence[str], find_calls: Callable[[str], list[St
                 return Skipped(f"trajectory dropped: {call.problem}")
             if not 0 <= call.source < len(regions):
                 return Skipped("trajectory dropped: tool call on an observation that does not exist yet")
-            box = _to_pixels(call, regions[call.source], convention, limits)
+            box = _to_pixels(call, regions[call.source], space_of, grow, limits)
             if isinstance(box, str):
                 return Skipped(f"trajectory dropped: {box}")
             pieces += [text[last:call.start], vlmr_call(box)]
