@@ -3,7 +3,7 @@
 ``vlmr data build mini_o3_coldstart --out data/mini_o3_sft --root Mini-o3-Coldstart-Dataset``
 
 ``root`` is the Hub snapshot of ``Mini-o3/Mini-o3-Coldstart-Dataset`` (parquet) or one of its files, read by
-:mod:`vlmr.data_pipelines.releases.mini_o3`. Every ``<grounding>`` call is converted by
+:mod:`vlmr.data_pipelines.releases.sharegpt`. Every ``<grounding>`` call is converted by
 :func:`vlmr.data_pipelines.trajectories.convert_trajectory`: its box is relative to the original image or to
 an earlier observation (the crop of an earlier call: ``observation_i``), with the source's width and height as
 1.0 -- the ``norm1`` convention of :mod:`vlmr.formats` -- and becomes a ``zoom_in`` call in original pixels.
@@ -20,8 +20,8 @@ from pathlib import Path
 
 from vlmr.data_pipelines.build import MALFORMED, Built, Skipped, shard_records
 from vlmr.data_pipelines.coco import open_image
-from vlmr.data_pipelines.releases.mini_o3 import ColdstartRow, coldstart_row
 from vlmr.data_pipelines.releases.parquet import parquet_files, parquet_rows
+from vlmr.data_pipelines.releases.sharegpt import ShareGptRow, sharegpt_row
 from vlmr.data_pipelines.trajectories import StoredCall, convert_trajectory
 from vlmr.eval.hub import ImageCell
 from vlmr.formats import CoordinateSpace
@@ -64,18 +64,18 @@ def grounding_calls(text: str) -> list[StoredCall]:
     return calls
 
 
-def _rows(files: list[Path]) -> Iterator[tuple[str, int, ColdstartRow] | Skipped]:
+def _rows(files: list[Path]) -> Iterator[tuple[str, int, ShareGptRow] | Skipped]:
     for path in files:
         for j, row in enumerate(parquet_rows(path)):
             try:
-                yield path.stem, j, coldstart_row(row)
+                yield path.stem, j, sharegpt_row(row)
             except MALFORMED as e:
                 yield Skipped.malformed(e)
 
 
-def coldstart_record(row: ColdstartRow, sid: str, split: str) -> Built | Skipped:
+def coldstart_record(row: ShareGptRow, sid: str, split: str) -> Built | Skipped:
     """The SFT record of one trajectory, or why it cannot be one."""
-    if not row.images or row.images[0] is None:
+    if not row.images or not isinstance(row.images[0], bytes):
         return Skipped("prompt without an image")
     turns = row.assistant_turns
     answer = split_think_answer(turns[-1])[1] if turns else None
