@@ -33,6 +33,7 @@ SOURCES: dict[str, str] = {
     "distill": "vlmr.data_pipelines.distill:build_distill",
     "deepeyes": "vlmr.data_pipelines.deepeyes:build_deepeyes",
     "mini_o3_coldstart": "vlmr.data_pipelines.mini_o3:build_mini_o3_coldstart",
+    "chain_of_focus": "vlmr.data_pipelines.chain_of_focus:build_chain_of_focus",
 }
 
 

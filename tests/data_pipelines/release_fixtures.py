@@ -158,3 +158,59 @@ def write_mini_o3_coldstart(folder: Path, size=(800, 400)) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     datasets.Dataset.from_list(records).to_parquet(str(path))
     return path
+
+
+# --- Chain-of-Focus SFT ---------------------------------------------------------------------------------
+# xtong-zhang/Chain-of-Focus eval/vstar/vllm_inference.py: SYSTEM_PROMPT and USER_PROMPT (the tool and the
+# turn format the SFT model is trained to), and configs/dataset_info.json (sharegpt, messages role/content, images).
+COF_SYSTEM = """You are a helpful assistant.
+
+# Tools
+You may call one or more functions to assist with the user query.
+You are provided with function signatures within <tools></tools> XML tags:
+<tools>
+{"type": "function", "function": {"name":"image_zoom_in_tool","description":"Zoom in on a specific region of an image by cropping it based on a bounding box (bbox_2d) and an optional object label.","parameters":{"properties":{"bbox_2d":{"type":"array","items":{"type":"number"},"minItems":4,"maxItems":4,"description":"The bounding box of the region to zoom in, as [x1, y1, x2, y2], where (x1, y1) is the top-left corner and (x2, y2) is the bottom-right corner."},"label":{"type":"string","description":"The name or label of the object in the specified bounding box (optional)."}},"required":["bbox_2d"], "type":"object"},"args_format": "Format the arguments as a JSON object."}}
+</tools>
+
+For the function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:
+<tool_call>
+{"name": <function-name>, "arguments": <args-json-object>}
+</tool_call>"""
+COF_USER_SUFFIX = ("\nThink in the mind first, and then decide whether to call tools one or more times OR provide "
+                   "final answer. Format strictly as: <think>...</think> <tool_call>...</tool_call> "
+                   "<tool_call>...</tool_call> (if any tools needed) OR <answer>...</answer> (if no tools needed).")
+
+
+def cof_call(name: str, box) -> str:
+    return '<tool_call>\n{"name": "' + name + '", "arguments": {"bbox_2d": ' + json.dumps(box) + "}}\n</tool_call>"
+
+
+def write_chain_of_focus(folder: Path, size=(1000, 500)) -> Path:
+    """``folder/cof_sft_data_5.4k.json`` + ``folder/images/``: a zoom trajectory, a direct answer, a call of
+    another tool, a missing image and an image path leading out of the folder."""
+    (folder / "images").mkdir(parents=True, exist_ok=True)
+    (folder / "images" / "sa_1.png").write_bytes(png(size, 3))
+
+    def row(question, assistant_turns, image="images/sa_1.png"):
+        messages = [{"role": "system", "content": COF_SYSTEM},
+                    {"role": "user", "content": "<image>Question: " + question + COF_USER_SUFFIX}]
+        for i, text in enumerate(assistant_turns):
+            messages.append({"role": "assistant", "content": text})
+            if i < len(assistant_turns) - 1:
+                messages.append({"role": "user", "content": "<image>" + COF_USER_SUFFIX})
+        return {"messages": messages, "images": [image] + [f"images/sa_1_crop{i}.png"
+                                                           for i in range(len(assistant_turns) - 1)]}
+
+    rows = [
+        row("What is the color of the umbrella?", [
+            "<think>The umbrella is small; I zoom in.</think> " + cof_call("image_zoom_in_tool", [504, 126, 756, 252]),
+            "<think>It is blue.</think> <answer>blue</answer>"]),
+        row("Is there a car in the image?", ["<think>Yes, in the centre.</think> <answer>yes</answer>"]),
+        row("What does the sign say?", ["<think>Rotate.</think> " + cof_call("image_rotate_tool", [0, 0, 10, 10]),
+                                        "<think>STOP.</think> <answer>STOP</answer>"]),
+        row("What colour is the bag?", ["<answer>red</answer>"], image="images/missing.png"),
+        row("What colour is the hat?", ["<answer>red</answer>"], image="../outside.png"),
+    ]
+    path = folder / "cof_sft_data_5.4k.json"
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    return path
