@@ -214,3 +214,94 @@ def write_chain_of_focus(folder: Path, size=(1000, 500)) -> Path:
     path = folder / "cof_sft_data_5.4k.json"
     path.write_text(json.dumps(rows), encoding="utf-8")
     return path
+
+
+# --- Thyme ------------------------------------------------------------------------------------------------
+# yfzhang114/Thyme README.md, "6. Usage Example": the model response on its example (eval/17127.jpg), quoted
+# with its code block; the <sandbox_output> held the processed image. The <image>/question/response layout is
+# the README's section 3.1, the RL row its section 4.1 (verbatim).
+THYME_THINK = (
+    "<think>To determine the plate number of the blue car in the image, we need to focus on the license plate "
+    "located near the bottom front of the vehicle. The plate is relatively small compared to the overall size of "
+    "the car and the image, so zooming in on this specific area will help us clearly read the characters on the "
+    "plate.\nThe coordinates for the license plate appear to be around the lower front section of the car, "
+    "specifically near the center of the lower part of the image. Cropping and zooming in on this region will "
+    "enhance the visibility of the text on the plate, making it easier to identify the correct option.\nHere is "
+    "the Python code to crop and zoom in on the license plate area:\n")
+THYME_CODE = '''<code>
+```python
+import cv2
+import os
+import numpy as np
+from uuid import uuid4
+
+# Load the image
+image_path = "/eval/17127.jpg"
+image = cv2.imread(image_path)
+
+# Define the coordinates for the license plate area (inferred from the image content)
+x1, y1, x2, y2 = 1250, 1030, 1360, 1070
+
+# Crop the image based on the defined coordinates
+cropped_image = image[y1:y2, x1:x2]
+
+# Apply a zoom factor to enhance the cropped region
+zoom_factor = 2
+resized_image = cv2.resize(cropped_image, None, fx=zoom_factor, fy=zoom_factor, interpolation=cv2.INTER_CUBIC)
+
+# Save the processed image with a random suffix
+random_suffix = str(uuid4())[:8]
+processed_filename = f"17127_{random_suffix}.jpg"
+processed_path = os.path.join("/mnt/data/temp_processed_images/", processed_filename)
+cv2.imwrite(processed_path, resized_image)
+
+# Print the path of the saved cropped image for further processing
+print(processed_path)
+```
+</code>'''
+THYME_AFTER = ('Upon examining the cropped and zoomed-in image of the license plate, it becomes clear that the '
+               'characters are "S QT 911". This matches option C. Therefore, the correct answer is C. S QT 911.'
+               '</think>\n\n<answer> **C. S QT 911** </answer>')
+THYME_QUESTION = ("Question: What is the plate number of the blue car in the picture?\nOptions:\nA. S OT 911\n"
+                  "B. S TQ 119\nC. S QT 911\nD. B QT 119\nE. This image doesn't feature the plate number.\n"
+                  "Please select the correct answer from the options above.")
+THYME_RL_ROW = {
+    "messages": [
+        {"role": "system", "content": "You are a helpful assistant. Solve the problem step-by-step..."},
+        {"role": "user", "content": "<image>\nQuestion text...\n"},
+    ],
+    "images": ["/path/to/image.jpg"],
+    "solution": "black",
+    "question": "What is the color of the glasses frame of the man in the white shirt?",
+}
+
+
+def flat_png(size, color=(90, 120, 200)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def write_thyme(folder: Path) -> tuple[Path, Path]:
+    """``folder/sft.jsonl`` (the README trajectory, a rotation, a direct answer, a missing image) and
+    ``folder/rl.jsonl`` (the README row, a row without a solution, a row without a question), images in
+    ``folder`` (the README's absolute paths are found there by file name)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "17127.jpg").write_bytes(flat_png((1400, 1100)))
+    (folder / "image.jpg").write_bytes(flat_png((64, 48)))
+    sft = [
+        {"image": ["/eval/17127.jpg", "/mnt/data/temp_processed_images/17127_ebd8fd46.jpg"],
+         "question": "<image>\n" + THYME_QUESTION,
+         "response": THYME_THINK + THYME_CODE + "\n<sandbox_output><image></sandbox_output>\n" + THYME_AFTER},
+        {"image": ["17127.jpg", "17127_rot.jpg"], "question": "<image>\nWhat does the sideways sign say?",
+         "response": "<think>Rotate it.\n<code>\n```python\nfrom PIL import Image\nimg = Image.open('x.jpg')\n"
+                     "img.rotate(90).save('y.jpg')\n```\n</code>\n<sandbox_output><image></sandbox_output>\n"
+                     "It says EXIT.</think><answer>EXIT</answer>"},
+        {"image": ["17127.jpg"], "question": "<image>\nIs the car blue?",
+         "response": "<think>The car is clearly blue.</think><answer>yes</answer>"},
+        {"image": ["missing.jpg"], "question": "<image>\nWhat is this?", "response": "<answer>a car</answer>"},
+    ]
+    rl = [THYME_RL_ROW, {**THYME_RL_ROW, "solution": ""}, {k: v for k, v in THYME_RL_ROW.items() if k != "question"}]
+    for name, rows in (("sft.jsonl", sft), ("rl.jsonl", rl)):
+        (folder / name).write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return folder / "sft.jsonl", folder / "rl.jsonl"
