@@ -190,10 +190,14 @@ class JudgeReward(Reward):
         self.stats: Counter = Counter()  # cumulative: requests, cache_hits, judged, fallback, fallback:<why>, ...
         self._client = None
         self._down_until = 0.0
+        self._lock = threading.Lock()
         self._batch_verdicts: dict | None = None  # set while __call__ scores its batch
 
-    def __getstate__(self) -> dict[str, Any]:  # the HTTP client does not pickle; a copy opens its own
-        return {**self.__dict__, "_client": None}
+    def __getstate__(self) -> dict[str, Any]:  # the HTTP client and the lock do not pickle; a copy makes its own
+        return {**self.__dict__, "_client": None, "_lock": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _lock=threading.Lock())
 
     # --- the server ---------------------------------------------------------------------------------------
     def _connect(self):
@@ -206,11 +210,16 @@ class JudgeReward(Reward):
         return self._client
 
     def _ask(self, prompt: str, deadline: float) -> str:
-        """The judge's reply to ``prompt``, retried with backoff until ``deadline``; raises when all tries failed."""
+        """The judge's reply to ``prompt``, retried with backoff until ``deadline``; raises when all tries failed.
+
+        Runs in worker threads: attempts are counted under ``_lock``.
+        """
         import openai
 
-        for attempt in range(self.max_retries + 1):
-            self.stats["requests"] += 1
+        attempt = 0
+        while True:
+            with self._lock:
+                self.stats["requests"] += 1
             try:
                 client = self._connect()
                 reply = client.chat.completions.create(
@@ -218,14 +227,14 @@ class JudgeReward(Reward):
                     max_tokens=self.max_tokens, timeout=max(0.1, min(self.timeout, deadline - time.monotonic())))
                 return reply.choices[0].message.content or ""
             except (openai.APIError, OSError) as e:
-                wait = 0.5 * 2**attempt
                 if isinstance(e, openai.APIConnectionError) and not isinstance(e, openai.APITimeoutError):
                     self._down_until = time.monotonic() + self.down_for  # refused: no point in retrying now
                     raise
+                wait = 0.5 * 2**attempt
                 if attempt == self.max_retries or time.monotonic() + wait > deadline:
                     raise
                 time.sleep(wait)
-        raise RuntimeError("unreachable")
+                attempt += 1
 
     def _verdicts(self, keys: list[tuple[str, str, str]]) -> tuple[dict, Counter]:
         """Verdicts of the distinct ``keys`` not cached yet (``None`` where the judge gave none) and the reasons."""
