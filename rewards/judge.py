@@ -28,7 +28,7 @@ from collections import Counter, OrderedDict
 from pathlib import Path
 from typing import Any
 
-from vlmr.rewards.base import Reward, clean_answer, completion_text, count_tool_calls
+from vlmr.rewards.base import Reward, clean_answer, completion_text
 from vlmr.rewards.parse import split_think_answer
 from vlmr.rewards.registry import get_reward, register_reward
 
@@ -149,7 +149,7 @@ class JudgeReward(Reward):
         max_tokens: tokens of the judge's reply (default 8).
         fallback: registry name of the rule-based reward used when the judge gives no verdict
             (default ``"accuracy"``).
-        cache_size: verdicts kept per judge (default 100,000; least recently used dropped).
+        cache_size: verdicts kept per server and prompt (default 100,000; the oldest dropped first).
 
     Returns:
         1.0 or 0.0 per completion (the fallback's score where the judge gave none); ``None`` when the sample
@@ -341,7 +341,6 @@ class JudgeReward(Reward):
         verdict = verdicts[item]
         if verdict is None:
             self.stats["fallback"] += 1
-            context.setdefault("n_tool_calls", count_tool_calls(prediction))
             return self.fallback.score(prediction, answer, **context)
         self.stats["judged"] += 1
         return verdict
