@@ -47,3 +47,16 @@ def test_placeholders_and_images_must_agree(tmp_path):
     row = verl_row({"prompt": [{"role": "user", "content": "<image><image>\nWhich is bigger?"}],
                     "images": [{"bytes": b"x", "path": None}], "reward_model": {"ground_truth": "left"}})
     assert verl_record(row, "x", "deepeyes", "train").reason == "prompt has 2 <image> placeholders for 1 images"
+
+
+def test_save_to_disk_copy_reads_the_same_rows(tmp_path):
+    import datasets
+
+    write_deepeyes(tmp_path / "snapshot", bad_rows=False)
+    loaded = datasets.load_dataset("parquet", data_files=str(tmp_path / "snapshot" / "*.parquet"))
+    loaded.cast_column("images", datasets.Sequence(datasets.Image())).save_to_disk(str(tmp_path / "saved"))
+    out = build_dataset("deepeyes", tmp_path / "ds", root=str(tmp_path / "saved"), progress=False)
+    parquet_out = build_dataset("deepeyes", tmp_path / "ds2", root=str(tmp_path / "snapshot"), progress=False)
+    saved, direct = load_samples(out), load_samples(parquet_out)
+    assert [s.id for s in saved] == ["deepeyes-train-000000", "deepeyes-train-000001"]
+    assert [(s.question, s.answer, s.images) for s in saved] == [(s.question, s.answer, s.images) for s in direct]
