@@ -114,7 +114,7 @@ def code_crop(code: str) -> list[float] | str:
         return "python code without a crop"
     if len(crops) > 1:
         return "python code with several crops"
-    return crops[0] if crops[0] is not None else "python code crops at computed coordinates"
+    return crops[0] if crops[0] is not None else "python code crops without literal coordinates"
 
 
 def assistant_turns(response: str) -> list[str]:
