@@ -48,6 +48,7 @@ class Built:
 
     record: dict[str, Any]
     media: dict[str, Media] = field(default_factory=dict)
+    note: str | None = None  # counted in the card when written, e.g. how a stored trajectory was converted
 
 
 @dataclass
@@ -135,12 +136,19 @@ class BuildSummary:
     per_task: Counter = field(default_factory=Counter)
     per_split: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)
+    notes: Counter = field(default_factory=Counter)
     duplicates: int = 0
+
+    @property
+    def read(self) -> int:
+        """Samples the builder yielded: written, duplicates and skipped."""
+        return self.written + self.duplicates + sum(self.skipped.values())
 
     def text(self) -> str:
         """A few lines for the terminal and the dataset card."""
-        lines = [f"{self.written} records written to {self.out_dir}"]
+        lines = [f"{self.written} records written to {self.out_dir} ({self.read} read)"]
         lines += [f"  {task}: {n}" for task, n in sorted(self.per_task.items())]
+        lines += [f"  {note}: {n}" for note, n in sorted(self.notes.items())]
         if len(self.per_split) > 1:
             lines += [f"  split {name or '(none)'}: {n}" for name, n in sorted(self.per_split.items())]
         if self.duplicates:
@@ -166,7 +174,7 @@ def _encoded(source: str, shard: int, num_shards: int, options: dict[str, Any]) 
     for item in _guarded(get_builder(source)(shard=shard, num_shards=num_shards, **options)):
         if isinstance(item, Built):
             try:
-                item = Built(item.record, {name: _media_bytes(v) for name, v in item.media.items()})
+                item = Built(item.record, {name: _media_bytes(v) for name, v in item.media.items()}, item.note)
             except (OSError, ValueError) as e:
                 item = Skipped(f"unreadable media ({type(e).__name__})")
         yield item
@@ -264,6 +272,8 @@ def build_dataset(
             summary.per_split[record.get("meta", {}).get("split", "")] += 1
             summary.written += 1
             summary.per_task[record["task"]] += 1
+            if item.note:
+                summary.notes[item.note] += 1
         summary.out_dir = out
         writer.write_text("README.md", dataset_card(source, summary, command or _command_line()))
     logger.info("%s", summary.text())

@@ -34,6 +34,11 @@ SOURCES: dict[str, str] = {
     **{name: f"vlmr.data_pipelines.highres:build_{name}" for name in (
         "vstar", "hrbench", "hrbench4k", "hrbench8k", "pope", "mme_realworld", "mme_realworld_lite", "treebench",
         "visualprobe")},
+    "deepeyes": "vlmr.data_pipelines.deepeyes:build_deepeyes",
+    "mini_o3_coldstart": "vlmr.data_pipelines.mini_o3:build_mini_o3_coldstart",
+    "chain_of_focus": "vlmr.data_pipelines.chain_of_focus:build_chain_of_focus",
+    "thyme_sft": "vlmr.data_pipelines.thyme:build_thyme_sft",
+    "thyme_rl": "vlmr.data_pipelines.thyme:build_thyme_rl",
 }
 
 

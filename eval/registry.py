@@ -89,6 +89,7 @@ class ScoreContext:
             instead of the family's.
         min_pixels / max_pixels: the model's image budget (changes the ``resized`` frame).
         extractor: optional LLM answer extractor (created lazily by the caller).
+        judge: optional :class:`vlmr.rewards.judge.JudgeReward` that also scores free-form answers.
         segmenter: optional box/point -> mask model for segmentation benchmarks.
         options: benchmark-specific switches (e.g. ``{"iou_comparison": ">"}``).
     """
@@ -99,6 +100,7 @@ class ScoreContext:
     min_pixels: int | None = None
     max_pixels: int | None = None
     extractor: Any = None
+    judge: Any = None
     segmenter: Any = None
     options: dict[str, Any] = field(default_factory=dict)
 

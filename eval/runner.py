@@ -60,6 +60,8 @@ class EvalConfig:
     options: dict[str, Any] = field(default_factory=dict, metadata={"help": "benchmark options"})
     extractor_api_base: str | None = field(default=None, metadata={"help": "OpenAI-compatible URL for LLM answer extraction"})
     extractor_model: str | None = field(default=None, metadata={"help": "model name for LLM answer extraction"})
+    judge_api_base: str | None = field(default=None, metadata={"help": "OpenAI-compatible URL of a judge model"})
+    judge_model: str | None = field(default=None, metadata={"help": "judge model name (default: the first listed)"})
     command: str = field(default="", metadata={"help": "the command line, recorded in scores.json"})
     report: bool = field(default=True, metadata={"help": "write report.md, plots and the gallery"})
     retry_errors: bool = field(default=False, metadata={"help": "regenerate samples recorded with an error"})
@@ -144,9 +146,14 @@ def make_context(bench: Benchmark, cfg: EvalConfig) -> ScoreContext:
 
         extractor = LLMExtractor(cfg.extractor_api_base, cfg.extractor_model or "gpt-4o-mini",
                                  cache_path=Path(cfg.out) / "llm_extraction_cache.jsonl")
+    judge = None
+    if cfg.judge_api_base:
+        from vlmr.rewards.judge import JudgeReward
+
+        judge = JudgeReward(api_base=cfg.judge_api_base, model=cfg.judge_model)
     return ScoreContext(root=bench.media_root(cfg.data), family=family, convention=cfg.convention,
                         min_pixels=min_pixels, max_pixels=max_pixels, segmenter=segmenter, extractor=extractor,
-                        options=dict(cfg.options))
+                        judge=judge, options=dict(cfg.options))
 
 
 def _requests(bench: Benchmark, batch: list[Sample], ctx: ScoreContext, tools: list[str]):

@@ -142,6 +142,7 @@ def scores_document(
         "model": model,
         "data": data,
         "coordinate_convention": ctx.describe_convention(),
+        "judge": None if ctx.judge is None else {"api_base": ctx.judge.api_base, "model": ctx.judge.model},
         "options": {k: v for k, v in {**benchmark.options, **ctx.options}.items()},
     }
 

@@ -150,11 +150,17 @@ class Reward:
         raise NotImplementedError
 
     def __call__(self, completions: list[Any], **columns: Any) -> list[float | None]:
-        """trl's reward signature: one ``float | None`` per completion.
+        """trl's reward signature: one ``float | None`` per completion (columns: :meth:`sample_columns`)."""
+        contexts = self.sample_columns(completions, columns)
+        self.begin_batch()
+        try:
+            return [self._score_one(c, context) for c, context in zip(completions, contexts, strict=True)]
+        finally:
+            self.end_batch()
 
-        List columns are sliced per sample (their length must match); other values are
-        shared by every sample; trl's own extras (``trainer_state``, ...) are ignored.
-        """
+    def sample_columns(self, completions: list[Any], columns: dict[str, Any]) -> list[dict[str, Any]]:
+        """Each completion's columns: list columns sliced per sample (their length must match), other values
+        shared by every sample, trl's own extras (``trainer_state``, ...) left out."""
         n = len(completions)
         per_sample, shared = {}, {}
         for key, value in columns.items():
@@ -169,14 +175,7 @@ class Reward:
                     "every dataset column must be repeated once per generation"
                 )
             per_sample[key] = value
-        self.begin_batch()
-        try:
-            return [
-                self._score_one(completion, {**shared, **{k: v[i] for k, v in per_sample.items()}})
-                for i, completion in enumerate(completions)
-            ]
-        finally:
-            self.end_batch()
+        return [{**shared, **{k: v[i] for k, v in per_sample.items()}} for i in range(n)]
 
     def _score_one(self, completion: Any, context: dict[str, Any]) -> float | None:
         answer = clean_answer(context.pop("answer", None))

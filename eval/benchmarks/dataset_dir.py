@@ -142,7 +142,12 @@ def score_qa(sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> d
     from vlmr.rewards import get_reward
 
     score = get_reward("accuracy").score(response, sample.answer, task=sample.task, choices=sample.choices)
-    return {"accuracy": float(score or 0.0), "_pred": answers.answer_text(response)}
+    out = {"accuracy": float(score or 0.0), "_pred": answers.answer_text(response)}
+    if ctx.judge is not None:  # the judge's verdict beside the rule's (it falls back to the rule itself)
+        judged = ctx.judge.score(response, sample.answer, question=sample.question, task=sample.task,
+                                 choices=sample.choices)
+        out["judge_accuracy"] = float(judged or 0.0)
+    return out
 
 
 def score_scene_qa(sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> dict[str, Any]:

@@ -52,6 +52,10 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="benchmark option, e.g. --option max_frames=8 (repeatable)")
     p.add_argument("--extractor-api-base", default=None, help="OpenAI-compatible URL for LLM answer extraction")
     p.add_argument("--extractor-model", default=None, help="model name for LLM answer extraction")
+    p.add_argument("--judge-api-base", default=None,
+                   help="OpenAI-compatible URL of a judge model: free-form answers also get judge_accuracy "
+                        "(the `judge` reward; its model is named in scores.json)")
+    p.add_argument("--judge-model", default=None, help="judge model name on that server (default: the first listed)")
     p.add_argument("--no-report", action="store_true", help="skip report.md, plots and the gallery")
     p.add_argument("--max-error-rate", type=float, default=0.0, metavar="RATE",
                    help="exit 0 while at most this fraction of the samples errored (default 0: any error fails)")
@@ -102,6 +106,7 @@ def _config(args: argparse.Namespace):
         max_new_tokens=getattr(args, "max_new_tokens", 512), family=args.family, convention=args.convention,
         min_pixels=args.min_pixels, max_pixels=args.max_pixels, segmenter=args.segmenter, options=options,
         extractor_api_base=args.extractor_api_base, extractor_model=args.extractor_model,
+        judge_api_base=args.judge_api_base, judge_model=args.judge_model,
         command=shlex.join(["vlmr", *sys.argv[1:]]), report=not args.no_report,
         retry_errors=getattr(args, "retry_errors", False), num_samples=getattr(args, "num_samples", 1),
         temperature=getattr(args, "temperature", 0.0), seed=getattr(args, "seed", 0),

@@ -1,0 +1,30 @@
+"""``vlmr eval score --judge-api-base``: free-form answers of a vlmr dataset get judge_accuracy beside the rule's
+accuracy, and scores.json names the judge."""
+
+import json
+
+from judge_server import scripted_judge
+from release_fixtures import write_deepeyes
+
+from vlmr.cli import main
+from vlmr.data_pipelines.build import build_dataset
+from vlmr.schema import load_samples
+
+
+def test_eval_score_with_a_judge(tmp_path):
+    write_deepeyes(tmp_path / "release", bad_rows=False)
+    data = build_dataset("deepeyes", tmp_path / "ds", root=str(tmp_path / "release"), progress=False)
+    ids = [s.id for s in load_samples(data)]
+    predictions = tmp_path / "predictions.jsonl"
+    # the reference is "The woman is to the left of the man who is holding the camera."
+    predictions.write_text("".join(json.dumps({"id": i, "response": f"<think>...</think><answer>{a}</answer>"}) + "\n"
+                                   for i, a in zip(ids, ["left", "right"], strict=True)))
+    with scripted_judge({"left": "1", "right": "0"}) as (server, api_base):
+        code = main(["eval", "score", "--benchmark", "dataset", "--data", str(data), "--predictions", str(predictions),
+                     "--out", str(tmp_path / "run"), "--judge-api-base", api_base, "--judge-model", "judge-72b",
+                     "--no-report"])
+    assert code == 0 and len(server.prompts) == 2
+    scores = json.loads((tmp_path / "run" / "scores.json").read_text())
+    # the rule (normalised exact match) finds neither short answer equal to the sentence; the judge takes "left"
+    assert scores["overall"]["accuracy"] == 0.0 and scores["overall"]["judge_accuracy"] == 0.5
+    assert scores["judge"] == {"api_base": api_base, "model": "judge-72b"}
