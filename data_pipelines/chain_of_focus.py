@@ -21,8 +21,8 @@ import json
 import re
 from collections.abc import Iterator
 
-from vlmr.data_pipelines.build import MALFORMED, Built, Skipped, annotation_rows, shard_records
-from vlmr.data_pipelines.coco import image_in, open_image
+from vlmr.data_pipelines.build import Built, Skipped, annotation_rows, image_in, open_image, shard_records
+from vlmr.data_pipelines.releases.rows import MALFORMED
 from vlmr.data_pipelines.releases.sharegpt import ShareGptRow, sharegpt_row
 from vlmr.data_pipelines.trajectories import StoredCall, convert_trajectory, grown
 from vlmr.formats import CoordinateSpace

@@ -22,11 +22,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from vlmr.data_pipelines.build import MALFORMED, Built, Skipped, shard_records
-from vlmr.data_pipelines.coco import open_image
+from vlmr.data_pipelines.build import Built, Skipped, open_image, shard_records
+from vlmr.data_pipelines.releases.hub import HubCopy, ImageCell, is_hub_copy
 from vlmr.data_pipelines.releases.parquet import parquet_files, parquet_rows
+from vlmr.data_pipelines.releases.rows import MALFORMED
 from vlmr.data_pipelines.releases.verl import VerlRow, verl_row
-from vlmr.eval.hub import HubCopy, ImageCell, is_hub_copy
 
 
 def _rows(files: list[Path]) -> Iterator[tuple[str, int, VerlRow] | Skipped]:

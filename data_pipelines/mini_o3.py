@@ -18,12 +18,12 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from vlmr.data_pipelines.build import MALFORMED, Built, Skipped, shard_records
-from vlmr.data_pipelines.coco import open_image
+from vlmr.data_pipelines.build import Built, Skipped, open_image, shard_records
+from vlmr.data_pipelines.releases.hub import ImageCell
 from vlmr.data_pipelines.releases.parquet import parquet_files, parquet_rows
+from vlmr.data_pipelines.releases.rows import MALFORMED
 from vlmr.data_pipelines.releases.sharegpt import ShareGptRow, sharegpt_row
 from vlmr.data_pipelines.trajectories import StoredCall, convert_trajectory
-from vlmr.eval.hub import ImageCell
 from vlmr.formats import CoordinateSpace
 from vlmr.rewards.parse import split_think_answer
 

@@ -4,7 +4,7 @@
 ``vlmr data build thyme_rl --out data/thyme_rl --annotations Thyme-RL/train.jsonl --image-dir Thyme-RL``
 
 The layouts are those of the authors' README (yfzhang114/Thyme, sections 3.1 and 4.1), read by
-:mod:`vlmr.rows`. SFT rows: ``{"image": [original, processed, ...], "question": "<image>\\n...", "response":
+:mod:`vlmr.data_pipelines.releases.rows`. SFT rows: ``{"image": [original, processed, ...], "question": "<image>\\n...", "response":
 "<think>... <code>```python ...```</code> <sandbox_output>...</sandbox_output> ...</think><answer>...</answer>"}``;
 RL rows: ``{"messages": [...], "images": [path], "solution": "black", "question": "..."}``. Image paths are
 taken relative to ``image_dir``; an absolute path (the authors' own machines) is looked up by its file name
@@ -25,8 +25,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from vlmr.data_pipelines.build import MALFORMED, Built, Skipped, annotation_rows, shard_records
-from vlmr.data_pipelines.coco import image_in, open_image
+from vlmr.data_pipelines.build import Built, Skipped, annotation_rows, image_in, open_image, shard_records
+from vlmr.data_pipelines.releases.rows import MALFORMED
 from vlmr.data_pipelines.trajectories import StoredCall, convert_trajectory
 from vlmr.formats import CoordinateSpace
 from vlmr.rewards.parse import split_think_answer

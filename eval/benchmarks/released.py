@@ -3,7 +3,7 @@ a VLMEvalKit TSV or a Hub copy into rows whose images sit in the media cache, an
 multiple-choice row into a sample.
 
 Both layouts hold the images inside the file (base64 text, or an image cell); each image is
-written once into the media cache (:func:`vlmr.eval.hub.hub_media_dir`) under a name made from
+written once into the media cache (:func:`vlmr.data_pipelines.releases.hub.hub_media_dir`) under a name made from
 its bytes, so a second run reads nothing twice and samples carry plain paths. A row whose image
 cannot be used (corrupt base64, not an image) and a row with no options or an answer that is no
 option's letter are skipped and counted under that reason in ``scores.json`` (``skipped_rows``).
@@ -15,9 +15,9 @@ import string
 from pathlib import Path
 from typing import Any
 
+from vlmr.data_pipelines.releases.files import image_size
+from vlmr.data_pipelines.releases.hub import HubCopy, ImageCell, hub_media_dir, is_hub_copy
 from vlmr.data_pipelines.releases.vlmevalkit_tsv import decode_image, read_tsv
-from vlmr.eval.hub import HubCopy, ImageCell, hub_media_dir, is_hub_copy
-from vlmr.eval.loaders import image_size
 from vlmr.eval.registry import Benchmark
 from vlmr.schema import Sample
 

@@ -32,11 +32,11 @@ import string
 from pathlib import Path
 from typing import Any
 
+from vlmr.data_pipelines.releases.hub import is_hub_copy
+from vlmr.data_pipelines.releases.rows import read_rows
 from vlmr.data_pipelines.releases.vlmevalkit_tsv import tsv_options
 from vlmr.eval.answers import choice_scores
 from vlmr.eval.benchmarks.released import ReleasedImageBenchmark, is_tsv
-from vlmr.eval.hub import is_hub_copy
-from vlmr.eval.loaders import read_rows
 from vlmr.eval.registry import MetricRule, ScoreContext, aggregate_rows, register_benchmark
 from vlmr.schema import Sample
 
