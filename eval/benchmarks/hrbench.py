@@ -26,10 +26,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from vlmr.data_pipelines.releases.vlmevalkit_tsv import tsv_options
+from vlmr.data_pipelines.releases.highres import media_root
+from vlmr.data_pipelines.releases.hrbench import hrbench_samples
 from vlmr.eval.answers import choice_scores
-from vlmr.eval.benchmarks.released import ReleasedImageBenchmark
-from vlmr.eval.registry import MetricRule, ScoreContext, aggregate_rows, register_benchmark
+from vlmr.eval.registry import Benchmark, MetricRule, ScoreContext, aggregate_rows, register_benchmark
 from vlmr.schema import Sample
 
 CATEGORIES = ("single", "cross")
@@ -59,11 +59,10 @@ def cycle_average(rows: list[dict[str, Any]]) -> dict[str, float]:
 
 
 @register_benchmark("hrbench")
-class HRBench(ReleasedImageBenchmark):
+class HRBench(Benchmark):
     """HR-Bench (either file): FSP (single), FCP (cross) and their average, each averaged over the cycles."""
 
     task = "mcq"
-    hub_splits = ("hrbench_4k", "hrbench_8k")
     primary_metric = "average"
     breakdown_keys = ("category", "cycle_category")
     headline = (
@@ -74,13 +73,11 @@ class HRBench(ReleasedImageBenchmark):
     )
 
     def load(self, path: str | Path) -> list[Sample]:
-        root = self.media_root(path)
-        return self.samples_from(self.embedded_rows(path), lambda i, row: self._sample(row, root))
+        """Every row (:func:`~vlmr.data_pipelines.releases.hrbench.hrbench_samples`)."""
+        return hrbench_samples(path, self.skip, self.name, self.options.get("split"))
 
-    def _sample(self, row: dict[str, Any], root: Path) -> Sample | None:
-        meta = {"category": str(row["category"]), "cycle_category": str(row.get("cycle_category") or "")}
-        return self.mcq(str(row["index"]), row["question"], tsv_options(row), row["answer"], row["_images"], root,
-                        meta)
+    def media_root(self, path: str | Path) -> Path:
+        return media_root(path)
 
     def process_results(self, sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> dict[str, Any]:
         return {**choice_scores(prediction.get("response", ""), sample.answer["choice"], sample.choices),
@@ -94,11 +91,7 @@ class HRBench(ReleasedImageBenchmark):
 class HRBench4K(HRBench):
     """HR-Bench 4K (``hr_bench_4k.tsv``)."""
 
-    hub_splits = ("hrbench_4k",)
-
 
 @register_benchmark("hrbench8k")
 class HRBench8K(HRBench):
     """HR-Bench 8K (``hr_bench_8k.tsv``, 7680x4320 images)."""
-
-    hub_splits = ("hrbench_8k",)

@@ -29,17 +29,14 @@ first option and reads it as A).
 
 from __future__ import annotations
 
-import ast
 import re
-import string
 from pathlib import Path
 from typing import Any
 
-from vlmr.data_pipelines.releases.hub import is_hub_copy
-from vlmr.data_pipelines.releases.rows import read_rows
+from vlmr.data_pipelines.releases.highres import media_root
+from vlmr.data_pipelines.releases.mme_realworld import mme_realworld_samples
 from vlmr.eval.answers import answer_text
-from vlmr.eval.benchmarks.released import ReleasedImageBenchmark, is_tsv
-from vlmr.eval.registry import MetricRule, ScoreContext, aggregate_rows, register_benchmark
+from vlmr.eval.registry import Benchmark, MetricRule, ScoreContext, aggregate_rows, register_benchmark
 from vlmr.schema import Sample
 
 TASKS = ("Perception", "Reasoning")
@@ -68,45 +65,8 @@ def mme_extract(text: str, choices: list[str]) -> str:
     return m[0]
 
 
-def category_path(task: str, subtask: str, category: str) -> str:
-    """The official grouping key of a category: lower case, ``*/attribute*`` merged per object.
-
-    >>> category_path("Perception", "Monitoring", "Vehicle/attribute/color")
-    'Perception/Monitoring/vehicle/attribute'
-    """
-    category = category.lower()
-    if "attribute" in category:
-        category = category.split("/")[0] + "/attribute"
-    return f"{task}/{subtask}/{category}"
-
-
-def _lettered(options: list[str]) -> list[str]:
-    """``"(A) text"`` options as vlmr's ``"A. text"`` (a bare text gets the next letter)."""
-    out = []
-    for i, option in enumerate(options):
-        m = re.match(r"^\s*\(([A-Z])\)\s*(.*)$", str(option), re.DOTALL)
-        out.append(f"{m[1]}. {m[2].strip()}" if m else f"{string.ascii_uppercase[i]}. {str(option).strip()}")
-    return out
-
-
-def _embedded_options(row: dict[str, Any]) -> list[str]:
-    """A TSV/Hub row's options: the ``A``-``E`` columns, else the list in ``multi-choice options``."""
-    from vlmr.data_pipelines.releases.vlmevalkit_tsv import tsv_options
-
-    options = tsv_options(row)
-    if options:
-        return options
-    listed = row.get("multi-choice options")
-    if isinstance(listed, str):
-        try:
-            listed = ast.literal_eval(listed)
-        except (ValueError, SyntaxError):
-            return []
-    return _lettered(list(listed)) if isinstance(listed, list | tuple) else []
-
-
 @register_benchmark("mme_realworld")
-class MMERealWorld(ReleasedImageBenchmark):
+class MMERealWorld(Benchmark):
     """MME-RealWorld: accuracy pooled, per task, domain and category (the official aggregation)."""
 
     task = "mcq"
@@ -120,27 +80,12 @@ class MMERealWorld(ReleasedImageBenchmark):
     )
 
     def media_root(self, path: str | Path) -> Path:
-        if is_tsv(path) or is_hub_copy(path):
-            return super().media_root(path)
-        return Path(self.options.get("image_root") or super().media_root(path))
+        return media_root(path, self.options.get("image_root"))
 
     def load(self, path: str | Path) -> list[Sample]:
-        root = self.media_root(path)
-        if is_tsv(path) or is_hub_copy(path):
-            return self.samples_from(self.embedded_rows(path), lambda i, row: self._embedded(row, root))
-        return self.samples_from(read_rows(path), lambda i, row: self._released(row, root))
-
-    def _released(self, row: dict[str, Any], root: Path) -> Sample | None:
-        if not (root / row["Image"]).is_file():
-            self.skip("image file not found")
-            return None
-        return self.mcq(str(row["Question_id"]), row["Text"], _lettered(row["Answer choices"]), row["Ground truth"],
-                        [row["Image"]], root, _meta(row["Task"], row["Subtask"], row["Category"]))
-
-    def _embedded(self, row: dict[str, Any], root: Path) -> Sample | None:
-        task, subtask = str(row["category"]).split("/", 1)
-        return self.mcq(str(row["index"]), row["question"], _embedded_options(row), row["answer"], row["_images"],
-                        root, _meta(task, subtask, str(row.get("l2-category") or "")))
+        """Every question (:func:`~vlmr.data_pipelines.releases.mme_realworld.mme_realworld_samples`)."""
+        return mme_realworld_samples(path, self.skip, self.name, self.options.get("image_root"),
+                                     self.options.get("split"))
 
     def process_results(self, sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> dict[str, Any]:
         text = answer_text(prediction.get("response", ""))
@@ -163,6 +108,3 @@ class MMERealWorld(ReleasedImageBenchmark):
 class MMERealWorldLite(MMERealWorld):
     """MME-RealWorld-Lite (``mme_realworld_lite.tsv`` or the Lite JSON): the same rule on its subset."""
 
-
-def _meta(task: str, subtask: str, category: str) -> dict[str, Any]:
-    return {"task": task, "domain": f"{task}/{subtask}", "category": category_path(task, subtask, category)}

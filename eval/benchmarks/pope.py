@@ -34,14 +34,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from vlmr.data_pipelines.releases.hub import is_hub_copy
-from vlmr.data_pipelines.releases.pope import SETTINGS, pope_files, pope_rows, pope_setting
+from vlmr.data_pipelines.releases.highres import media_root
+from vlmr.data_pipelines.releases.pope import pope_samples
 from vlmr.eval.answers import answer_text
-from vlmr.eval.benchmarks.released import ReleasedImageBenchmark, is_tsv, sized
-from vlmr.eval.registry import MetricRule, ScoreContext, register_benchmark
+from vlmr.eval.registry import Benchmark, MetricRule, ScoreContext, register_benchmark
 from vlmr.schema import Sample
-
-IMAGE_FOLDERS = ("", "val2014", "images")  # where a release image may sit under image_root
 
 
 def pope_answer(text: str) -> str:
@@ -94,7 +91,7 @@ def yes_no_metrics(rows: list[dict[str, Any]], pred: str = "_pred_yes") -> dict[
 
 
 @register_benchmark("pope")
-class POPE(ReleasedImageBenchmark):
+class POPE(Benchmark):
     """POPE: accuracy, precision, recall, F1 and yes-ratio, per dataset and negative sampling."""
 
     task = "vqa"
@@ -115,55 +112,11 @@ class POPE(ReleasedImageBenchmark):
     )
 
     def media_root(self, path: str | Path) -> Path:
-        if is_tsv(path) or is_hub_copy(path):
-            return super().media_root(path)
-        return Path(self.options.get("image_root") or super().media_root(path))
+        return media_root(path, self.options.get("image_root"))
 
     def load(self, path: str | Path) -> list[Sample]:
-        root = self.media_root(path)
-        if is_tsv(path) or is_hub_copy(path):
-            return self.samples_from(self.embedded_rows(path), lambda i, row: self._embedded(row, root))
-        files = [Path(path)] if Path(path).is_file() else pope_files(path)
-        if not files:
-            raise FileNotFoundError(f"no POPE question files (*_pope_*.json) under {path}")
-        samples = []
-        for file in files:
-            dataset, setting = pope_setting(file)
-            samples += self.samples_from(
-                pope_rows(file), lambda i, row, d=dataset, s=setting: self._released(row, d, s, root))
-        return samples
-
-    def _released(self, row: dict[str, Any] | None, dataset: str, setting: str, root: Path) -> Sample | None:
-        if row is None:
-            self.skip("row is not a JSON object")
-            return None
-        image = next((f"{folder}/{row['image']}".lstrip("/") for folder in IMAGE_FOLDERS
-                      if (root / folder / row["image"]).is_file()), None)
-        if image is None:
-            self.skip("image file not found")
-            return None
-        return self._sample(f"{dataset}_{setting}_{row['question_id']}", row["text"], row["label"], [image], root,
-                            dataset, [setting])
-
-    def _embedded(self, row: dict[str, Any], root: Path) -> Sample | None:
-        settings = [s.strip() for s in str(row.get("category") or "").split(",") if s.strip()]
-        key = row["index"] if "index" in row else row["question_id"]
-        return self._sample(str(key), row["question"], row["answer"], row["_images"], root,
-                            str(row.get("dataset") or "coco"), settings)
-
-    def _sample(self, key: str, question: Any, label: Any, images: list[str], root: Path, dataset: str,
-                settings: list[str]) -> Sample | None:
-        label = str(label or "").strip().lower()
-        if label not in ("yes", "no") or not str(question or "").strip():
-            self.skip("label is not yes or no, or no question")
-            return None
-        unknown = [s for s in settings if s not in SETTINGS]
-        if unknown or not settings:
-            self.skip(f"setting not one of {', '.join(SETTINGS)}")
-            return None
-        return Sample(id=key, task="vqa", source="pope", question=str(question).strip(), images=images,
-                      answer={"text": label}, meta={**sized(root, images), "dataset": dataset, "setting": settings,
-                                                    "subset": [f"{dataset}/{s}" for s in settings]})
+        """Every question (:func:`~vlmr.data_pipelines.releases.pope.pope_samples`)."""
+        return pope_samples(path, self.skip, self.options.get("image_root"), self.options.get("split"))
 
     def process_results(self, sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> dict[str, Any]:
         text = answer_text(prediction.get("response", ""))

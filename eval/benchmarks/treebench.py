@@ -20,15 +20,14 @@ the same for ``--convention pixel``). IoU is :func:`vlmr.rewards.metrics.box_iou
 
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 from typing import Any
 
-from vlmr.data_pipelines.releases.vlmevalkit_tsv import tsv_options
+from vlmr.data_pipelines.releases.highres import media_root
+from vlmr.data_pipelines.releases.treebench import treebench_samples
 from vlmr.eval.benchmarks.mme_realworld import mme_extract
-from vlmr.eval.benchmarks.released import ReleasedImageBenchmark
-from vlmr.eval.registry import MetricRule, ScoreContext, register_benchmark
+from vlmr.eval.registry import Benchmark, MetricRule, ScoreContext, register_benchmark
 from vlmr.rewards.metrics import box_iou
 from vlmr.schema import Sample
 
@@ -70,7 +69,7 @@ def mean_best_iou(predicted: list[list[float]], targets: list[list[float]]) -> f
 
 
 @register_benchmark("treebench")
-class TreeBench(ReleasedImageBenchmark):
+class TreeBench(Benchmark):
     """TreeBench: accuracy per category and mean IoU of the evidence boxes."""
 
     task = "mcq"
@@ -86,22 +85,11 @@ class TreeBench(ReleasedImageBenchmark):
                                                       "<answer>"),)
 
     def load(self, path: str | Path) -> list[Sample]:
-        root = self.media_root(path)
-        return self.samples_from(self.embedded_rows(path), lambda i, row: self._sample(row, root))
+        """Every row (:func:`~vlmr.data_pipelines.releases.treebench.treebench_samples`)."""
+        return treebench_samples(path, self.skip, self.options.get("split"))
 
-    def _sample(self, row: dict[str, Any], root: Path) -> Sample | None:
-        try:
-            targets = ast.literal_eval(str(row.get("target_instances") or "[]"))
-        except (ValueError, SyntaxError):
-            targets = None
-        if not isinstance(targets, list) or not all(isinstance(t, list | tuple) and len(t) == 4 for t in targets):
-            self.skip("target_instances is not a list of [x1, y1, x2, y2] boxes")
-            return None
-        sample = self.mcq(str(row["index"]), row["question"], tsv_options(row), row["answer"], row["_images"], root,
-                          {"category": str(row["category"])})
-        if sample is not None:
-            sample.answer["boxes"] = [[float(v) for v in t] for t in targets]
-        return sample
+    def media_root(self, path: str | Path) -> Path:
+        return media_root(path)
 
     def process_results(self, sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> dict[str, Any]:
         response = prediction.get("response", "") or ""

@@ -19,15 +19,13 @@ not Mini-o3's GPT-4o prompt), and each verdict is cached.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
-from vlmr.data_pipelines.releases.hub import is_hub_copy
-from vlmr.data_pipelines.releases.rows import read_rows
+from vlmr.data_pipelines.releases.highres import media_root
+from vlmr.data_pipelines.releases.visualprobe import visualprobe_samples
 from vlmr.eval.answers import answer_text
-from vlmr.eval.benchmarks.released import ReleasedImageBenchmark, is_tsv, sized
-from vlmr.eval.registry import MetricRule, ScoreContext, register_benchmark
+from vlmr.eval.registry import Benchmark, MetricRule, ScoreContext, register_benchmark
 from vlmr.rewards.parse import normalise_text
 from vlmr.schema import Sample
 
@@ -38,19 +36,6 @@ JUDGE_PROMPT = (
     "Question: {question}\nCorrect answer: {truth}\nModel answer: {prediction}\n"
     "Reply with 'Score: 1' if they match and 'Score: 0' if they do not."
 )
-
-
-def difficulty_of(path: Path) -> str | None:
-    """The difficulty a path names (``VisualProbe_Hard/val.json`` -> ``hard``), else ``None``.
-
-    >>> difficulty_of(Path("data/VisualProbe_Medium/val.json")), difficulty_of(Path("val.json"))
-    ('medium', None)
-    """
-    for part in reversed(path.parts):
-        m = re.search(r"(easy|medium|hard)", part.lower())
-        if m:
-            return m[1]
-    return None
 
 
 def judged(verdict: str) -> float:
@@ -66,7 +51,7 @@ def judged(verdict: str) -> float:
 
 
 @register_benchmark("visualprobe")
-class VisualProbe(ReleasedImageBenchmark):
+class VisualProbe(Benchmark):
     """VisualProbe easy / medium / hard: answer accuracy per difficulty."""
 
     task = "vqa"
@@ -76,42 +61,12 @@ class VisualProbe(ReleasedImageBenchmark):
                                        "(--extractor-api-base) the normalised exact match"),)
 
     def media_root(self, path: str | Path) -> Path:
-        if is_tsv(path) or is_hub_copy(path):
-            return super().media_root(path)
-        return Path(self.options.get("image_root") or (path if Path(path).is_dir() else Path(path).parent))
+        return media_root(path, self.options.get("image_root"))
 
     def load(self, path: str | Path) -> list[Sample]:
-        path, root = Path(path), self.media_root(path)
-        if is_tsv(path) or is_hub_copy(path):
-            level = self.options.get("difficulty") or difficulty_of(path)
-            return self.samples_from(self.embedded_rows(path, "images" if not is_tsv(path) else "image"),
-                                     lambda i, row: self._sample(f"{level}-{i}", row, row["_images"], root, level))
-        files = [path] if path.is_file() else sorted(path.glob("*/val.json")) or sorted(path.glob("val.json"))
-        if not files:
-            raise FileNotFoundError(f"no VisualProbe val.json under {path} (expected VisualProbe_<Level>/val.json)")
-        samples: list[Sample] = []
-        for file in files:
-            level = difficulty_of(file.relative_to(path) if path.is_dir() else file) or difficulty_of(file)
-            samples += self.samples_from(read_rows(file), lambda i, row, lv=level: self._released(i, row, root, lv))
-        return samples
-
-    def _released(self, i: int, row: dict[str, Any], root: Path, level: str | None) -> Sample | None:
-        images = row.get("images", row.get("image"))
-        images = [str(x) for x in images] if isinstance(images, list) else [str(images)] if images else []
-        if not images or not all((root / image).is_file() for image in images):
-            self.skip("image file not found")
-            return None
-        return self._sample(str(row.get("doc_id", row.get("id", f"{level}-{i}"))), row, images, root, level)
-
-    def _sample(self, key: str, row: dict[str, Any], images: list[str], root: Path, level: str | None
-                ) -> Sample | None:
-        question = str(row.get("problem", row.get("question")) or "").replace("<image>", "").strip()
-        truth = answer_text(str(row.get("solution", row.get("answer")) or ""))  # a solution may carry <answer> tags
-        if not question or not truth:
-            self.skip("row without question or solution")
-            return None
-        return Sample(id=key, task="vqa", source="visualprobe", question=question, images=images,
-                      answer={"text": truth}, meta={**sized(root, images), "difficulty": level or "unknown"})
+        """Every question (:func:`~vlmr.data_pipelines.releases.visualprobe.visualprobe_samples`)."""
+        return visualprobe_samples(path, self.skip, self.options.get("image_root"), self.options.get("difficulty"),
+                                   self.options.get("split"))
 
     def process_results(self, sample: Sample, prediction: dict[str, Any], ctx: ScoreContext) -> dict[str, Any]:
         answer = answer_text(prediction.get("response", ""))

@@ -10,8 +10,8 @@ from __future__ import annotations
 from highres_fixtures import VSTAR_ROWS, b64_png, build_vstar, build_vstar_folders, write_tsv
 from test_eval_metrics import score
 
+from vlmr.data_pipelines.releases.vstar import split_text
 from vlmr.eval import get_benchmark
-from vlmr.eval.benchmarks.vstar import split_text
 
 
 class TestLoad:
