@@ -29,43 +29,14 @@ environment row carries it as the ``coord`` column, a plain dict written by
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from vlmr.families import family_for_model_type, get_family  # noqa: F401  (family lookups, re-exported)
+from vlmr.families.base import smart_resize  # noqa: F401  (the Qwen-VL size rule, re-exported)
 
 CONVENTIONS = ("pixel", "resized", "norm1000", "norm1")
-
-
-def smart_resize(
-    height: int, width: int, factor: int = 28, min_pixels: int = 56 * 56, max_pixels: int = 28 * 28 * 16384
-) -> tuple[int, int]:
-    """Qwen-VL input size: sides rounded to multiples of ``factor``, area within the limits.
-
-    Returns ``(height, width)``; the same rule as qwen-vl-utils and transformers.
-
-    >>> smart_resize(480, 640)
-    (476, 644)
-    >>> smart_resize(3000, 4000, max_pixels=1280 * 28 * 28)
-    (840, 1148)
-    """
-    if height <= 0 or width <= 0:
-        raise ValueError(f"image size must be positive, got height={height}, width={width}")
-    if max(height, width) / min(height, width) > 200:
-        raise ValueError(f"aspect ratio must be under 200, got {max(height, width) / min(height, width):.1f}")
-    h_bar = max(factor, round(height / factor) * factor)
-    w_bar = max(factor, round(width / factor) * factor)
-    if h_bar * w_bar > max_pixels:
-        beta = math.sqrt((height * width) / max_pixels)
-        h_bar = max(factor, math.floor(height / beta / factor) * factor)
-        w_bar = max(factor, math.floor(width / beta / factor) * factor)
-    elif h_bar * w_bar < min_pixels:
-        beta = math.sqrt(min_pixels / (height * width))
-        h_bar = math.ceil(height * beta / factor) * factor
-        w_bar = math.ceil(width * beta / factor) * factor
-    return h_bar, w_bar
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The architectures ``vlmr model init-tiny --family NAME`` builds: one per model family, tiny and random.
 
-Each takes a size preset and the locally trained tokenizer (:mod:`vlmr.tiny_model`) and returns the
+Each takes a size preset (:class:`TinyPreset`; the presets are in :mod:`vlmr.tiny_model`) and the locally trained tokenizer and returns the
 transformers model class, its config and its processor: the family's own classes with its published processor
 settings (patch and tile sizes, normalisation, placeholder tokens) and only the sizes and pixel limits made small.
 
@@ -18,7 +18,44 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vlmr.chat_templates import chat_template, tool_chat_template
-from vlmr.tiny_model import MAX_POSITIONS, SPECIAL_TOKENS, TinyPreset
+
+# Qwen2.5-VL special tokens (control tokens: dropped by decode(skip_special_tokens=True)).
+SPECIAL_TOKENS = (
+    "<|endoftext|>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|object_ref_start|>",
+    "<|object_ref_end|>",
+    "<|box_start|>",
+    "<|box_end|>",
+    "<|quad_start|>",
+    "<|quad_end|>",
+    "<|vision_start|>",
+    "<|vision_end|>",
+    "<|vision_pad|>",
+    "<|image_pad|>",
+    "<|video_pad|>",
+)
+
+MAX_POSITIONS = 4096  # context length (tokens) of every preset
+
+
+@dataclass(frozen=True)
+class TinyPreset:
+    """Sizes of one tiny-model preset (text decoder, vision tower, tokenizer, pixel limits)."""
+
+    vocab_size: int  # BPE target before special tokens
+    hidden_size: int
+    num_layers: int
+    num_heads: int
+    num_kv_heads: int
+    intermediate_size: int
+    vision_depth: int
+    vision_hidden: int
+    vision_heads: int
+    vision_intermediate: int
+    min_pixels: int
+    max_pixels: int
 
 
 @dataclass(frozen=True)

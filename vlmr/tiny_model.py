@@ -27,30 +27,14 @@ import hashlib
 import json
 import logging
 import random
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from vlmr.chat_templates import RESPONSE_TEMPLATE, chat_template
+from vlmr.tiny_architectures import MAX_POSITIONS, SPECIAL_TOKENS, TinyPreset, tiny_architecture
 
 logger = logging.getLogger(__name__)
 
-# Qwen2.5-VL special tokens (control tokens: dropped by decode(skip_special_tokens=True)).
-SPECIAL_TOKENS = (
-    "<|endoftext|>",
-    "<|im_start|>",
-    "<|im_end|>",
-    "<|object_ref_start|>",
-    "<|object_ref_end|>",
-    "<|box_start|>",
-    "<|box_end|>",
-    "<|quad_start|>",
-    "<|quad_end|>",
-    "<|vision_start|>",
-    "<|vision_end|>",
-    "<|vision_pad|>",
-    "<|image_pad|>",
-    "<|video_pad|>",
-)
 # Output-format tags: single tokens, but ordinary text that decoding keeps (rewards read them).
 FORMAT_TOKENS = (
     "<think>",
@@ -65,24 +49,6 @@ FORMAT_TOKENS = (
 
 # Same split as Qwen2's tokenizer: every digit is its own pre-token, so numbers are spelled digit by digit.
 PRETOKENIZE_REGEX = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
-
-
-@dataclass(frozen=True)
-class TinyPreset:
-    """Sizes of one tiny-model preset (text decoder, vision tower, tokenizer, pixel limits)."""
-
-    vocab_size: int  # BPE target before special tokens
-    hidden_size: int
-    num_layers: int
-    num_heads: int
-    num_kv_heads: int
-    intermediate_size: int
-    vision_depth: int
-    vision_hidden: int
-    vision_heads: int
-    vision_intermediate: int
-    min_pixels: int
-    max_pixels: int
 
 
 # Pixel limits keep images to 4..64 merged visual tokens (28x28 px each) on CPU; 'small' allows up to 144.
@@ -103,7 +69,6 @@ PRESETS: dict[str, TinyPreset] = {
         min_pixels=28 * 28 * 4, max_pixels=28 * 28 * 144,
     ),
 }  # fmt: skip
-MAX_POSITIONS = 4096  # context length (tokens) of every preset
 
 _WORDS = """
 the a an of to in on at by for with from and or not is are was be it this that these those there here what which who
@@ -250,8 +215,6 @@ def create_tiny_model(
     """
     import torch
     from transformers import GenerationConfig
-
-    from vlmr.tiny_architectures import tiny_architecture
 
     architecture = tiny_architecture(family)
     preset = _preset(size, min_pixels, max_pixels)

@@ -17,6 +17,7 @@ Import-light: nothing here imports transformers, trl or torch (``vlmr.formats`` 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,35 @@ HERMES_TOOL_PARSER = {
 }
 
 
+def smart_resize(
+    height: int, width: int, factor: int = 28, min_pixels: int = 56 * 56, max_pixels: int = 28 * 28 * 16384
+) -> tuple[int, int]:
+    """Qwen-VL input size: sides rounded to multiples of ``factor``, area within the limits.
+
+    Returns ``(height, width)``; the same rule as qwen-vl-utils and transformers.
+
+    >>> smart_resize(480, 640)
+    (476, 644)
+    >>> smart_resize(3000, 4000, max_pixels=1280 * 28 * 28)
+    (840, 1148)
+    """
+    if height <= 0 or width <= 0:
+        raise ValueError(f"image size must be positive, got height={height}, width={width}")
+    if max(height, width) / min(height, width) > 200:
+        raise ValueError(f"aspect ratio must be under 200, got {max(height, width) / min(height, width):.1f}")
+    h_bar = max(factor, round(height / factor) * factor)
+    w_bar = max(factor, round(width / factor) * factor)
+    if h_bar * w_bar > max_pixels:
+        beta = math.sqrt((height * width) / max_pixels)
+        h_bar = max(factor, math.floor(height / beta / factor) * factor)
+        w_bar = max(factor, math.floor(width / beta / factor) * factor)
+    elif h_bar * w_bar < min_pixels:
+        beta = math.sqrt(min_pixels / (height * width))
+        h_bar = math.ceil(height * beta / factor) * factor
+        w_bar = math.ceil(width * beta / factor) * factor
+    return h_bar, w_bar
+
+
 @dataclass(frozen=True)
 class ToolTemplate:
     """vlmr's tool-capable chat template (``vlmr/templates/chat_template.jinja``) set up for one family.
@@ -68,7 +98,7 @@ class ToolTemplate:
 class ModelFamily:
     """How one family of models sees images, writes coordinates and calls tools.
 
-    The base class sizes images as Qwen-VL does (:func:`vlmr.formats.smart_resize`: sides multiple of
+    The base class sizes images as Qwen-VL does (:func:`smart_resize`: sides multiple of
     ``patch_factor``, area within ``min_pixels..max_pixels``, read from and written to the image processor's
     ``size.shortest_edge``/``size.longest_edge``); a family that sizes images otherwise overrides
     :meth:`input_size`, :meth:`pixel_limits` and :meth:`set_pixel_limits`.
@@ -92,8 +122,6 @@ class ModelFamily:
     def input_size(self, height: int, width: int, min_pixels: int | None = None,
                    max_pixels: int | None = None) -> tuple[int, int]:
         """``(height, width)`` of the model-input image for a ``height x width`` image (limits default to the family's)."""
-        from vlmr.formats import smart_resize
-
         return smart_resize(height, width, self.patch_factor, min_pixels or self.min_pixels,
                             max_pixels or self.max_pixels)
 
