@@ -69,6 +69,8 @@ class ToolLimits:
     min_side: int = 28  # smallest side of a region to crop/zoom (one vision patch)
     max_aspect: float = 50.0  # most elongated region to crop/zoom
     max_frames: int = 4  # frames returned by one select_frames call
+    code_seconds: float = 10.0  # wall clock of one python call (capped at time_limit)
+    code_memory_mb: int = 1024  # address space of one python call
 
     def __post_init__(self):
         for name in ("max_calls", "max_images", "max_pixels", "zoom_pixels", "min_side", "max_frames"):
@@ -79,6 +81,9 @@ class ToolLimits:
                 f"ToolLimits needs time_limit > 0, max_zoom >= 1 and max_aspect >= 1; got {self.time_limit}, "
                 f"{self.max_zoom}, {self.max_aspect}"
             )
+        if not (self.code_seconds > 0 and self.code_memory_mb >= 64):
+            raise ValueError(f"ToolLimits needs code_seconds > 0 and code_memory_mb >= 64; got {self.code_seconds}, "
+                             f"{self.code_memory_mb}")
 
 
 @dataclass
@@ -93,6 +98,7 @@ class Episode:
     canvas: Image.Image | None = None
     calls: int = 0
     n_images: int = 0
+    observations: list[Image.Image] = field(default_factory=list)  # the inputs, then every tool image
     history: list[dict] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict)  # decoded media reused across calls
 
@@ -149,6 +155,7 @@ class ToolEnvironment:
             volume=_media(row.get("volume"), root),
             scene=_media(row.get("scene"), root),
             canvas=images[0] if images else None,
+            observations=list(images),
         )
 
     # ---- read by the inference loop, the demo and reward functions ----
@@ -202,6 +209,7 @@ class ToolEnvironment:
             else:
                 result = ToolResult(result.text, images, result.canvas)
                 state.n_images += len(images)
+                state.observations.extend(images)
                 if result.canvas is not None:
                     state.canvas = result.canvas
         state.history.append(
