@@ -47,7 +47,7 @@ def python(self, code: str) -> ToolResult:
         raise ToolArgumentError(f"code is {len(code)} characters long; the limit is {MAX_CODE_CHARS}.")
     seconds = min(self.limits.code_seconds, self.limits.time_limit)  # the sandbox stops the code, not the guard
     limits = SandboxLimits(seconds=seconds, memory_mb=self.limits.code_memory_mb)
-    result = run_sandboxed(code, limits, observation_files(self._state().observations))
+    result = run_sandboxed(code, limits, observation_files([o.image for o in self._state().observations]))
     if result.error is not None:
         return ToolResult(f"Error: {result.error}")
     images, notes = [], []
