@@ -152,7 +152,18 @@ class Reward:
         List columns are sliced per sample (their length must match); other values are
         shared by every sample; trl's own extras (``trainer_state``, ...) are ignored.
         """
-        n = len(completions)
+        per_sample, shared = self.split_columns(len(completions), columns)
+        self.begin_batch()
+        try:
+            return [
+                self._score_one(completion, {**shared, **{k: v[i] for k, v in per_sample.items()}})
+                for i, completion in enumerate(completions)
+            ]
+        finally:
+            self.end_batch()
+
+    def split_columns(self, n: int, columns: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``(per_sample, shared)``: list columns (checked to hold ``n`` values) and the rest, trl's extras dropped."""
         per_sample, shared = {}, {}
         for key, value in columns.items():
             if key in TRAINER_EXTRAS:
@@ -166,14 +177,7 @@ class Reward:
                     "every dataset column must be repeated once per generation"
                 )
             per_sample[key] = value
-        self.begin_batch()
-        try:
-            return [
-                self._score_one(completion, {**shared, **{k: v[i] for k, v in per_sample.items()}})
-                for i, completion in enumerate(completions)
-            ]
-        finally:
-            self.end_batch()
+        return per_sample, shared
 
     def _score_one(self, completion: Any, context: dict[str, Any]) -> float | None:
         answer = clean_answer(context.pop("answer", None))
