@@ -1,0 +1,81 @@
+"""The quickstart's GRPO with and without the controls against tool collapse, on the same SFT model.
+
+    OMP_NUM_THREADS=1 python bench/tool_collapse.py --seed 0 --out runs/tool_collapse
+
+Per seed: ``vlmr quickstart`` as shipped (arm ``off``), then GRPO again from the same SFT
+checkpoint and data with the controls on (arm ``on``): the ``curiosity`` reward on the zoom task
+(Pixel-Reasoner's parameters), over-turn rollouts (Mini-o3's ``ignore_exceed``) and cut rollouts
+left out of the loss. Both GRPO checkpoints are evaluated with the shipped GRPO config (same
+prompts, tools and rewards), so the figures compare like with like. Writes
+``<out>/seed<N>/collapse.json``; an arm already written is not run again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from vlmr.config import TrainConfig
+from vlmr.quickstart import GRPO_CONFIG, evaluate_both, packaged_config, run_quickstart
+
+CURIOSITY = {"name": "curiosity", "weight": 1.0, "tasks": ["vqa"]}  # vqa rows are the quickstart's zoom questions
+
+
+def controls(cfg: TrainConfig) -> TrainConfig:
+    """``cfg`` with every control on."""
+    return replace(cfg, rewards=[*cfg.rewards, CURIOSITY], mask_over_turn=True,
+                   trainer={**cfg.trainer, "mask_truncated_completions": True})
+
+
+def write(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="runs/tool_collapse")
+    parser.add_argument("--smoke", action="store_true", help="2 training steps on 32 scenes: checks the script runs")
+    args = parser.parse_args()
+    size = {"n_train": 48, "n_heldout": 6} if args.smoke else {}
+    overrides = ["--trainer.max_steps", "2"] if args.smoke else []
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    from vlmr.train import train
+
+    out = Path(args.out) / f"seed{args.seed}"
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "collapse.json"
+    result = json.loads(path.read_text()) if path.exists() else {"seed": args.seed}
+    if "off" not in result:
+        start = time.perf_counter()
+        qs = run_quickstart(out / "off", seed=args.seed, overrides=overrides, **size)
+        result.update(sft=qs.sft, off=qs.grpo, seconds_off=round(time.perf_counter() - start, 1))
+        write(path, result)
+    if "on" not in result:
+        start = time.perf_counter()
+        base = out / "off"
+        data = {name: base / "data" / name for name in ("train", "heldout", "train_zoom", "heldout_zoom")}
+        datasets = json.dumps([{"path": str(data["train"])}, {"path": str(data["train_zoom"])}])
+        shipped = TrainConfig.load(packaged_config(GRPO_CONFIG), [
+            "--seed", str(args.seed), "--datasets", datasets, "--model", str(base / "sft" / "final"),
+            "--output_dir", str(out / "on" / "grpo"), *overrides])
+        checkpoint = train("grpo", controls(shipped), overwrite=True)
+        masked = [e["vlmr/masked_rollouts"] for e in
+                  json.loads((out / "on" / "grpo" / "trainer_state.json").read_text())["log_history"]
+                  if "vlmr/masked_rollouts" in e]
+        result.update(on=evaluate_both(checkpoint, data, shipped, args.seed), masked_rollouts=masked,
+                      seconds_on=round(time.perf_counter() - start, 1))
+        write(path, result)
+    print(json.dumps({arm: {d: {k: round(v, 3) for k, v in result[arm][d].items() if "tool" in k}
+                            for d in ("sampled", "greedy")} for arm in ("sft", "off", "on")}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
