@@ -21,6 +21,7 @@ import resource
 import struct
 import sys
 
+PACKAGE_DIRS = ("site-packages", "dist-packages")
 UNAVAILABLE = 97  # exit code: the sandbox could not be set up; the code did not run
 
 # Landlock (include/uapi/linux/landlock.h); syscall numbers are the same on every architecture.
@@ -98,9 +99,11 @@ def seccomp(libc) -> None:
 def main() -> None:
     spec = json.loads(sys.argv[1])
     scratch = spec["scratch"]
-    # Import directories as this interpreter found them, minus any that would expose the repository.
+    # Import directories as this interpreter found them, minus any that would expose the repository (a source
+    # tree on the path holds more than code: data, configs, runs); an installed copy in site-packages is only code.
     repository = spec["repository"].rstrip("/") + "/"
-    imports = [p for p in sys.path if os.path.isdir(p) and not repository.startswith(p.rstrip("/") + "/")]
+    imports = [p for p in sys.path if os.path.isdir(p) and not (repository.startswith(p.rstrip("/") + "/")
+                                                                and os.path.basename(p) not in PACKAGE_DIRS)]
     system = [p for p in spec["system"] if os.path.exists(p)]  # shared libraries loaded on import
     libc = ctypes.CDLL(None, use_errno=True)
     try:

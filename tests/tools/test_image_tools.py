@@ -247,3 +247,22 @@ class TestObservations:
         text = env.zoom_in(bbox_2d=[0, 0, 100, 100], image_index=2)[-1]["text"]
         assert text == ("Error: the image limit of this episode (2 tool images) is reached; answer with what you "
                         "have seen.")
+
+
+def test_sft_trajectory_names_the_image_each_call_used(gradient):
+    """A stored trajectory replayed for SFT: the tool messages say which image each zoom read, and where it lies."""
+    from vlmr.train.sft import trajectory_turns
+
+    _, img = gradient
+    env = env_for(img, tools=["zoom_in"])
+    call = '<tool_call>{{"name": "zoom_in", "arguments": {}}}</tool_call>'
+    turns = [{"role": "assistant", "content": "<think>look</think>" + call.format('{"bbox_2d": [50, 20, 150, 80]}')},
+             {"role": "assistant", "content": "<think>closer</think>" + call.format(
+                 '{"bbox_2d": [0, 0, 200, 120], "image_index": 1}')},
+             {"role": "assistant", "content": "<answer>red</answer>"}]
+    messages, images = trajectory_turns(turns, None, env)
+    tool_texts = [m["content"][-1]["text"] for m in messages if m["role"] == "tool"]
+    assert tool_texts[0].startswith("Zoomed into [50, 20, 150, 80]: 100x60 px") and "is image 1" in tool_texts[0]
+    assert tool_texts[1].startswith("Zoomed into [0, 0, 200, 120] of image 1 = [50, 20, 100, 50] in pixels of "
+                                    "input image 0") and "is image 2" in tool_texts[1]
+    assert len(images) == 2
