@@ -42,7 +42,7 @@ from vlmr.formats import CoordinateSpace, smart_resize
 from vlmr.media.image import open_rgb
 from vlmr.tools.image_ops import fit_pixels
 from vlmr.tools.registry import ToolResult, get_tool, resolve_tools
-from vlmr.tools.validation import ToolArgumentError
+from vlmr.tools.validation import ToolArgumentError, integer
 
 logger = logging.getLogger(__name__)
 
@@ -223,14 +223,13 @@ class ToolEnvironment:
         observations = self._state().observations
         if not observations:
             raise ToolArgumentError("this sample has no image to work on; answer from the text instead.")
-        last = len(observations) - 1
         if index is None:
             return observations[0]
-        if isinstance(index, bool) or not isinstance(index, int | float) or index != int(index) or not 0 <= index <= last:
-            raise ToolArgumentError(
-                f"image_index must be a whole number from 0 to {last} (0 is the input image, then every image a tool "
-                f"returned, in order), got {index!r}.")
-        return observations[int(index)]
+        try:
+            return observations[integer(index, "image_index", 0, len(observations) - 1)]
+        except ToolArgumentError as e:
+            raise ToolArgumentError(f"{e} Image 0 is the input image, then come the images tools returned, "
+                                    "in order.") from e
 
     def _space_of(self, image: Image.Image, like: CoordinateSpace | None) -> CoordinateSpace:
         """The coordinate space of ``image`` in ``like``'s convention (a tool image: as the model sees it, within

@@ -215,6 +215,17 @@ class TestObservations:
         text = env.crop(bbox_2d=[250, 250, 750, 750], image_index=1)[-1]["text"]
         assert "of image 1 = [75, 35, 125, 65] in pixels of input image 0" in text
 
+    def test_each_image_as_the_processor_shows_it(self, gradient):
+        _, img = gradient
+        # resized: the model sees the 200x100 input at 400x200, so its coordinates are doubled
+        coord = {"convention": "resized", "width": 200, "height": 100, "input_width": 400, "input_height": 200}
+        env = env_for(img, coord=coord, limits=ToolLimits(zoom_pixels=400 * 240, max_zoom=4.0))
+        env.zoom_in(bbox_2d=[100, 40, 300, 160])  # input pixels [50, 20, 150, 80] -> image 1, 400x240
+        # the processor shows a 400x240 image at 392x252 (sides rounded to 28), so [0, 0, 196, 126] is its
+        # top-left quarter: pixels [0, 0, 200, 120] of image 1 -> [50, 20, 100, 50] of the input
+        text = env.crop(bbox_2d=[0, 0, 196, 126], image_index=1)[-1]["text"]
+        assert "of image 1 = [50, 20, 100, 50] in pixels of input image 0 (200x120 px)" in text
+
     def test_rotated_image_has_no_box_in_the_input(self, gradient):
         _, img = gradient
         env = env_for(img)
@@ -222,14 +233,21 @@ class TestObservations:
         text = env.crop(bbox_2d=[0, 0, 50, 50], image_index=1)[-1]["text"]
         assert text.startswith("Cropped region [0, 0, 50, 50] of image 1 (50x50 px).")
 
-    @pytest.mark.parametrize("index", [3, -1, 1.5, True, "1"])
-    def test_bad_index_is_a_message(self, gradient, index):
+    @pytest.mark.parametrize(("index", "problem"), [
+        (3, "must be between 0 and 1, got 3."),  # only the input and one zoom so far
+        (-1, "must be between 0 and 1, got -1."),
+        (1.5, "must be a whole number, got 1.5."),
+        (float("nan"), "must be a finite number, got nan."),
+        (True, "must be a number, got bool True."),
+        ("1", "must be a number, got str '1'."),
+    ])
+    def test_bad_index_is_a_message(self, gradient, index, problem):
         _, img = gradient
         env = env_for(img)
         env.zoom_in(bbox_2d=[0, 0, 100, 100])
         text = env.zoom_in(bbox_2d=[0, 0, 50, 50], image_index=index)[-1]["text"]
-        assert text == ("Error: image_index must be a whole number from 0 to 1 (0 is the input image, then every "
-                        f"image a tool returned, in order), got {index!r}.")
+        assert text == (f"Error: image_index {problem} Image 0 is the input image, then come the images tools "
+                        "returned, in order.")
 
     def test_python_sees_every_observation(self, gradient):
         _, img = gradient
