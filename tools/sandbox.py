@@ -79,18 +79,18 @@ def run_sandboxed(code: str, limits: SandboxLimits, inputs: dict[str, bytes] | N
                                      stdout=out, stderr=err, cwd=scratch, env={**CHILD_ENV, "HOME": str(scratch),
                                      "TMPDIR": str(scratch), "MPLCONFIGDIR": str(scratch)}, start_new_session=True)
             try:
-                code_ = child.wait(timeout=limits.seconds)
+                status = child.wait(timeout=limits.seconds)
             except subprocess.TimeoutExpired:
                 child.kill()  # the seccomp filter allows no child processes, so nothing else is left running
                 child.wait()
-                code_ = None
+                status = None
         seconds = round(time.perf_counter() - start, 3)
         stdout, stderr = (_read(base / name, limits.max_output) for name in ("stdout", "stderr"))
         sizes = [(base / name).stat().st_size for name in ("stdout", "stderr")]
         files = {p.name: p.read_bytes() for p in sorted(scratch.iterdir())
                  if p.suffix.lower() in IMAGE_SUFFIXES and p.name not in (inputs or {}) and p.is_file()
                  and not p.is_symlink()}
-        error = _error(code_, stderr, max(sizes), limits)
+        error = _error(status, stderr, max(sizes), limits)
         return SandboxResult(error, stdout, stderr, files if error is None else {}, seconds)
     finally:
         shutil.rmtree(base, ignore_errors=True)
