@@ -8,9 +8,11 @@ locks are set by :mod:`vlmr.tools.sandbox_child` in the child before the code ru
 machine without them refuses to run code rather than running it unconfined. The parent adds the
 wall-clock limit (the child is killed) and reads at most ``max_output`` characters back.
 
->>> result = run_sandboxed("print(6 * 7)", SandboxLimits(seconds=10))
->>> result.error, result.stdout
-(None, '42\\n')
+``run_sandboxed("print(6 * 7)", SandboxLimits())`` gives ``SandboxResult(error=None, stdout="42\\n", ...)``;
+``tests/tools/test_code_tools.py`` holds the hostile programs and what each gets back.
+
+>>> SandboxLimits(seconds=5)
+SandboxLimits(seconds=5, memory_mb=1024, file_mb=16, max_output=2000)
 """
 
 from __future__ import annotations

@@ -249,14 +249,6 @@ class TestObservations:
         assert text == (f"Error: image_index {problem} Image 0 is the input image, then come the images tools "
                         "returned, in order.")
 
-    def test_python_sees_every_observation(self, gradient):
-        _, img = gradient
-        env = env_for(img, tools=["zoom_in", "python"])
-        env.zoom_in(bbox_2d=[50, 20, 150, 80])
-        parts = env.python(code="import os\nfrom PIL import Image\n"
-                                "print([Image.open(f).size for f in sorted(os.listdir('.')) if f.endswith('.png')])")
-        assert "stdout:\n[(200, 100), (400, 240)]" in parts[-1]["text"]
-
     def test_image_budget_is_a_message(self, gradient):
         _, img = gradient
         env = env_for(img, limits=ToolLimits(max_images=2))
