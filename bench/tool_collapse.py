@@ -8,6 +8,8 @@ checkpoint and data with the controls on (arm ``on``): the ``curiosity`` reward 
 left out of the loss. Both GRPO checkpoints are evaluated with the shipped GRPO config (same
 prompts, tools and rewards), so the figures compare like with like. Writes
 ``<out>/seed<N>/collapse.json``; an arm already written is not run again.
+``python bench/tool_collapse.py --table --out runs/tool_collapse`` prints the README's table
+from every seed written so far.
 """
 
 from __future__ import annotations
@@ -32,6 +34,30 @@ def controls(cfg: TrainConfig) -> TrainConfig:
                    trainer={**cfg.trainer, "mask_truncated_completions": True})
 
 
+ROWS = (  # (decoding, metric, label)
+    ("sampled", "tool_call_rate", "tool-call rate, all held-out questions (sampled)"),
+    ("sampled", "zoom_tool_call_rate", "zoom questions: tool-call rate (sampled)"),
+    ("greedy", "zoom_tool_call_rate", "zoom questions: tool-call rate (greedy)"),
+    ("sampled", "zoom_accuracy_with_tools", "zoom questions: accuracy, `zoom_in` offered (sampled)"),
+    ("greedy", "zoom_accuracy_with_tools", "zoom questions: accuracy, `zoom_in` offered (greedy)"),
+    ("sampled", "reward", "reward, shipped rewards (sampled)"),
+)
+
+
+def table(out: Path) -> str:
+    """Markdown: one row per metric, per seed ``SFT -> off | on``, then the means of off and on."""
+    results = [json.loads(p.read_text()) for p in sorted(out.glob("seed*/collapse.json"))]
+    results = [r for r in results if "on" in r]
+    head = " | ".join(f"seed {r['seed']}: SFT → off / on" for r in results)
+    lines = [f"| metric | {head} | mean off | mean on |", "|---" * (3 + len(results)) + "|"]
+    for decoding, key, label in ROWS:
+        cells = [f"{r['sft'][decoding][key]:.3f} → {r['off'][decoding][key]:.3f} / **{r['on'][decoding][key]:.3f}**"
+                 for r in results]
+        means = [sum(r[arm][decoding][key] for r in results) / len(results) for arm in ("off", "on")]
+        lines.append(f"| {label} | {' | '.join(cells)} | {means[0]:.3f} | {means[1]:.3f} |")
+    return "\n".join(lines)
+
+
 def write(path: Path, data: dict) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
@@ -43,7 +69,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="runs/tool_collapse")
     parser.add_argument("--smoke", action="store_true", help="2 training steps on 32 scenes: checks the script runs")
+    parser.add_argument("--table", action="store_true", help="print the table of the seeds written so far and stop")
     args = parser.parse_args()
+    if args.table:
+        print(table(Path(args.out)))
+        return
     size = {"n_train": 48, "n_heldout": 6} if args.smoke else {}
     overrides = ["--trainer.max_steps", "2"] if args.smoke else []
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
