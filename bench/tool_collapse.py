@@ -25,12 +25,13 @@ from pathlib import Path
 from vlmr.config import TrainConfig
 from vlmr.quickstart import GRPO_CONFIG, evaluate_both, packaged_config, run_quickstart
 
-CURIOSITY = {"name": "curiosity", "weight": 1.0, "tasks": ["vqa"]}  # vqa rows are the quickstart's zoom questions
+PIXEL_REASONER_SCALE = 0.125
 
 
-def controls(cfg: TrainConfig) -> TrainConfig:
-    """``cfg`` with every control on."""
-    return replace(cfg, rewards=[*cfg.rewards, CURIOSITY], mask_over_turn=True,
+def controls(cfg: TrainConfig, curiosity_scale: float = PIXEL_REASONER_SCALE) -> TrainConfig:
+    """``cfg`` with every control on; the curiosity reward applies to the zoom questions (the ``vqa`` rows)."""
+    curiosity = {"name": "curiosity", "weight": 1.0, "tasks": ["vqa"], "scale": curiosity_scale}
+    return replace(cfg, rewards=[*cfg.rewards, curiosity], mask_over_turn=True,
                    trainer={**cfg.trainer, "mask_truncated_completions": True})
 
 
@@ -45,16 +46,19 @@ ROWS = (  # (decoding, metric, label)
 
 
 def table(out: Path) -> str:
-    """Markdown: one row per metric, per seed ``SFT -> off | on``, then the means of off and on."""
+    """Markdown: one row per metric, per seed ``SFT -> off / on / on_x...``, then the mean of each arm."""
     results = [json.loads(p.read_text()) for p in sorted(out.glob("seed*/collapse.json"))]
     results = [r for r in results if "on" in r]
-    head = " | ".join(f"seed {r['seed']}: SFT → off / on" for r in results)
-    lines = [f"| metric | {head} | mean off | mean on |", "|---" * (3 + len(results)) + "|"]
+    extra = sorted({k for r in results for k in r if k.startswith("on_x") and isinstance(r[k], dict)})
+    arms = ["off", "on"] + [a for a in extra if all(a in r for r in results)]
+    head = " | ".join(f"seed {r['seed']}: SFT → {' / '.join(arms)}" for r in results)
+    lines = [f"| metric | {head} | {' | '.join(f'mean {a}' for a in arms)} |",
+             "|---" * (2 + len(results) + len(arms)) + "|"]
     for decoding, key, label in ROWS:
-        cells = [f"{r['sft'][decoding][key]:.3f} → {r['off'][decoding][key]:.3f} / **{r['on'][decoding][key]:.3f}**"
+        cells = [f"{r['sft'][decoding][key]:.3f} → " + " / ".join(f"{r[a][decoding][key]:.3f}" for a in arms)
                  for r in results]
-        means = [sum(r[arm][decoding][key] for r in results) / len(results) for arm in ("off", "on")]
-        lines.append(f"| {label} | {' | '.join(cells)} | {means[0]:.3f} | {means[1]:.3f} |")
+        means = [sum(r[a][decoding][key] for r in results) / len(results) for a in arms]
+        lines.append(f"| {label} | {' | '.join(cells)} | {' | '.join(f'{m:.3f}' for m in means)} |")
     return "\n".join(lines)
 
 
@@ -70,6 +74,8 @@ def main() -> None:
     parser.add_argument("--out", default="runs/tool_collapse")
     parser.add_argument("--smoke", action="store_true", help="2 training steps on 32 scenes: checks the script runs")
     parser.add_argument("--table", action="store_true", help="print the table of the seeds written so far and stop")
+    parser.add_argument("--curiosity-scale", type=float, default=PIXEL_REASONER_SCALE,
+                        help="the curiosity bonus's scale; another value than Pixel-Reasoner's is the arm on_x<scale>")
     args = parser.parse_args()
     if args.table:
         print(table(Path(args.out)))
@@ -88,23 +94,23 @@ def main() -> None:
         qs = run_quickstart(out / "off", seed=args.seed, overrides=overrides, **size)
         result.update(sft=qs.sft, off=qs.grpo, seconds_off=round(time.perf_counter() - start, 1))
         write(path, result)
-    if "on" not in result:
+    arm = "on" if args.curiosity_scale == PIXEL_REASONER_SCALE else f"on_x{args.curiosity_scale:g}"
+    if arm not in result:
         start = time.perf_counter()
         base = out / "off"
         data = {name: base / "data" / name for name in ("train", "heldout", "train_zoom", "heldout_zoom")}
         datasets = json.dumps([{"path": str(data["train"])}, {"path": str(data["train_zoom"])}])
         shipped = TrainConfig.load(packaged_config(GRPO_CONFIG), [
             "--seed", str(args.seed), "--datasets", datasets, "--model", str(base / "sft" / "final"),
-            "--output_dir", str(out / "on" / "grpo"), *overrides])
-        checkpoint = train("grpo", controls(shipped), overwrite=True)
+            "--output_dir", str(out / arm / "grpo"), *overrides])
+        checkpoint = train("grpo", controls(shipped, args.curiosity_scale), overwrite=True)
         masked = [e["vlmr/masked_rollouts"] for e in
-                  json.loads((out / "on" / "grpo" / "trainer_state.json").read_text())["log_history"]
+                  json.loads((out / arm / "grpo" / "trainer_state.json").read_text())["log_history"]
                   if "vlmr/masked_rollouts" in e]
-        result.update(on=evaluate_both(checkpoint, data, shipped, args.seed), masked_rollouts=masked,
-                      seconds_on=round(time.perf_counter() - start, 1))
+        result.update({arm: evaluate_both(checkpoint, data, shipped, args.seed), f"masked_rollouts_{arm}": masked,
+                       f"seconds_{arm}": round(time.perf_counter() - start, 1)})
         write(path, result)
-    print(json.dumps({arm: {d: {k: round(v, 3) for k, v in result[arm][d].items() if "tool" in k}
-                            for d in ("sampled", "greedy")} for arm in ("sft", "off", "on")}, indent=1))
+    print(table(Path(args.out)))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ class CuriosityReward(Reward):
     """Pixel-Reasoner's curiosity bonus and extra-call penalty, on each prompt's group of rollouts.
 
     RaPR is the fraction of a prompt's rollouts that call a tool at least once. A rollout with
-    ``n >= 1`` calls scores ``weight * max(target_rate - RaPR, 0) / RaPR - extra_call_cost * (n - 1)``;
+    ``n >= 1`` calls scores ``scale * max(target_rate - RaPR, 0) / RaPR - extra_call_cost * (n - 1)``;
     one without calls scores 0. The bonus is largest when few rollouts of the group use a tool and
     vanishes once ``target_rate`` of them do, so it counters the policy dropping the tool without
     paying for tool use it already has. Rollouts are grouped by the ``id`` column (the whole batch is
@@ -23,11 +23,12 @@ class CuriosityReward(Reward):
 
     Pixel-Reasoner (Su et al., 2025; ``curiosity_driven_rl/.../experience_maker.py`` of
     TIGER-AI-Lab/Pixel-Reasoner) uses ``target_rate`` 0.3, ``extra_call_cost`` 0.05 and, for images,
-    ``max(0.3 - RaPR, 0) / 2 / RaPR * 0.25``: ``weight`` 0.125 (0.1667 for videos, divided by 1.5).
+    ``max(0.3 - RaPR, 0) / 2 / RaPR * 0.25``: ``scale`` 0.125 (0.1667 for videos, divided by 1.5).
+    (The config's ``weight`` multiplies the whole score, the extra-call cost included.)
 
     Args:
         target_rate: the group tool-call rate from which on no bonus is paid, in (0, 1] (default 0.3).
-        weight: scale of the bonus, >= 0 (default 0.125).
+        scale: scale of the bonus, >= 0 (default 0.125).
         extra_call_cost: subtracted per call after the first, >= 0 (default 0.05).
         tasks: tasks whose rows offer tools (default ``None``: every row); other rows score ``None``.
 
@@ -44,14 +45,14 @@ class CuriosityReward(Reward):
 
     name = "curiosity"
 
-    def __init__(self, target_rate: float = 0.3, weight: float = 0.125, extra_call_cost: float = 0.05,
+    def __init__(self, target_rate: float = 0.3, scale: float = 0.125, extra_call_cost: float = 0.05,
                  tasks: Sequence[str] | None = None):
         if not 0 < target_rate <= 1:
             raise ValueError(f"target_rate must be in (0, 1], got {target_rate}")
-        if weight < 0 or extra_call_cost < 0:
-            raise ValueError(f"weight and extra_call_cost must be >= 0, got {weight} and {extra_call_cost}")
+        if scale < 0 or extra_call_cost < 0:
+            raise ValueError(f"scale and extra_call_cost must be >= 0, got {scale} and {extra_call_cost}")
         self.target_rate = float(target_rate)
-        self.weight = float(weight)
+        self.scale = float(scale)
         self.extra_call_cost = float(extra_call_cost)
         self.tasks = None if tasks is None else list(tasks)
 
@@ -59,7 +60,7 @@ class CuriosityReward(Reward):
         """The score of a rollout with ``calls`` tool calls in a group whose tool-call rate is ``rate``."""
         if calls < 1:
             return 0.0
-        curiosity = self.weight * max(self.target_rate - rate, 0.0) / rate
+        curiosity = self.scale * max(self.target_rate - rate, 0.0) / rate
         return round(curiosity - self.extra_call_cost * (calls - 1), 10)
 
     def score(self, prediction: str, answer: dict[str, Any] | None = None, **context: Any) -> float | None:

@@ -55,7 +55,7 @@ class TestCuriosityReward:
 
     @pytest.mark.parametrize(("params", "message"), [
         ({"target_rate": 0}, r"target_rate must be in \(0, 1\], got 0"),
-        ({"weight": -1}, "weight and extra_call_cost must be >= 0, got -1 and 0.05"),
+        ({"scale": -1}, "scale and extra_call_cost must be >= 0, got -1 and 0.05"),
     ])
     def test_bad_parameters(self, params, message):
         with pytest.raises(ValueError, match=message):
