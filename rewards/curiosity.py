@@ -6,7 +6,7 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
-from vlmr.rewards.base import Reward, count_tool_calls
+from vlmr.rewards.base import Reward, count_tool_calls, count_tool_results
 from vlmr.rewards.registry import register_reward
 
 
@@ -18,8 +18,10 @@ class CuriosityReward(Reward):
     ``n >= 1`` calls scores ``scale * max(target_rate - RaPR, 0) / RaPR - extra_call_cost * (n - 1)``;
     one without calls scores 0. The bonus is largest when few rollouts of the group use a tool and
     vanishes once ``target_rate`` of them do, so it counters the policy dropping the tool without
-    paying for tool use it already has. Rollouts are grouped by the ``id`` column (the whole batch is
-    one group without it); a group split across processes is counted per process.
+    paying for tool use it already has. Calls are those that ran (trl's tool messages; a malformed
+    ``<tool_call>`` the trainer could not parse earns nothing, else writing tags would farm the bonus);
+    in plain-text completions the ``<tool_call>`` tags. Rollouts are grouped by the ``id`` column (the
+    whole batch is one group without it); a group split across processes is counted per process.
 
     Pixel-Reasoner (Su et al., 2025; ``curiosity_driven_rl/.../experience_maker.py`` of
     TIGER-AI-Lab/Pixel-Reasoner) uses ``target_rate`` 0.3, ``extra_call_cost`` 0.05 and, for images,
@@ -74,7 +76,7 @@ class CuriosityReward(Reward):
         ids = per_sample.get("id", [None] * n)
         tasks = per_sample.get("task", [None] * n)
         applies = [self.tasks is None or tasks[i] in self.tasks for i in range(n)]
-        calls = [count_tool_calls(c) for c in completions]
+        calls = [count_tool_results(c) for c in completions]  # a malformed call ran nothing: no bonus for it
         rate: dict[Any, float] = {}
         for key in set(ids):
             group = [calls[i] >= 1 for i in range(n) if ids[i] == key and applies[i]]

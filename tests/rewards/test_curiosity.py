@@ -53,6 +53,11 @@ class TestCuriosityReward:
                    {"role": "tool", "content": "done"}, {"role": "assistant", "content": ANSWER}]
         assert CuriosityReward()([message, ANSWER, ANSWER, ANSWER], id=["q"] * 4)[0] == pytest.approx(0.025)
 
+    def test_malformed_calls_earn_nothing(self):
+        """A tag trl could not parse ran no tool: it must not farm the bonus (seen in the quickstart's GRPO)."""
+        malformed = [{"role": "assistant", "content": "<think>z</think><tool_call>zoom there</tool_call>"}]
+        assert CuriosityReward()([malformed, [{"role": "assistant", "content": ANSWER}]], id=["q", "q"]) == [0.0, 0.0]
+
     @pytest.mark.parametrize(("params", "message"), [
         ({"target_rate": 0}, r"target_rate must be in \(0, 1\], got 0"),
         ({"scale": -1}, "scale and extra_call_cost must be >= 0, got -1 and 0.05"),
