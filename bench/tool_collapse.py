@@ -7,7 +7,8 @@ checkpoint and data with the controls on (arm ``on``): the ``curiosity`` reward 
 (Pixel-Reasoner's parameters), over-turn rollouts (Mini-o3's ``ignore_exceed``) and cut rollouts
 left out of the loss. Both GRPO checkpoints are evaluated with the shipped GRPO config (same
 prompts, tools and rewards), so the figures compare like with like. Writes
-``<out>/seed<N>/collapse.json``; an arm already written is not run again.
+``<out>/seed<N>/off.json`` (SFT and arm ``off``) and ``<out>/seed<N>/<arm>.json``; an arm already
+written is not run again, and arms of one seed may run side by side.
 ``python bench/tool_collapse.py --table --out runs/tool_collapse`` prints the README's table
 from every seed written so far.
 """
@@ -47,13 +48,14 @@ ROWS = (  # (decoding, metric, label)
 
 def table(out: Path) -> str:
     """Markdown: one row per metric, per seed ``SFT -> off / on / on_x...``, then the mean of each arm."""
-    results = [json.loads(p.read_text()) for p in sorted(out.glob("seed*/collapse.json"))]
-    results = [r for r in results if "on" in r]
-    extra = sorted({k for r in results for k in r if k.startswith("on_x") and isinstance(r[k], dict)})
-    arms = ["off", "on"] + [a for a in extra if all(a in r for r in results)]
+    seeds = sorted(p for p in out.glob("seed*") if (p / "off.json").exists() and (p / "on.json").exists())
+    arms = ["off", "on"] + sorted({p.stem for s in seeds for p in s.glob("on_x*.json")
+                                   if all((t / p.name).exists() for t in seeds)})
+    results = [{**json.loads((s / "off.json").read_text()),
+                **{a: json.loads((s / f"{a}.json").read_text())["metrics"] for a in arms[1:]}} for s in seeds]
     head = " | ".join(f"seed {r['seed']}: SFT → {' / '.join(arms)}" for r in results)
     lines = [f"| metric | {head} | {' | '.join(f'mean {a}' for a in arms)} |",
-             "|---" * (2 + len(results) + len(arms)) + "|"]
+             "|---" * (1 + len(results) + len(arms)) + "|"]
     for decoding, key, label in ROWS:
         cells = [f"{r['sft'][decoding][key]:.3f} → " + " / ".join(f"{r[a][decoding][key]:.3f}" for a in arms)
                  for r in results]
@@ -87,15 +89,13 @@ def main() -> None:
 
     out = Path(args.out) / f"seed{args.seed}"
     out.mkdir(parents=True, exist_ok=True)
-    path = out / "collapse.json"
-    result = json.loads(path.read_text()) if path.exists() else {"seed": args.seed}
-    if "off" not in result:
+    if not (out / "off.json").exists():
         start = time.perf_counter()
         qs = run_quickstart(out / "off", seed=args.seed, overrides=overrides, **size)
-        result.update(sft=qs.sft, off=qs.grpo, seconds_off=round(time.perf_counter() - start, 1))
-        write(path, result)
+        write(out / "off.json", {"seed": args.seed, "sft": qs.sft, "off": qs.grpo,
+                                 "seconds": round(time.perf_counter() - start, 1)})
     arm = "on" if args.curiosity_scale == PIXEL_REASONER_SCALE else f"on_x{args.curiosity_scale:g}"
-    if arm not in result:
+    if not (out / f"{arm}.json").exists():
         start = time.perf_counter()
         base = out / "off"
         data = {name: base / "data" / name for name in ("train", "heldout", "train_zoom", "heldout_zoom")}
@@ -104,12 +104,11 @@ def main() -> None:
             "--seed", str(args.seed), "--datasets", datasets, "--model", str(base / "sft" / "final"),
             "--output_dir", str(out / arm / "grpo"), *overrides])
         checkpoint = train("grpo", controls(shipped, args.curiosity_scale), overwrite=True)
-        masked = [e["vlmr/masked_rollouts"] for e in
-                  json.loads((out / arm / "grpo" / "trainer_state.json").read_text())["log_history"]
-                  if "vlmr/masked_rollouts" in e]
-        result.update({arm: evaluate_both(checkpoint, data, shipped, args.seed), f"masked_rollouts_{arm}": masked,
-                       f"seconds_{arm}": round(time.perf_counter() - start, 1)})
-        write(path, result)
+        log = json.loads((out / arm / "grpo" / "trainer_state.json").read_text())["log_history"]
+        write(out / f"{arm}.json", {
+            "seed": args.seed, "metrics": evaluate_both(checkpoint, data, shipped, args.seed),
+            "masked_rollouts": [e["vlmr/masked_rollouts"] for e in log if "vlmr/masked_rollouts" in e],
+            "seconds": round(time.perf_counter() - start, 1)})
     print(table(Path(args.out)))
 
 
