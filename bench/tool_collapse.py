@@ -49,6 +49,8 @@ ROWS = (  # (decoding, metric, label)
 def table(out: Path) -> str:
     """Markdown: one row per metric, per seed ``SFT -> off / on / on_x...``, then the mean of each arm."""
     seeds = sorted(p for p in out.glob("seed*") if (p / "off.json").exists() and (p / "on.json").exists())
+    if not seeds:
+        return f"no seed under {out} has both arms off and on yet"
     arms = ["off", "on"] + sorted({p.stem for s in seeds for p in s.glob("on_x*.json")
                                    if all((t / p.name).exists() for t in seeds)})
     results = [{**json.loads((s / "off.json").read_text()),
