@@ -84,6 +84,22 @@ def count_tool_calls(completion: Any) -> int:
     return len(_TOOL_CALL.findall(completion_text(completion)))
 
 
+def count_tool_results(completion: Any) -> int:
+    """Tool calls that ran: the tool messages of a conversational completion. A call the trainer could not
+    parse leaves a ``<tool_call>`` tag in the text but no tool message. Plain text has no results to count,
+    so its ``<tool_call>`` tags are counted instead.
+
+    >>> count_tool_results([{"role": "assistant", "content": "<tool_call>zoom please</tool_call>"}])
+    0
+    >>> count_tool_results([{"role": "assistant", "content": "", "tool_calls": [{"function": {"name": "crop"}}]},
+    ...                     {"role": "tool", "content": "done"}, {"role": "assistant", "content": "<answer>2</answer>"}])
+    1
+    """
+    if isinstance(completion, list | tuple):
+        return sum(1 for message in completion if isinstance(message, dict) and message.get("role") == "tool")
+    return count_tool_calls(completion)
+
+
 def clean_answer(answer: Any) -> dict[str, Any]:
     """The answer dict without ``None`` values; a JSON string is decoded; anything else gives ``{}``.
 

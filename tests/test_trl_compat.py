@@ -140,23 +140,72 @@ class TestWorkaroundDefaults:
             trainer.train()
 
     def test_bug_mask_truncated_completions_with_tool_images(self, tiny_model_dir, tmp_path, tool_patch):
-        """check_grpo_options: a rollout cut after a tool image, its attention masked."""
+        """Patch 3: a rollout cut after a tool image, its attention masked by trl's own flag."""
         trainer = grpo_trainer(tiny_model_dir, tmp_path, image_rows(1), scripts=[GOOD_CALL] * 2, tools=True,
                                mask_truncated_completions=True, max_completion_length=200)
         with pytest.raises(RuntimeError, match="shape mismatch"):
             trainer.train()
 
-    @pytest.mark.parametrize(("trainer", "tools", "fails"), [
-        ({"mask_truncated_completions": True}, True, True),  # the combination above
-        ({"mask_truncated_completions": True}, False, False),  # no tool images to mask
-        ({}, True, False),
+
+@pytest.mark.slow
+class TestMaskedRollouts:
+    def test_patch_masks_cut_tool_image_rollouts_from_the_loss_only(self, tiny_model_dir, tmp_path, tool_patch):
+        """The run above, masked by patch 3: the step runs and the cut rollouts carry no loss."""
+        trainer = grpo_trainer(tiny_model_dir, tmp_path, image_rows(1), scripts=[GOOD_CALL] * 2, tools=True,
+                               max_completion_length=200)
+        assert trl_compat.patch_masked_rollouts(trainer, frozenset({"truncated"})) is True
+        assert trl_compat.patch_masked_rollouts(trainer, frozenset({"truncated"})) is False  # idempotent
+        seen = {}
+        generate = trainer._generate_and_score_completions
+
+        def spy(inputs):
+            seen.update(generate(inputs))
+            return seen
+
+        trainer._generate_and_score_completions = spy
+        trainer.train()
+        assert trainer.state.global_step == 1
+        cut = rollouts_cut(seen, trainer)
+        assert cut.any()  # the scripted call's tool image leaves too little room: at least one rollout is cut
+        assert seen["tool_mask"][cut].sum() == 0 and seen["completion_mask"][cut].sum() > 0  # loss off, attention on
+        assert seen["num_items_in_batch"] == (seen["completion_mask"] * seen["tool_mask"]).sum()
+        assert trainer.state.log_history[0]["vlmr/masked_rollouts"] == cut.float().mean().item()
+
+
+def rollouts_cut(output, trainer):
+    """trl's own truncation rule on a generation output: the last real token is not a stop token."""
+    ids, mask = output["completion_ids"], output["completion_mask"]
+    stops = [*trainer.eos_token_ids, trainer.processing_class.tokenizer.pad_token_id]
+    return torch.tensor([row[m.bool()][-1].item() not in stops for row, m in zip(ids, mask, strict=True)])
+
+
+CALL, RESULT, EOS, PAD = 7, 8, 2, 0
+
+
+class TestRolloutsToMask:
+    """Which rollouts patch 3 leaves out, on hand-written token rows (2 tool rounds allowed)."""
+
+    @pytest.mark.parametrize(("row", "mask", "dropped"), [
+        ([5, EOS], {"truncated", "over_turn"}, False),  # answered and stopped
+        ([5, 5, 5], {"truncated"}, True),  # cut by the length limit
+        ([5, 5, 5], {"over_turn"}, False),  # cut, but only over-turn rollouts are masked
+        ([CALL, RESULT, CALL, RESULT, CALL, EOS], {"over_turn"}, True),  # a third call after 2 rounds
+        ([CALL, RESULT, CALL, RESULT, CALL, EOS], {"truncated"}, False),  # over-turn but stopped
+        ([CALL, RESULT, 5, EOS], {"over_turn"}, False),  # 1 round used, answered
+        ([CALL, EOS], {"over_turn"}, False),  # a call trl did not run (unreadable), rounds left: not over-turn
+        ([CALL, RESULT, CALL, RESULT, 5, EOS], {"over_turn"}, False),  # every round used, then answered
     ])
-    def test_check_grpo_options(self, trainer, tools, fails):
-        if fails:
-            with pytest.raises(ConfigError, match="mask_truncated_completions cannot be combined with tools"):
-                trl_compat.check_grpo_options(trainer, tools)
-        else:
-            trl_compat.check_grpo_options(trainer, tools)
+    def test_rows(self, row, mask, dropped):
+        width = 8
+        ids = torch.tensor([row + [PAD] * (width - len(row))])
+        attention = torch.tensor([[1] * len(row) + [0] * (width - len(row))])
+        out = trl_compat.rollouts_to_mask(ids, attention, [EOS, PAD], CALL, RESULT, 2, frozenset(mask))
+        assert out.tolist() == [dropped]
+
+    def test_unknown_mask_is_a_config_error(self):
+        with pytest.raises(ConfigError, match=r"unknown rollout mask\(s\) \['cut'\]; choose from \['truncated', "
+                                              r"'over_turn'\]"):
+            trl_compat.patch_masked_rollouts(FakeTrainer(), frozenset({"cut"}))
 
 
 class FakeTrainer:

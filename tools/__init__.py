@@ -6,7 +6,7 @@
 ['draw_box', 'zoom_in']
 """
 
-from vlmr.tools import image_tools, scene_tools, video_tools, volume_tools  # noqa: F401  (register the tools)
+from vlmr.tools import code_tools, image_tools, scene_tools, video_tools, volume_tools  # noqa: F401  (register the tools)
 from vlmr.tools.environment import ToolEnvironment, ToolLimits, make_environment, make_environments
 from vlmr.tools.parsing import ToolCall, parse_tool_calls
 from vlmr.tools.registry import (

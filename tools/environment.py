@@ -17,7 +17,7 @@ how the model sees the first image; pixel coordinates if absent), ``video``, ``v
 >>> env = Env()
 >>> env.reset(images=[Image.new("RGB", (64, 48), "red")])
 >>> parts = env.crop(bbox_2d=[0, 0, 32, 32])
->>> parts[0]["image"].size, parts[1]["text"]
+>>> parts[0]["image"].size, parts[1]["text"][:41]
 ((32, 32), 'Cropped region [0, 0, 32, 32] (32x32 px).')
 >>> env.crop(bbox_2d=[0, 0, 5])[0]["text"]
 'Error: bbox_2d must have 4 numbers like [x1, y1, x2, y2], got 3: [0, 0, 5].'
@@ -38,11 +38,11 @@ from typing import Any
 
 from PIL import Image
 
-from vlmr.formats import CoordinateSpace
+from vlmr.formats import CoordinateSpace, smart_resize
 from vlmr.media.image import open_rgb
 from vlmr.tools.image_ops import fit_pixels
 from vlmr.tools.registry import ToolResult, get_tool, resolve_tools
-from vlmr.tools.validation import ToolArgumentError
+from vlmr.tools.validation import ToolArgumentError, integer
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +69,8 @@ class ToolLimits:
     min_side: int = 28  # smallest side of a region to crop/zoom (one vision patch)
     max_aspect: float = 50.0  # most elongated region to crop/zoom
     max_frames: int = 4  # frames returned by one select_frames call
+    code_seconds: float = 10.0  # wall clock of one python call (capped at time_limit)
+    code_memory_mb: int = 1024  # address space of one python call
 
     def __post_init__(self):
         for name in ("max_calls", "max_images", "max_pixels", "zoom_pixels", "min_side", "max_frames"):
@@ -79,6 +81,37 @@ class ToolLimits:
                 f"ToolLimits needs time_limit > 0, max_zoom >= 1 and max_aspect >= 1; got {self.time_limit}, "
                 f"{self.max_zoom}, {self.max_aspect}"
             )
+        if not (self.code_seconds > 0 and self.code_memory_mb >= 64):
+            raise ValueError(f"ToolLimits needs code_seconds > 0 and code_memory_mb >= 64; got {self.code_seconds}, "
+                             f"{self.code_memory_mb}")
+
+
+@dataclass(frozen=True)
+class Observation:
+    """An image the model has seen (an input or a tool's output) and how the model addresses it.
+
+    ``space`` is the image's own coordinate space in the model's convention; ``region`` is the box of
+    input image ``source``, in its original pixels, that the image shows (``None`` when no box can say
+    it, e.g. after a rotation).
+    """
+
+    image: Image.Image
+    space: CoordinateSpace
+    source: int = 0
+    region: tuple[float, float, float, float] | None = None
+
+    def to_source(self, box: Sequence[float]) -> tuple[float, float, float, float] | None:
+        """``box`` in this image's pixels as pixels of its source input (``None`` without a region).
+
+        >>> obs = Observation(Image.new("RGB", (200, 100)), CoordinateSpace(200, 100), 0, (40, 20, 140, 70))
+        >>> obs.to_source([0, 0, 100, 50])
+        (40.0, 20.0, 90.0, 45.0)
+        """
+        if self.region is None:
+            return None
+        x0, y0, x1, y1 = self.region
+        sx, sy = (x1 - x0) / self.image.width, (y1 - y0) / self.image.height
+        return (x0 + box[0] * sx, y0 + box[1] * sy, x0 + box[2] * sx, y0 + box[3] * sy)
 
 
 @dataclass
@@ -93,6 +126,7 @@ class Episode:
     canvas: Image.Image | None = None
     calls: int = 0
     n_images: int = 0
+    observations: list[Observation] = field(default_factory=list)  # the inputs, then every tool image
     history: list[dict] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict)  # decoded media reused across calls
 
@@ -142,13 +176,16 @@ class ToolEnvironment:
                 images.append(_load_image(value, root))
             except (OSError, ValueError) as e:  # corrupted media: the tools say so when used
                 logger.warning("tool environment: image %d of the row is unreadable (%s)", i, e)
+        space = _space(row.get("coord"), images)
         self._episode = Episode(
             images=images,
-            space=_space(row.get("coord"), images),
+            space=space,
             video=_media(row.get("video"), root),
             volume=_media(row.get("volume"), root),
             scene=_media(row.get("scene"), root),
             canvas=images[0] if images else None,
+            observations=[Observation(im, space if i == 0 else self._space_of(im, space), i, (0, 0, *im.size))
+                          for i, im in enumerate(images)],
         )
 
     # ---- read by the inference loop, the demo and reward functions ----
@@ -181,6 +218,28 @@ class ToolEnvironment:
             state.cache[field] = loader(media["path"])
         return state.cache[field]
 
+    def _observation(self, index: Any) -> Observation:
+        """Image ``index`` of the episode (``None``: the first input), or an error listing the valid indices."""
+        observations = self._state().observations
+        if not observations:
+            raise ToolArgumentError("this sample has no image to work on; answer from the text instead.")
+        if index is None:
+            return observations[0]
+        try:
+            return observations[integer(index, "image_index", 0, len(observations) - 1)]
+        except ToolArgumentError as e:
+            raise ToolArgumentError(f"{e} Image 0 is the input image, then come the images tools returned, "
+                                    "in order.") from e
+
+    def _space_of(self, image: Image.Image, like: CoordinateSpace | None) -> CoordinateSpace:
+        """The coordinate space of ``image`` in ``like``'s convention (a tool image: as the model sees it, within
+        ``limits.max_pixels``, the processor's budget; original pixels without a convention)."""
+        convention = like.convention if like is not None else "pixel"
+        if convention != "resized":
+            return CoordinateSpace(image.width, image.height, convention)
+        height, width = smart_resize(image.height, image.width, max_pixels=self.limits.max_pixels)
+        return CoordinateSpace(image.width, image.height, convention, width, height)
+
     def _coords(self) -> CoordinateSpace:
         state = self._state()
         image = self._image()
@@ -200,8 +259,11 @@ class ToolEnvironment:
                     "answer with what you have seen."
                 )
             else:
-                result = ToolResult(result.text, images, result.canvas)
+                result = ToolResult(result.text, images, result.canvas, result.origins)
                 state.n_images += len(images)
+                for i, image in enumerate(images):
+                    source, region = result.origins[i] if i < len(result.origins) else (0, None)
+                    state.observations.append(Observation(image, self._space_of(image, state.space), source, region))
                 if result.canvas is not None:
                     state.canvas = result.canvas
         state.history.append(

@@ -1,10 +1,12 @@
 """Image tools: zoom, crop, rotate, and ReFocus-style visual edits (boxes, lines, points,
 highlight, mask, grid).
 
-Coordinates always refer to the sample's original image (never to an earlier tool output)
-in the model's convention; the environment converts them with :mod:`vlmr.formats`.
-Zoom, crop and rotate read the clean original; the edits accumulate on a working copy,
-which each edit returns in full.
+Zoom, crop and rotate work on any image of the episode (Mini-o3's ``observation_N``): the
+optional ``image_index`` picks it (0, the default, is the input image; then every image a tool
+returned, in order) and the coordinates refer to that image, in the model's convention; the
+environment converts them with :mod:`vlmr.formats` and says where a region lies in the input
+image's pixels. Zoom, crop and rotate read clean images; the edits accumulate on a working copy
+of the input image, which each edit returns in full.
 """
 
 from __future__ import annotations
@@ -29,27 +31,46 @@ def _fmt(values) -> str:
     return "[" + ", ".join(f"{v:g}" for v in values) + "]"
 
 
-def _region(env, bbox_2d: Any) -> tuple[float, float, float, float]:
-    """``bbox_2d`` as original pixels, checked against the crop limits."""
-    image = env._image()
+def _region(env, bbox_2d: Any, obs) -> tuple[float, float, float, float]:
+    """``bbox_2d`` as pixels of observation ``obs``, checked against the crop limits."""
     limits = env.limits
-    return pixel_box(
-        bbox_2d, env._coords(), image.size, "bbox_2d", min_side=limits.min_side, max_aspect=limits.max_aspect
-    )
+    return pixel_box(bbox_2d, obs.space, obs.image.size, "bbox_2d", min_side=limits.min_side,
+                     max_aspect=limits.max_aspect)
+
+
+def _where(env, bbox_2d, image_index, obs, box) -> str:
+    """How a text names a region: ``[..]``, and for an earlier tool image which one and where it lies."""
+    if image_index is None or obs is env._state().observations[0]:
+        return _fmt(bbox_2d)
+    source = obs.to_source(box)
+    inside = f" = [{', '.join(str(round(v)) for v in source)}] in pixels of input image {obs.source}" if source else ""
+    return f"{_fmt(bbox_2d)} of image {int(image_index)}{inside}"
+
+
+def _next(env, what: str) -> str:
+    """The sentence naming the index the returned image will have."""
+    n = len(env._state().observations)
+    return (f" The {what} is image {n}: pass image_index={n} to look closer at it; without image_index, coordinates "
+            "refer to the input image.")
 
 
 @register_tool("image")
-def zoom_in(self, bbox_2d: list[float], label: str | None = None) -> ToolResult:
-    """Zoom into a region of the image to see small details; the region comes back enlarged.
+def zoom_in(self, bbox_2d: list[float], label: str | None = None, image_index: int | None = None) -> ToolResult:
+    """Zoom into a region of an image to see small details; the region comes back enlarged.
 
     Args:
         bbox_2d: The region as [x1, y1, x2, y2] (top-left and bottom-right corners), {coords}.
-            Always refers to the original image, even after earlier zooms.
         label: Optional name of what you expect to find in the region.
+        image_index: Optional: which image to zoom into, 0 (the default) for the input image, 1, 2, ... for the
+            images earlier tool calls returned, in order; the coordinates then refer to that image.
     """
     label = optional_text(label, "label")
-    return zoom_result(self._image(), _region(self, bbox_2d), self.limits, _fmt(bbox_2d), label,
-                       " Coordinates in later calls still refer to the original image.")
+    obs = self._observation(image_index)
+    box = _region(self, bbox_2d, obs)
+    result = zoom_result(obs.image, box, self.limits, _where(self, bbox_2d, image_index, obs, box), label,
+                         _next(self, "zoomed view"))
+    result.origins = [(obs.source, obs.to_source(box))]
+    return result
 
 
 def zoom_result(image, box, limits, where: str, label: str | None, note: str = "") -> ToolResult:
@@ -63,29 +84,38 @@ def zoom_result(image, box, limits, where: str, label: str | None, note: str = "
 
 
 @register_tool("image")
-def crop(self, bbox_2d: list[float]) -> ToolResult:
-    """Cut out a region of the image at its original resolution (no enlargement).
+def crop(self, bbox_2d: list[float], image_index: int | None = None) -> ToolResult:
+    """Cut out a region of an image at its original resolution (no enlargement).
 
     Args:
         bbox_2d: The region as [x1, y1, x2, y2] (top-left and bottom-right corners), {coords}.
+        image_index: Optional: which image to crop, 0 (the default) for the input image, 1, 2, ... for the
+            images earlier tool calls returned, in order; the coordinates then refer to that image.
     """
-    region = image_ops.crop(self._image(), _region(self, bbox_2d))
-    return ToolResult(f"Cropped region {_fmt(bbox_2d)} ({region.width}x{region.height} px).", [region])
+    obs = self._observation(image_index)
+    box = _region(self, bbox_2d, obs)
+    region = image_ops.crop(obs.image, box)
+    return ToolResult(f"Cropped region {_where(self, bbox_2d, image_index, obs, box)} ({region.width}x{region.height} "
+                      f"px).{_next(self, 'crop')}", [region], origins=[(obs.source, obs.to_source(box))])
 
 
 @register_tool("image")
-def rotate(self, angle: float) -> ToolResult:
-    """Rotate the image, e.g. to read sideways or upside-down text.
+def rotate(self, angle: float, image_index: int | None = None) -> ToolResult:
+    """Rotate an image, e.g. to read sideways or upside-down text.
 
     Args:
         angle: Degrees counter-clockwise, e.g. 90, 180 or -90; the canvas grows so nothing is cut off.
+        image_index: Optional: which image to rotate, 0 (the default) for the input image, 1, 2, ... for the
+            images earlier tool calls returned, in order.
     """
     angle = number(angle, "angle")
-    out = image_ops.rotate(self._image(), angle)
+    obs = self._observation(image_index)
+    out = image_ops.rotate(obs.image, angle)
     return ToolResult(
-        f"Rotated the image by {angle:g} degrees counter-clockwise ({out.width}x{out.height} px). "
-        "Coordinates in later calls still refer to the original, unrotated image.",
+        f"Rotated image {0 if image_index is None else int(image_index)} by {angle:g} degrees counter-clockwise "
+        f"({out.width}x{out.height} px).{_next(self, 'rotated image')}",
         [out],
+        origins=[(obs.source, None)],
     )
 
 

@@ -29,12 +29,17 @@ class ToolResult:
     """What a tool produced: images for the model, a text note, and optionally a new working image.
 
     ``canvas`` replaces the environment's working image (the one visual edits draw on) when the
-    call succeeds within its limits; tools never mutate environment state themselves.
+    call succeeds within its limits; tools never mutate environment state themselves. Every
+    returned image becomes an observation the model can address by index (``origins`` maps it
+    back to the input image's pixels).
     """
 
     text: str
     images: list[Image.Image] = field(default_factory=list)
     canvas: Image.Image | None = None
+    # per returned image: (index of the input image, box of it in original pixels the image shows); a box
+    # of None (or no entry) when no box can say it, e.g. after a rotation or an edit
+    origins: list[tuple[int, tuple[float, float, float, float] | None]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,13 @@ class TrainConfig:
         "help": "Video frame policy {fps, max_frames, min_pixels, max_pixels} (default 2 fps, 16 frames, as "
                 "`vlmr eval run --benchmark dataset`; evaluate with the same --option fps=... if you change it). "
                 "A record's video.sample_fps / max_frames win."})
+    mask_over_turn: bool = field(default=False, metadata={
+        "help": "GRPO with tools: leave out of the loss rollouts that used all max_tool_calls tool rounds and still "
+                "asked for a tool (Mini-o3's ignore_exceed). trainer.mask_truncated_completions does the same for "
+                "rollouts cut by max_completion_length."})
+    tool_rate_alarm: dict[str, Any] | None = field(default_factory=lambda: {"floor": 0.05, "steps": 20}, metadata={
+        "help": "GRPO with tools: warn once when the tool-call rate of the rollouts offered tools stays below "
+                "'floor' for 'steps' steps in a row; null: off."})
     system_prompt: str | None = field(default="default", metadata={
         "help": "'default' (the vlmr output-format prompt), a custom string, or null for none."})
     freeze_vision_tower: bool = field(default=False, metadata={"help": "Train only the language model + merger."})
@@ -131,6 +138,14 @@ class TrainConfig:
             raise ConfigError(f"min_pixels={self.min_pixels} > max_pixels={self.max_pixels}; lower min_pixels")
         if self.max_tool_calls < 0:
             raise ConfigError(f"max_tool_calls={self.max_tool_calls}; use 0 or more")
+        if self.mask_over_turn and not self.tools:
+            raise ConfigError("mask_over_turn: true needs tools (it masks rollouts that ask for too many tool calls); "
+                              "add tools: {task: [zoom_in]} or drop it")
+        alarm = self.tool_rate_alarm
+        if alarm is not None and not (isinstance(alarm, dict) and set(alarm) <= {"floor", "steps"}
+                                      and 0 <= alarm.get("floor", 0.05) <= 1 and alarm.get("steps", 20) >= 1):
+            raise ConfigError(f"tool_rate_alarm={alarm!r}; use {{floor: 0.05, steps: 20}} (floor in [0, 1], "
+                              "steps >= 1) or null")
         for key in ("output_dir", "seed"):
             if key in self.trainer:
                 raise ConfigError(f"trainer.{key} is set by vlmr; set the top-level '{key}' instead")

@@ -1,10 +1,9 @@
 """Everything vlmr does that depends on trl's version, in one place (written for trl 1.16).
 
-- **Patches** for two trl 1.16 bugs with vision-language models, applied by
+- **Patches** for three trl 1.16 bugs with vision-language models, applied by
   :func:`patch_trainer` only when the installed trl is the release they were written for
   (:data:`WRITTEN_FOR`) and only when the run can hit the bug.
-- **Defaults** (:data:`GRPO_DEFAULTS`) and one **config check** (:func:`check_grpo_options`)
-  that keep GRPO runs away from trl 1.16 failures.
+- **Defaults** (:data:`GRPO_DEFAULTS`) that keep GRPO runs away from trl 1.16 failures.
 - **Read access** to trl's private completion log (:func:`completion_log`).
 
 ``tests/test_trl_compat.py`` reproduces each bug on plain trl: the day one of those tests
@@ -55,26 +54,18 @@ def installed_minor() -> str:
     return f"{release[0]}.{release[1]}"
 
 
-def check_grpo_options(trainer: dict[str, Any], tools: bool) -> None:
-    """Raise :class:`ConfigError` for ``trainer:`` options that fail under trl 1.16 with this run's setup."""
-    if tools and trainer.get("mask_truncated_completions"):
-        raise ConfigError(
-            "trainer.mask_truncated_completions cannot be combined with tools under trl 1.16: it masks the attention "
-            "of a rollout cut by max_completion_length, tool images included, and the loss step fails with a 'shape "
-            "mismatch' in get_rope_index. Drop it (a cut rollout then scores as written: no answer, no reward) or "
-            "raise max_completion_length.")
-
-
-def patch_trainer(trainer, *, tools: bool, mixed_modality: bool) -> list[str]:
+def patch_trainer(trainer, *, tools: bool, mixed_modality: bool, mask: frozenset[str] = frozenset()) -> list[str]:
     """Apply the patches ``trainer``'s run needs; returns their names.
 
     Args:
         trainer: a built ``trl.GRPOTrainer`` (before ``train()``).
         tools: the run has tool environments (the tool-loop patch).
         mixed_modality: some rows have images and some none (the text-only-row patch).
+        mask: rollouts to leave out of the loss in a run with tools, any of :data:`MASKS` (patch 3).
     """
     needed = [name for name, wanted in (("tool_round_without_image", tools),
-                                        ("text_only_rows", mixed_modality)) if wanted]
+                                        ("text_only_rows", mixed_modality),
+                                        ("masked_rollouts", tools and bool(mask))) if wanted]
     if not needed:
         return []
     if installed_minor() != WRITTEN_FOR:
@@ -85,6 +76,8 @@ def patch_trainer(trainer, *, tools: bool, mixed_modality: bool) -> list[str]:
         patch_split_pixel_values()
     if mixed_modality:
         patch_text_only_rows(trainer)
+    if tools and mask:
+        patch_masked_rollouts(trainer, mask)
     logger.debug("trl %s patches in effect: %s", WRITTEN_FOR, needed)
     return needed
 
@@ -155,6 +148,83 @@ def patch_text_only_rows(trainer) -> bool:
 
     _tokenize_prompts.__vlmr_patched__ = True
     trainer._tokenize_prompts = _tokenize_prompts
+    return True
+
+
+# ---- patch 3: leaving truncated and over-turn rollouts out of the loss in runs with tools ----------------------
+# ``mask_truncated_completions`` zeroes a cut rollout's ``completion_mask``, and trl uses that mask for two jobs:
+# the loss mask and the attention mask of every forward pass. Qwen-VL's ``get_rope_index`` then finds the tool
+# image's tokens in the image grid but not under the attention mask and the step fails ("shape mismatch: value
+# tensor of shape [3, 291] cannot be broadcast to indexing result of shape [3, 259]"). The fix gives the job to
+# the loss mask alone: trl's flag stays off, and after generation and scoring the rollouts to leave out get a
+# zero ``tool_mask`` (the loss mask trl multiplies in for tool results), so attention still covers every token.
+# The same holds for over-turn rollouts (Mini-o3's ``ignore_exceed``): those that used every tool round
+# (``max_tool_calling_iterations``) and still asked for a tool, so they end without an answer. The rollouts
+# still count in their group's advantages, as under trl's own flag. The patch wraps one trainer instance.
+
+MASKS = ("truncated", "over_turn")
+
+
+def rollouts_to_mask(completion_ids, completion_mask, stop_ids, call_id: int, response_id: int, max_rounds: int,
+                     mask: frozenset[str]):
+    """A bool tensor (B,): the rollouts to leave out of the loss.
+
+    Truncated: the last token is not a stop token (trl's own rule). Over-turn: at least ``max_rounds`` tool
+    results (``response_id`` tokens) and more tool calls (``call_id`` tokens) than results.
+    """
+    import torch
+
+    lengths = completion_mask.sum(dim=1)  # (B,) right-padded
+    last = completion_ids.gather(1, (lengths - 1).clamp(min=0).unsqueeze(1)).squeeze(1)  # (B,)
+    truncated = ~torch.isin(last, torch.tensor(list(stop_ids), device=last.device)) & (lengths > 0)
+    real = completion_mask.bool()
+    calls = ((completion_ids == call_id) & real).sum(dim=1)  # (B,)
+    results = ((completion_ids == response_id) & real).sum(dim=1)  # (B,)
+    over_turn = (results >= max_rounds) & (calls > results)
+    out = torch.zeros_like(truncated)
+    if "truncated" in mask:
+        out |= truncated
+    if "over_turn" in mask:
+        out |= over_turn
+    return out
+
+
+def patch_masked_rollouts(trainer, mask: frozenset[str]) -> bool:
+    """Install patch 3 on ``trainer``; True if it was newly applied (idempotent).
+
+    Logs the fraction of rollouts left out as ``vlmr/masked_rollouts``.
+    """
+    import torch
+
+    unknown = set(mask) - set(MASKS)
+    if unknown:
+        raise ConfigError(f"unknown rollout mask(s) {sorted(unknown)}; choose from {list(MASKS)}")
+    generate = trainer._generate_and_score_completions
+    if getattr(generate, "__vlmr_patched__", False):
+        return False
+    tokenizer = getattr(trainer.processing_class, "tokenizer", trainer.processing_class)
+    call_id, response_id = tokenizer.convert_tokens_to_ids(["<tool_call>", "<tool_response>"])
+    if "over_turn" in mask and ({call_id, response_id} & {None, tokenizer.unk_token_id}):
+        raise ConfigError("mask_over_turn needs <tool_call> and <tool_response> tokens in the tokenizer "
+                          "(Hermes-style tool templates, as Qwen's); this tokenizer has none")
+    stop_ids = [*trainer.eos_token_ids, tokenizer.pad_token_id]
+
+    @functools.wraps(generate)
+    def _generate_and_score_completions(inputs):
+        output = generate(inputs)
+        ids, completion_mask = output["completion_ids"], output["completion_mask"]
+        drop = rollouts_to_mask(ids, completion_mask, stop_ids, call_id, response_id,
+                                trainer.max_tool_calling_iterations, mask)
+        keep = (~drop).int().unsqueeze(1)  # (B, 1)
+        output["tool_mask"] = output.get("tool_mask", torch.ones_like(completion_mask)) * keep
+        loss_mask = completion_mask * output["tool_mask"]
+        output["num_items_in_batch"] = trainer.accelerator.gather(loss_mask.sum()).sum()
+        mode = "train" if trainer.model.training else "eval"
+        trainer._metrics[mode]["vlmr/masked_rollouts"].append(trainer.accelerator.gather(drop).float().mean().item())
+        return output
+
+    _generate_and_score_completions.__vlmr_patched__ = True
+    trainer._generate_and_score_completions = _generate_and_score_completions
     return True
 
 

@@ -56,7 +56,9 @@ def test_local_model_text_streams_and_tool_results_are_reported():
     assert "".join(second_turn_text) == "the answer is <answer>2</answer> "  # word by word, as generated
     [tool] = [e for e in events if e.kind == "tool"]
     assert (tool.name, tool.arguments, tool.text) == ("crop", {"bbox_2d": [0, 0, 32, 32]},
-                                                      "Cropped region [0, 0, 32, 32] (32x32 px).")
+                                                      "Cropped region [0, 0, 32, 32] (32x32 px). The crop is image 1: "
+                                                      "pass image_index=1 to look closer at it; without image_index, "
+                                                      "coordinates refer to the input image.")
     assert tool.images[0].size == (32, 32)
     assert events[-1].trajectory.final_text == "the answer is <answer>2</answer>"
     assert backend.generation == {"max_new_tokens": 8}  # the shared backend is never modified

@@ -165,7 +165,7 @@ class TestReportedCrashes:
 
     def test_a_self_argument_is_an_unknown_argument(self):
         text = self.run_one('<tool_call>{"name": "crop", "arguments": {"self": 1, "bbox_2d": [0, 0, 64, 64]}}</tool_call>')
-        assert text == ("Error: crop got unknown argument(s) ['self']; its arguments are: bbox_2d.")
+        assert text == ("Error: crop got unknown argument(s) ['self']; its arguments are: bbox_2d, image_index (optional).")
 
     def test_a_hundred_thousand_brackets_are_an_unreadable_call(self):
         text = self.run_one("<tool_call>" + "[" * 100_000)

@@ -8,7 +8,7 @@ from vlmr.rewards import Reward, build_rewards, get_reward, list_rewards, regist
 
 EXPECTED = {
     "accuracy", "box_l1", "box_points", "box_size", "chart_relaxed", "count", "detection", "format", "giou",
-    "iou", "length", "mask_iou", "point_in_box", "point_in_mask", "repetition", "temporal_iou", "tool_use",
+    "iou", "length", "mask_iou", "point_in_box", "point_in_mask", "repetition", "temporal_iou", "tool_use", "curiosity",
 }  # fmt: skip
 
 # One mixed batch of several tasks, two generations per prompt (trl repeats every column).

@@ -156,6 +156,8 @@ class TestLimits:
     def test_limits_are_validated(self):
         with pytest.raises(ValueError, match="ToolLimits.max_calls must be >= 1, got 0"):
             ToolLimits(max_calls=0)
+        with pytest.raises(ValueError, match="code_seconds > 0 and code_memory_mb >= 64; got 10.0, 32"):
+            ToolLimits(code_memory_mb=32)  # below what the interpreter itself needs
 
     def test_tool_before_reset_is_a_programming_error(self):
         with pytest.raises(RuntimeError, match="call reset"):

@@ -90,11 +90,12 @@ class TestZoomIn:
         out = image_of(env_for(Image.fromarray(arr)).zoom_in(bbox_2d=[30, 30, 70, 70]))
         assert (out == (10, 200, 30)).all()
 
-    def test_zoom_text_says_coordinates_stay_on_the_original(self, gradient):
+    def test_zoom_text_names_the_new_image_and_the_default_frame(self, gradient):
         _, img = gradient
         text = env_for(img).zoom_in(bbox_2d=[50, 20, 150, 80], label="dog")[-1]["text"]
         assert text.startswith("Zoomed into [50, 20, 150, 80] (dog): 100x60 px shown at")
-        assert "refer to the original image" in text
+        assert text.endswith("The zoomed view is image 1: pass image_index=1 to look closer at it; without "
+                             "image_index, coordinates refer to the input image.")
 
 
 class TestRotate:
@@ -181,3 +182,97 @@ def test_space_from_coordinate_space_dict(gradient):
     space = CoordinateSpace.for_image(200, 100, family="qwen2_vl")  # norm1000
     out = image_of(env_for(img, coord=space.to_dict()).crop(bbox_2d=[250, 200, 750, 800]))
     np.testing.assert_array_equal(out, arr[20:80, 50:150])
+
+
+class TestObservations:
+    """Zoom, crop and rotate on any image of the episode (Mini-o3's observation_N), each in its own coordinates."""
+
+    def test_crop_of_a_zoom_of_a_zoom_in_original_pixels(self, gradient):
+        arr, img = gradient  # 200x100; each pixel holds its own position (R = x, G = y)
+        env = env_for(img, limits=ToolLimits(zoom_pixels=400 * 240, max_zoom=4.0))
+        env.zoom_in(bbox_2d=[50, 20, 150, 80])  # image 1: 100x60 px of the input shown 4x, at 400x240
+        # [100, 40, 300, 160] of image 1 = 50 + [25, 10, 75, 40] -> [75, 30, 125, 60] of the input, shown 8x
+        text = env.zoom_in(bbox_2d=[100, 40, 300, 160], image_index=1)[-1]["text"]
+        assert text.startswith("Zoomed into [100, 40, 300, 160] of image 1 = [75, 30, 125, 60] in pixels of input "
+                               "image 0: 200x120 px shown at 400x240.")
+        assert "The zoomed view is image 2" in text
+        # [0, 0, 160, 80] of image 2 (8 px a pixel of the input) -> 75 + [0, 20], 30 + [0, 10]
+        parts = env.crop(bbox_2d=[0, 0, 160, 80], image_index=2)
+        assert "of image 2 = [75, 30, 95, 40] in pixels of input image 0 (160x80 px)" in parts[-1]["text"]
+        regions = [obs.region for obs in env._state().observations]
+        assert regions == [(0, 0, 200, 100), (50, 20, 150, 80), (75, 30, 125, 60), (75, 30, 95, 40)]
+        crop = np.asarray(parts[0]["image"]).astype(int)
+        assert crop.shape == (80, 160, 3)
+        # the pixels say where they came from (bicubic enlargements: within 1 of the exact position)
+        assert abs(crop[0, 0, 0] - 75) <= 1 and abs(crop[0, 0, 1] - 30) <= 1
+        assert abs(crop[-1, -1, 0] - 95) <= 1 and abs(crop[-1, -1, 1] - 40) <= 1
+
+    def test_each_image_in_its_own_normalised_space(self, gradient):
+        _, img = gradient
+        env = env_for(img, coord={"convention": "norm1000", "width": 200, "height": 100})
+        env.zoom_in(bbox_2d=[250, 200, 750, 800])  # image 1 shows input pixels [50, 20, 150, 80]
+        # norm1000 of image 1: [250, 250, 750, 750] is its middle half -> [75, 35, 125, 65] of the input
+        text = env.crop(bbox_2d=[250, 250, 750, 750], image_index=1)[-1]["text"]
+        assert "of image 1 = [75, 35, 125, 65] in pixels of input image 0" in text
+
+    def test_each_image_as_the_processor_shows_it(self, gradient):
+        _, img = gradient
+        # resized: the model sees the 200x100 input at 400x200, so its coordinates are doubled
+        coord = {"convention": "resized", "width": 200, "height": 100, "input_width": 400, "input_height": 200}
+        env = env_for(img, coord=coord, limits=ToolLimits(zoom_pixels=400 * 240, max_zoom=4.0))
+        env.zoom_in(bbox_2d=[100, 40, 300, 160])  # input pixels [50, 20, 150, 80] -> image 1, 400x240
+        # the processor shows a 400x240 image at 392x252 (sides rounded to 28), so [0, 0, 196, 126] is its
+        # top-left quarter: pixels [0, 0, 200, 120] of image 1 -> [50, 20, 100, 50] of the input
+        text = env.crop(bbox_2d=[0, 0, 196, 126], image_index=1)[-1]["text"]
+        assert "of image 1 = [50, 20, 100, 50] in pixels of input image 0 (200x120 px)" in text
+
+    def test_rotated_image_has_no_box_in_the_input(self, gradient):
+        _, img = gradient
+        env = env_for(img)
+        assert "Rotated image 0 by 90 degrees" in env.rotate(angle=90)[-1]["text"]
+        text = env.crop(bbox_2d=[0, 0, 50, 50], image_index=1)[-1]["text"]
+        assert text.startswith("Cropped region [0, 0, 50, 50] of image 1 (50x50 px).")
+
+    @pytest.mark.parametrize(("index", "problem"), [
+        (3, "must be between 0 and 1, got 3."),  # only the input and one zoom so far
+        (-1, "must be between 0 and 1, got -1."),
+        (1.5, "must be a whole number, got 1.5."),
+        (float("nan"), "must be a finite number, got nan."),
+        (True, "must be a number, got bool True."),
+        ("1", "must be a number, got str '1'."),
+    ])
+    def test_bad_index_is_a_message(self, gradient, index, problem):
+        _, img = gradient
+        env = env_for(img)
+        env.zoom_in(bbox_2d=[0, 0, 100, 100])
+        text = env.zoom_in(bbox_2d=[0, 0, 50, 50], image_index=index)[-1]["text"]
+        assert text == (f"Error: image_index {problem} Image 0 is the input image, then come the images tools "
+                        "returned, in order.")
+
+    def test_image_budget_is_a_message(self, gradient):
+        _, img = gradient
+        env = env_for(img, limits=ToolLimits(max_images=2))
+        env.zoom_in(bbox_2d=[0, 0, 100, 100])
+        env.zoom_in(bbox_2d=[0, 0, 100, 100], image_index=1)
+        text = env.zoom_in(bbox_2d=[0, 0, 100, 100], image_index=2)[-1]["text"]
+        assert text == ("Error: the image limit of this episode (2 tool images) is reached; answer with what you "
+                        "have seen.")
+
+
+def test_sft_trajectory_names_the_image_each_call_used(gradient):
+    """A stored trajectory replayed for SFT: the tool messages say which image each zoom read, and where it lies."""
+    from vlmr.train.sft import trajectory_turns
+
+    _, img = gradient
+    env = env_for(img, tools=["zoom_in"])
+    call = '<tool_call>{{"name": "zoom_in", "arguments": {}}}</tool_call>'
+    turns = [{"role": "assistant", "content": "<think>look</think>" + call.format('{"bbox_2d": [50, 20, 150, 80]}')},
+             {"role": "assistant", "content": "<think>closer</think>" + call.format(
+                 '{"bbox_2d": [0, 0, 200, 120], "image_index": 1}')},
+             {"role": "assistant", "content": "<answer>red</answer>"}]
+    messages, images = trajectory_turns(turns, None, env)
+    tool_texts = [m["content"][-1]["text"] for m in messages if m["role"] == "tool"]
+    assert tool_texts[0].startswith("Zoomed into [50, 20, 150, 80]: 100x60 px") and "is image 1" in tool_texts[0]
+    assert tool_texts[1].startswith("Zoomed into [0, 0, 200, 120] of image 1 = [50, 20, 100, 50] in pixels of "
+                                    "input image 0") and "is image 2" in tool_texts[1]
+    assert len(images) == 2

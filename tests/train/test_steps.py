@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from vlmr.config import ConfigError, TrainConfig
+from vlmr.config import TrainConfig
 from vlmr.train import train
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]
@@ -150,7 +150,7 @@ class TestToolTrajectorySft:
 class TestToolGrpo:
     def test_config_tools_reach_trl_and_the_tool_call_rate_is_logged(self, nano_model, dataset_of, tmp_path, run):
         from vlmr.train.data import NO_TOOLS
-        from vlmr.train.grpo import grpo_args, tool_environment_factory
+        from vlmr.train.grpo import grpo_args, rollout_masks, tool_environment_factory
 
         data = dataset_of("counting", per_task=1)
         fields = {"tools": {"counting": ["zoom_in"]}, "max_tool_calls": 2}
@@ -160,15 +160,17 @@ class TestToolGrpo:
         assert environments["counting"].tool_names == ("zoom_in",)
         assert environments[NO_TOOLS].tool_names == ()  # tasks without tools see none
         assert grpo_args(cfg, [1.0], []).max_tool_calling_iterations == 2
-        cfg.trainer["mask_truncated_completions"] = True  # trl 1.16 then crashes on a cut tool-image rollout
-        with pytest.raises(ConfigError, match="mask_truncated_completions cannot be combined with tools"):
-            grpo_args(cfg, [1.0], [])
+        cfg.trainer["mask_truncated_completions"] = True  # trl's own flag crashes on a cut tool-image rollout,
+        assert grpo_args(cfg, [1.0], []).mask_truncated_completions is False  # so vlmr masks those itself
+        assert rollout_masks(cfg) == {"truncated"}
 
-        state = run("grpo", tmp_path / "run", data, ["count", "tool_use"],
-                    trainer={"max_completion_length": 4}, **fields)
+        state = run("grpo", tmp_path / "run", data, ["count", "tool_use"], mask_over_turn=True,
+                    trainer={"max_completion_length": 4, "mask_truncated_completions": True}, **fields)
         log = first_log(state)
         assert "tools/call_frequency" in log  # trl logs it only when the trainer has tools
         assert log["rewards/tool_use/mean"] is not None
+        assert log["vlmr/masked_rollouts"] == 1.0  # 4 tokens: every rollout is cut, none carries loss
+        assert log["loss"] == 0.0
 
 
 class TestMaskIouGrpo:

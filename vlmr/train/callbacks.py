@@ -1,4 +1,4 @@
-"""Training callbacks: completion samples with their images, saved every N steps."""
+"""Training callbacks: completion samples with their images, saved every N steps; the tool-rate alarm."""
 
 from __future__ import annotations
 
@@ -95,13 +95,63 @@ class SampleTableCallback(TrainerCallback):
         return out
 
 
+def offered_tool_call_rate(environments) -> float | None:
+    """Share of the rollouts offered tools (their environment has some) that called at least one;
+    ``None`` when no rollout was offered a tool."""
+    offered = [env for env in environments or [] if getattr(env, "tool_names", ())]
+    return sum(bool(env.history) for env in offered) / len(offered) if offered else None
+
+
+CONTROLS = ("a curiosity reward on the group's tool-call rate (rewards: [{name: curiosity, tasks: [...]}], "
+            "Pixel-Reasoner); leaving over-turn and cut rollouts out of the loss (mask_over_turn: true, "
+            "trainer.mask_truncated_completions: true; Mini-o3); a tool bonus paid only on correct answers "
+            "(rewards: [{name: tool_use}], DeepEyes); more tool trajectories in the SFT cold start")
+
+
+class ToolRateAlarm(TrainerCallback):
+    """Warn once when the tool-call rate of rollouts offered tools stays below ``floor`` for ``steps`` steps in a row.
+
+    The rate is read after each step from the rollouts' tool environments (trl's ``trainer.environments``, one per
+    rollout of the step's generation batch): a policy dropping its tools ("tool calls go to 0", DeepEyes #55, #78,
+    #83, #100) is reported while there is time to act, with the controls vlmr has against it.
+    """
+
+    def __init__(self, floor: float = 0.05, steps: int = 20):
+        self.floor = floor
+        self.steps = steps
+        self.rates: list[float] = []  # one per step with rollouts offered tools
+        self.below = 0  # consecutive steps below the floor
+        self.warned = False
+        self.trainer = None  # set by attach()
+
+    def attach(self, trainer) -> None:
+        """Give the callback the trainer whose rollout environments it reads."""
+        self.trainer = trainer
+
+    def on_step_end(self, args, state, control, **kwargs):
+        rate = offered_tool_call_rate(getattr(self.trainer, "environments", None))
+        if rate is None:
+            return
+        self.rates.append(rate)
+        self.below = self.below + 1 if rate < self.floor else 0
+        if self.below >= self.steps and not self.warned and state.is_world_process_zero:
+            self.warned = True
+            logger.warning(
+                "tool-rate alarm at step %d: the rollouts offered tools called one in under %.0f%% of cases for %d "
+                "steps in a row (last %.3f); the policy is dropping its tools. Controls: %s.",
+                state.global_step, 100 * self.floor, self.below, rate, CONTROLS)
+
+
 def default_callbacks(cfg: TrainConfig) -> list[TrainerCallback]:
-    """The callbacks every vlmr run gets."""
-    return [SampleTableCallback(cfg.output_dir, cfg.sample_every)]
+    """The callbacks every vlmr run gets (the tool-rate alarm when the run has tools and it is on)."""
+    callbacks: list[TrainerCallback] = [SampleTableCallback(cfg.output_dir, cfg.sample_every)]
+    if cfg.tools and cfg.tool_rate_alarm is not None:
+        callbacks.append(ToolRateAlarm(**cfg.tool_rate_alarm))
+    return callbacks
 
 
 def attach_callbacks(trainer) -> None:
     """Hand the trainer to callbacks that need it (after ``Trainer`` construction)."""
     for callback in trainer.callback_handler.callbacks:
-        if isinstance(callback, SampleTableCallback):
+        if isinstance(callback, SampleTableCallback | ToolRateAlarm):
             callback.attach(trainer)

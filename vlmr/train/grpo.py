@@ -51,7 +51,8 @@ def grpo_args(cfg: TrainConfig, weights: list[float], suppress: list[int], resum
     from trl import GRPOConfig
 
     trainer = dict(cfg.trainer)
-    trl_compat.check_grpo_options(trainer, tools=bool(cfg.tools))
+    if cfg.tools:  # with tools vlmr masks cut rollouts itself (trl_compat patch 3); trl's flag breaks tool images
+        trainer.pop("mask_truncated_completions", None)
     generation_kwargs = dict(trainer.pop("generation_kwargs", None) or {})
     # Random or early models sample vision placeholder tokens; in the loss step those count as image
     # tokens with no image behind them ("Image features and image tokens do not match"), so never sample them.
@@ -68,6 +69,12 @@ def grpo_args(cfg: TrainConfig, weights: list[float], suppress: list[int], resum
         )
     except TypeError as e:
         raise ConfigError(f"trainer: {e} (keys under 'trainer:' must be trl GRPOConfig fields)") from e
+
+
+def rollout_masks(cfg: TrainConfig) -> frozenset[str]:
+    """Rollouts a run with tools leaves out of the loss (:data:`vlmr.trl_compat.MASKS`)."""
+    wanted = (("truncated", cfg.trainer.get("mask_truncated_completions")), ("over_turn", cfg.mask_over_turn))
+    return frozenset(name for name, on in wanted if on) if cfg.tools else frozenset()
 
 
 def tool_environment_factory(cfg: TrainConfig):
@@ -106,7 +113,7 @@ def build_grpo_trainer(cfg: TrainConfig, resume: bool | str = False):
         callbacks=default_callbacks(cfg),
     )
     attach_callbacks(trainer)
-    trl_compat.patch_trainer(trainer, tools=bool(cfg.tools), mixed_modality=mixed_modality)
+    trl_compat.patch_trainer(trainer, tools=bool(cfg.tools), mixed_modality=mixed_modality, mask=rollout_masks(cfg))
     logger.info("process %d of %d; %d training prompts", args.process_index, args.world_size, len(rows))
     logger.info(size_report(trainer.model, args.per_device_train_batch_size,
                             longest_prompt(processor, rows) + args.max_completion_length,
