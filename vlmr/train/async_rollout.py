@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -254,9 +255,9 @@ class Batcher:
             batch, self.queue = self.queue, []
             self.arrived.clear()
             try:
+                request = functools.partial(self.turns.generate, [(t, ids) for t, ids, _ in batch])
                 outputs = await loop.run_in_executor(
-                    self.executor, lambda: _retrying(lambda: self.turns.generate([(t, ids) for t, ids, _ in batch]),
-                                                     self.options.retries, "generation"))
+                    self.executor, _retrying, request, self.options.retries, "generation")
             except Exception as e:
                 for _, _, future in batch:
                     future.set_exception(e)
@@ -281,9 +282,9 @@ class PerRequest:
         self.executor = concurrent.futures.ThreadPoolExecutor(concurrency, thread_name_prefix="vlmr-request")
 
     async def generate(self, trajectory: Trajectory, ids: list[int]) -> Generated:
+        request = functools.partial(self.turns.generate, [(trajectory, ids)])
         (output,) = await asyncio.get_running_loop().run_in_executor(
-            self.executor, lambda: _retrying(lambda: self.turns.generate([(trajectory, ids)]), self.options.retries,
-                                             "generation request"))
+            self.executor, _retrying, request, self.options.retries, "generation request")
         return output
 
     async def serve(self) -> None:
