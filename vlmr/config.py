@@ -99,6 +99,11 @@ class TrainConfig:
         "help": "Task -> tools the model may call (names, tool sets or package.module:function), e.g. "
                 "{counting: [zoom_in]}. Empty: no tools."})
     max_tool_calls: int = field(default=3, metadata={"help": "Tool calls allowed per rollout."})
+    rollout: dict[str, Any] = field(default_factory=dict, metadata={
+        "help": "How GRPO runs tool rollouts: {loop: auto|async|trl, tool_workers, tool_timeout_s, batch_wait_s, "
+                "retries}. async: each trajectory advances on its own, tools overlap generation "
+                "(vlmr.train.async_rollout); trl: trl's loop, one barrier per tool turn; auto (default): async "
+                "except with vLLM generation, where its equality with trl's loop is not tested yet."})
     system_prompt: str | None = field(default="default", metadata={
         "help": "'default' (the vlmr output-format prompt), a custom string, or null for none."})
     freeze_vision_tower: bool = field(default=False, metadata={"help": "Train only the language model + merger."})

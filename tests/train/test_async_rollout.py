@@ -17,7 +17,13 @@ import pytest
 import torch
 from PIL import Image
 
-from vlmr.train.async_rollout import RolloutOptions, Trajectory, run_trajectories, tool_content
+from vlmr.train.async_rollout import (
+    RolloutOptions,
+    Trajectory,
+    rollout_options,
+    run_trajectories,
+    tool_content,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -217,9 +223,32 @@ class TestToolContent:
         assert tool_content([{"type": "image", "image": image}])[0]["image"] is image
 
 
-def test_options_reject_bad_values():
-    with pytest.raises(ValueError, match="tool_workers=0"):
-        RolloutOptions(tool_workers=0)
+class TestRolloutConfig:
+    @pytest.mark.parametrize("spec, use_vllm, runs", [
+        ({}, False, True),  # auto: this loop on the local model
+        ({}, True, False),  # auto: trl's loop with vLLM (not tested equal there)
+        ({"loop": "async"}, True, True),  # asked for explicitly
+        ({"loop": "trl", "tool_workers": 4}, False, False),  # trl's loop; the options are still checked
+    ])
+    def test_loop_choice(self, spec, use_vllm, runs):
+        assert (rollout_options(spec, use_vllm) is not None) == runs
+
+    def test_options_reach_the_loop(self):
+        assert rollout_options({"tool_workers": 4, "tool_timeout_s": 5}) == RolloutOptions(4, 5.0)
+
+    @pytest.mark.parametrize("spec, message", [
+        ({"loop": "fast"}, r"rollout.loop is 'fast'; choose one of \['auto', 'async', 'trl'\]"),
+        ({"tool_worker": 4}, r"unknown rollout key\(s\) \['tool_worker'\]"),
+        ({"tool_workers": 0}, "tool_workers=0; use 1 or more"),
+    ])
+    def test_bad_sections_fail_the_config_check(self, spec, message, tmp_path):
+        from vlmr.config import ConfigError, TrainConfig
+        from vlmr.train.specs import check_config
+
+        cfg = TrainConfig.from_dict({"model": "m", "output_dir": str(tmp_path), "datasets": [{"path": "d"}],
+                                     "rewards": [{"name": "format"}], "rollout": spec})
+        with pytest.raises(ConfigError, match=message):
+            check_config(cfg, "grpo")
 
 
 def test_tool_call_json_is_what_the_script_writes(bench):

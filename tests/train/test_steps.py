@@ -168,6 +168,7 @@ class TestToolGrpo:
                     trainer={"max_completion_length": 4}, **fields)
         log = first_log(state)
         assert "tools/call_frequency" in log  # trl logs it only when the trainer has tools
+        assert "tools/rollout_seconds" in log  # the rollouts ran per trajectory (rollout.loop: auto)
         assert log["rewards/tool_use/mean"] is not None
 
 

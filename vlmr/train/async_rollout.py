@@ -25,7 +25,7 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
 from PIL import Image
@@ -53,6 +53,27 @@ class RolloutOptions:
         if self.tool_timeout_s <= 0 or self.batch_wait_s < 0 or self.retries < 0:
             raise ValueError(f"tool_timeout_s={self.tool_timeout_s} must be > 0, batch_wait_s={self.batch_wait_s} "
                              f"and retries={self.retries} >= 0")
+
+
+LOOPS = ("auto", "async", "trl")
+
+
+def rollout_options(spec: dict[str, Any], use_vllm: bool = False) -> RolloutOptions | None:
+    """The options of a config's ``rollout:`` section; ``None`` when trl's own loop runs.
+
+    ``loop: auto`` picks this loop unless generation runs on vLLM (only the local model's generation is
+    tested equal to trl's loop). Raises ValueError (unknown key, unknown loop, bad value).
+    """
+    spec = dict(spec)
+    loop = spec.pop("loop", "auto")
+    if loop not in LOOPS:
+        raise ValueError(f"rollout.loop is {loop!r}; choose one of {list(LOOPS)}")
+    known = [f.name for f in fields(RolloutOptions)]
+    unknown = sorted(set(spec) - set(known))
+    if unknown:
+        raise ValueError(f"unknown rollout key(s) {unknown}; known keys: {['loop', *known]}")
+    options = RolloutOptions(**spec)
+    return None if loop == "trl" or (loop == "auto" and use_vllm) else options
 
 
 @dataclass

@@ -84,6 +84,26 @@ def tool_environment_factory(cfg: TrainConfig):
     return {**make_environments(cfg.tools), NO_TOOLS: make_environment([])}
 
 
+def use_async_rollout(trainer, cfg: TrainConfig) -> bool:
+    """Run ``trainer``'s tool rollouts per trajectory when ``cfg.rollout`` asks for it; True if it does."""
+    from vlmr.train.async_rollout import rollout_options
+
+    try:
+        options = rollout_options(cfg.rollout, use_vllm=trainer.args.use_vllm)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"rollout: {e}") from e
+    if options is None or not cfg.tools:
+        return False
+    if trl_compat.installed_minor() != trl_compat.WRITTEN_FOR:
+        logger.warning("trl %s is installed; the per-trajectory rollout was written for trl %s: trl's loop runs",
+                       trl_compat.installed_minor(), trl_compat.WRITTEN_FOR)
+        return False
+    trl_compat.patch_async_rollout(trainer, options)
+    logger.info("tool rollouts run per trajectory (%d tool workers, %.0f s tool limit)", options.tool_workers,
+                options.tool_timeout_s)
+    return True
+
+
 def build_grpo_trainer(cfg: TrainConfig, resume: bool | str = False):
     """``(trainer, processor, family)``: the ``GRPOTrainer`` vlmr runs for ``cfg``, ready to ``train()``.
 
@@ -107,6 +127,7 @@ def build_grpo_trainer(cfg: TrainConfig, resume: bool | str = False):
     )
     attach_callbacks(trainer)
     trl_compat.patch_trainer(trainer, tools=bool(cfg.tools), mixed_modality=mixed_modality)
+    use_async_rollout(trainer, cfg)
     logger.info("process %d of %d; %d training prompts", args.process_index, args.world_size, len(rows))
     logger.info(size_report(trainer.model, args.per_device_train_batch_size,
                             longest_prompt(processor, rows) + args.max_completion_length,
