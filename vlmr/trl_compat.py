@@ -219,6 +219,45 @@ class _TrlTurns:
                                    tools=self.per_prompt_tools[trajectory.index])
 
 
+class _ServerTurns(_TrlTurns):
+    """trl's rules, but each turn is its own request from this process to trl's vLLM server (``vllm_mode:
+    server``), so a trajectory's next turn starts when its tools end. trl's ``VLLMGeneration.generate`` cannot be
+    used: it gathers every rank's prompts (a collective call), which ranks advancing on their own would deadlock.
+    The same client calls and sampling settings as trl's server mode; weights are synced by trl's first turn."""
+
+    def __init__(self, trainer, per_prompt_tools: list, client):
+        super().__init__(trainer, per_prompt_tools)
+        self.client, self.vllm = client, trainer.vllm_generation
+
+    def generate(self, batch: list) -> list:
+        vllm, outputs = self.vllm, []
+        for trajectory, ids in batch:
+            images = trajectory.all_images()
+            features = None
+            if images:  # the server takes images apart from token ids (trl: VLLMClient.image_features)
+                features = [vllm._place_features(self.client.image_features([images])[0], ids)]
+            output = self.client.generate(
+                prompts=[ids], features=features, n=1, repetition_penalty=vllm.repetition_penalty,
+                temperature=vllm.temperature, top_p=vllm.top_p, top_k=vllm.top_k,
+                min_p=0.0 if vllm.min_p is None else vllm.min_p, max_tokens=vllm.max_completion_length,
+                logprobs=vllm.logprobs, structured_outputs_regex=vllm.structured_outputs_regex,
+                generation_kwargs=vllm.generation_kwargs)
+            outputs.append((output["completion_ids"][0], [top[0] for top in output["logprobs"][0]]))
+        return outputs
+
+
+def vllm_server_client(trainer):
+    """This process's client of trl's vLLM server: trl's own on the main process, a new one on the others."""
+    vllm = trainer.vllm_generation
+    client = getattr(vllm, "vllm_client", None) or getattr(trainer, "_vlmr_vllm_client", None)
+    if client is None:
+        from trl.generation.vllm_client import VLLMClient
+
+        base_url = vllm.server_base_url or f"http://{vllm.server_host}:{vllm.server_port}"
+        client = trainer._vlmr_vllm_client = VLLMClient(base_url=base_url, connection_timeout=vllm.server_timeout)
+    return client
+
+
 def async_tool_call_loop(trainer, options, prompts, prompt_ids, completion_ids, completions, logprobs, images,
                          multimodal_fields):
     """``_tool_call_loop``'s contract (trl 1.16) run by :func:`vlmr.train.async_rollout.run_trajectories`.
@@ -239,7 +278,10 @@ def async_tool_call_loop(trainer, options, prompts, prompt_ids, completion_ids, 
                    logprobs=list(logprobs[i]) if logprobs is not None else None)
         for i in range(len(prompts))
     ]
-    seconds = run_trajectories(trajectories, _TrlTurns(trainer, per_prompt_tools), options,
+    server = trainer.use_vllm and trainer.vllm_mode == "server"
+    turns = (_ServerTurns(trainer, per_prompt_tools, vllm_server_client(trainer)) if server
+             else _TrlTurns(trainer, per_prompt_tools))
+    seconds = run_trajectories(trajectories, turns, options, per_request=server,
                                async_loop=getattr(trainer, "async_loop", None))
     trainer._log_completion_extra("tool_calls", [t.calls for t in trajectories])
     trainer._log_completion_extra("tool_failures", [t.failures for t in trajectories])

@@ -255,3 +255,51 @@ def test_tool_call_json_is_what_the_script_writes(bench):
     text = bench.tool_call_text(1)
     payload = json.loads(text.split("<tool_call>\n")[1].split("\n</tool_call>")[0])
     assert payload == {"name": "zoom_in", "arguments": {"bbox_2d": [4, 4, 44, 44]}}
+
+
+class TestServer:
+    def test_each_trajectory_generates_alone_without_waiting_for_slow_tools(self):
+        slow = trajectory(0, lambda: time.sleep(0.4) or "slow")
+        fast = [trajectory(i, lambda: "fast") for i in (1, 2)]
+        turns = PlainTurns(turns=3)
+        start = time.perf_counter()
+        run_trajectories([slow, *fast], turns, RolloutOptions(), per_request=True)
+        assert all(len(batch) == 1 for batch in turns.batches)  # one request per trajectory turn
+        # the fast trajectories finished all their 3 turns while the slow one was still in its first tool call
+        assert sorted(turns.batches[:6]) == [[1]] * 3 + [[2]] * 3
+        assert time.perf_counter() - start < 0.4 * 3 + 1
+
+    def test_turn_request_carries_images_and_trl_sampling(self):
+        from types import SimpleNamespace
+
+        from vlmr.trl_compat import _ServerTurns
+
+        class Client:
+            def __init__(self):
+                self.calls = []
+
+            def image_features(self, images):
+                self.calls.append(("features", images))
+                return [{"n": len(images[0])}]
+
+            def generate(self, **request):
+                self.calls.append(("generate", request))
+                return {"completion_ids": [[5, 6]], "logprobs": [[[-0.5, -2.0], [-0.25]]]}
+
+        vllm = SimpleNamespace(repetition_penalty=1.0, temperature=0.7, top_p=0.9, top_k=0, min_p=None,
+                               max_completion_length=64, logprobs=0, structured_outputs_regex=None,
+                               generation_kwargs={}, _place_features=lambda features, ids: {**features, "at": len(ids)})
+        trainer = SimpleNamespace(max_tool_calling_iterations=3, max_completion_length=64, use_vllm=True,
+                                  vllm_mode="server", _is_vlm=True, vllm_generation=vllm,
+                                  model=SimpleNamespace(config=SimpleNamespace(
+                                      text_config=SimpleNamespace(max_position_embeddings=128))))
+        client = Client()
+        turns = _ServerTurns(trainer, [None], client)
+        image = Image.new("RGB", (8, 8))
+        t = trajectory(0, lambda: "ok")
+        t.images, t.tool_images = [image], [image]
+        assert turns.generate([(t, [1, 2, 3])]) == [([5, 6], [-0.5, -0.25])]  # the sampled token's log-prob
+        (_, images), (_, request) = client.calls
+        assert images == [[image, image]]  # prompt image then tool image
+        assert request["prompts"] == [[1, 2, 3]] and request["features"] == [{"n": 2, "at": 3}]
+        assert (request["temperature"], request["top_p"], request["min_p"], request["max_tokens"]) == (0.7, 0.9, 0.0, 64)
