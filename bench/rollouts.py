@@ -200,19 +200,20 @@ class Loops:
         self.trl = trainer._tool_call_loop
         trl_compat.patch_async_rollout(trainer, options or RolloutOptions())
         self.vlmr = trainer._tool_call_loop
-        self.seconds: list[float] = []
+        self.seconds: list[tuple[float, float]] = []  # (wall, CPU) of each rollout
         generate = trainer._generate
 
         def timed_generate(prompts):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             output = generate(prompts)
-            self.seconds.append(time.perf_counter() - start)
+            self.seconds.append((time.perf_counter() - start, time.process_time() - cpu))
             return output
 
         trainer._generate = timed_generate
 
-    def run(self, loop: str, inputs: list[dict], seed: int = 0) -> tuple[dict, float]:
-        """``(outputs of _generate_and_score_completions, seconds in _generate)`` with ``loop`` (trl or vlmr)."""
+    def run(self, loop: str, inputs: list[dict], seed: int = 0) -> tuple[dict, tuple[float, float]]:
+        """``(outputs of _generate_and_score_completions, (wall, CPU) seconds in _generate)`` with ``loop``
+        (trl or vlmr); CPU time is the process's, all threads."""
         self.trainer._tool_call_loop = getattr(self, loop)
         torch.manual_seed(seed)
         output = self.trainer._generate_and_score_completions([dict(x) for x in inputs])
@@ -231,8 +232,16 @@ def median_interval(values: list[float]) -> tuple[float, float]:
     return ordered[max(0, math.floor(n / 2 - half))], ordered[min(n - 1, math.ceil(n / 2 + half))]
 
 
-def compare(loops: Loops, inputs: list[dict], pairs: int, warmup: int) -> dict:
-    """Paired trials (order alternating); figures of the ratios vlmr/trl after ``warmup`` pairs."""
+def ratio_figures(vlmr_s: list[float], trl_s: list[float]) -> dict:
+    """Medians of each side and the median, IQR and 95% interval of the paired ratios vlmr/trl."""
+    ratios = [v / t for v, t in zip(vlmr_s, trl_s, strict=True)]
+    q1, median, q3 = statistics.quantiles(ratios, n=4, method="inclusive")
+    return {"trl_s": statistics.median(trl_s), "vlmr_s": statistics.median(vlmr_s), "median": median,
+            "iqr": (q1, q3), "ci": median_interval(ratios), "pairs": len(ratios)}
+
+
+def compare(loops: Loops, inputs: list[dict], pairs: int, warmup: int) -> tuple[dict, dict, int]:
+    """Paired trials (order alternating): ``(wall figures, CPU figures, pairs with identical rollouts)``."""
     times = {"trl": [], "vlmr": []}
     same = 0
     for trial in range(warmup + pairs):
@@ -243,11 +252,8 @@ def compare(loops: Loops, inputs: list[dict], pairs: int, warmup: int) -> dict:
             if trial >= warmup:
                 times[loop].append(seconds)
         same += trial >= warmup and same_rollout(outputs["trl"], outputs["vlmr"])
-    ratios = [v / t for v, t in zip(times["vlmr"], times["trl"], strict=True)]
-    q1, median, q3 = statistics.quantiles(ratios, n=4, method="inclusive")
-    low, high = median_interval(ratios)
-    return {"trl_s": statistics.median(times["trl"]), "vlmr_s": statistics.median(times["vlmr"]), "median": median,
-            "iqr": (q1, q3), "ci": (low, high), "pairs": pairs, "same": same}
+    return (*(ratio_figures([s[clock] for s in times["vlmr"]], [s[clock] for s in times["trl"]])
+              for clock in (0, 1)), same)
 
 
 def main() -> None:
@@ -283,11 +289,13 @@ def main() -> None:
         trainer, processor = build_trainer(model_dir, environment, work / f"trainer-{spec}", rows)
         scripted(trainer.model, processor.tokenizer, bench_plan(processor.tokenizer, args.think))
         loops = Loops(trainer, RolloutOptions(tool_workers=args.tool_workers))
-        result = compare(loops, batch_inputs(rows), args.pairs, args.warmup)
-        print(f"tools {low:g}-{high:g} ms: rollout median trl {result['trl_s']:.3f} s, vlmr {result['vlmr_s']:.3f} s; "
-              f"paired ratio vlmr/trl median {result['median']:.3f} (IQR {result['iqr'][0]:.3f}-{result['iqr'][1]:.3f}"
-              f", 95% CI of median {result['ci'][0]:.3f}-{result['ci'][1]:.3f}, {result['pairs']} pairs); "
-              f"identical rollouts in {result['same']} of {result['pairs']} pairs")
+        wall, cpu, same = compare(loops, batch_inputs(rows), args.pairs, args.warmup)
+        print(f"tools {low:g}-{high:g} ms: identical rollouts in {same} of {args.pairs} pairs; "
+              f"load average now {os.getloadavg()[0]:.2f}")
+        for clock, r in (("wall", wall), ("cpu", cpu)):
+            print(f"  {clock:>4}: rollout median trl {r['trl_s']:.3f} s, vlmr {r['vlmr_s']:.3f} s; paired ratio "
+                  f"vlmr/trl median {r['median']:.3f} (IQR {r['iqr'][0]:.3f}-{r['iqr'][1]:.3f}, 95% CI of median "
+                  f"{r['ci'][0]:.3f}-{r['ci'][1]:.3f}, {r['pairs']} pairs)")
 
 
 if __name__ == "__main__":
