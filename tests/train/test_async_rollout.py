@@ -162,14 +162,15 @@ class TestFaults:
 
         raising = trajectory(0, boom)
         garbage = trajectory(1, lambda: [{"type": "image", "image": "not an image"}])
-        unknown = trajectory(2, lambda: "ok", first_calls=[call("nope"), call("tool", "not a dict")])
+        unknown = trajectory(2, lambda: "ok", first_calls=[call("nope"), call("tool", "not a dict"), "garbled"])
         run_trajectories([raising, garbage, unknown], PlainTurns(turns=1), RolloutOptions())
         assert results(raising) == ["{'error': 'segmenter crashed'}"]
         assert results(garbage) == ["{'error': 'the tool returned a content list with an invalid image part; expected "
                                     "text parts holding a string and image parts holding a PIL image'}"]
         assert results(unknown) == ["{'error': 'Tool nope not found.'}",
-                                    "{'error': \"the arguments of tool must be a JSON object, got 'not a dict'\"}"]
-        assert [(t.calls, t.failures) for t in (raising, garbage, unknown)] == [(1, 1), (1, 1), (2, 2)]
+                                    "{'error': \"the arguments of tool must be a JSON object, got 'not a dict'\"}",
+                                    "{'error': 'Unsupported tool call type: str'}"]
+        assert [(t.calls, t.failures) for t in (raising, garbage, unknown)] == [(1, 1), (1, 1), (3, 3)]
 
     def test_dropped_generation_request_is_retried(self):
         turns = PlainTurns(turns=1, drop=2)

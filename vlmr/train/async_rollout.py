@@ -143,7 +143,12 @@ def tool_content(result: Any) -> str | list[dict]:
 
 
 class ToolPool:
-    """Runs a trajectory's tool calls in a bounded thread pool, each call under a time limit."""
+    """Runs a trajectory's tool calls in a bounded thread pool, each call under a time limit.
+
+    A call past its limit is abandoned, not stopped (Python cannot kill a thread): it keeps a worker until
+    it returns, and a tool that never returns keeps the process from exiting. Tools that wait on something
+    remote should carry their own timeout as well.
+    """
 
     def __init__(self, options: RolloutOptions, async_loop: asyncio.AbstractEventLoop | None = None):
         self.options = options
@@ -159,9 +164,10 @@ class ToolPool:
         results, coroutines, timed_out = [], [], None
         for call in calls:
             trajectory.calls += 1
-            name, error = self._name(call), None
-            function = call.get("function") or {}
-            arguments = function.get("arguments")
+            call = call if isinstance(call, dict) else {"type": type(call).__name__}
+            function = call.get("function") if isinstance(call.get("function"), dict) else {}
+            name, arguments = str(function.get("name") or call.get("name") or "unknown"), function.get("arguments")
+            error = None
             if call.get("type") != "function":
                 error = f"Unsupported tool call type: {call.get('type')}"
             elif not isinstance(arguments, dict):
@@ -187,11 +193,6 @@ class ToolPool:
             trajectory.failures += error is not None
             results.append((name, content if error is None else str({"error": error})))
         return results
-
-    @staticmethod
-    def _name(call: dict) -> str:
-        function = call.get("function") if isinstance(call.get("function"), dict) else {}
-        return str(function.get("name") or call.get("name") or "unknown")
 
     async def _sync(self, function: Callable, arguments: dict, name: str) -> tuple[Any, str | None]:
         future = asyncio.get_running_loop().run_in_executor(self.executor, lambda: function(**arguments))
