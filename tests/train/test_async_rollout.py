@@ -97,6 +97,25 @@ class TestSameAsTrlLoop:
         assert list(extra["tool_failures"])[-8:] == [0] * 8
         assert any(metrics["tools/rollout_seconds"] for metrics in runner.trainer._metrics.values())
 
+    def test_trl_rollout_func_path_drops_tool_images(self, loops, both):
+        """Upstream behaviour (trl 1.16) that made vlmr replace ``_tool_call_loop`` instead of using trl's
+        ``rollout_func``: images a rollout function returns are not images to trl (``_generate`` sets them to
+        ``None``; the key lands among the reward columns), so tool images could not reach the loss forward pass.
+        The day this fails, ``rollout_func`` can carry tool images."""
+        runner, inputs = loops
+        trainer, n = runner.trainer, len(inputs)
+        eos = trainer.eos_token_ids[0]
+        zoom = Image.new("RGB", (56, 56))
+        trainer.rollout_func = lambda prompts, trainer: {
+            "prompt_ids": [[1, 2]] * n, "completion_ids": [[3, eos]] * n, "logprobs": [[0.0, 0.0]] * n,
+            "images": [[zoom]] * n}
+        try:
+            _, _, _, _, _, extra_fields, images, tool_images = trainer._generate([x["prompt"] for x in inputs])
+        finally:
+            trainer.rollout_func = None
+        assert images is None and not any(tool_images)
+        assert extra_fields["images"] == [[zoom]] * n
+
 
 # ---- faults, no model -------------------------------------------------------------------------------------------
 
