@@ -201,7 +201,14 @@ class Loops:
         trl_compat.patch_async_rollout(trainer, options or RolloutOptions())
         self.vlmr = trainer._tool_call_loop
         self.seconds: list[tuple[float, float]] = []  # (wall, CPU) of each rollout
-        generate = trainer._generate
+        self.calls = 0  # generation calls (model.generate) so far
+        generate, single_turn = trainer._generate, trainer._generate_single_turn
+
+        def counted_single_turn(*args, **kwargs):
+            self.calls += 1
+            return single_turn(*args, **kwargs)
+
+        trainer._generate_single_turn = counted_single_turn
 
         def timed_generate(prompts):
             start, cpu = time.perf_counter(), time.process_time()
@@ -211,13 +218,14 @@ class Loops:
 
         trainer._generate = timed_generate
 
-    def run(self, loop: str, inputs: list[dict], seed: int = 0) -> tuple[dict, tuple[float, float]]:
-        """``(outputs of _generate_and_score_completions, (wall, CPU) seconds in _generate)`` with ``loop``
-        (trl or vlmr); CPU time is the process's, all threads."""
+    def run(self, loop: str, inputs: list[dict], seed: int = 0) -> tuple[dict, tuple[float, float, int]]:
+        """``(outputs of _generate_and_score_completions, (wall s, CPU s, generation calls))`` of one rollout
+        with ``loop`` (trl or vlmr); CPU time is the process's, all threads."""
         self.trainer._tool_call_loop = getattr(self, loop)
         torch.manual_seed(seed)
+        calls = self.calls
         output = self.trainer._generate_and_score_completions([dict(x) for x in inputs])
-        return output, self.seconds[-1]
+        return output, (*self.seconds[-1], self.calls - calls)
 
 
 def same_rollout(a: dict, b: dict) -> bool:
@@ -240,8 +248,9 @@ def ratio_figures(vlmr_s: list[float], trl_s: list[float]) -> dict:
             "iqr": (q1, q3), "ci": median_interval(ratios), "pairs": len(ratios)}
 
 
-def compare(loops: Loops, inputs: list[dict], pairs: int, warmup: int) -> tuple[dict, dict, int]:
-    """Paired trials (order alternating): ``(wall figures, CPU figures, pairs with identical rollouts)``."""
+def compare(loops: Loops, inputs: list[dict], pairs: int, warmup: int) -> tuple[dict, dict, int, dict]:
+    """Paired trials (order alternating): ``(wall figures, CPU figures, pairs with identical rollouts,
+    median generation calls per rollout of each loop)``."""
     times = {"trl": [], "vlmr": []}
     same = 0
     for trial in range(warmup + pairs):
@@ -252,8 +261,9 @@ def compare(loops: Loops, inputs: list[dict], pairs: int, warmup: int) -> tuple[
             if trial >= warmup:
                 times[loop].append(seconds)
         same += trial >= warmup and same_rollout(outputs["trl"], outputs["vlmr"])
+    calls = {loop: statistics.median(s[2] for s in times[loop]) for loop in times}
     return (*(ratio_figures([s[clock] for s in times["vlmr"]], [s[clock] for s in times["trl"]])
-              for clock in (0, 1)), same)
+              for clock in (0, 1)), same, calls)
 
 
 def main() -> None:
@@ -268,6 +278,8 @@ def main() -> None:
     parser.add_argument("--tool-workers", type=int, default=16, help="vlmr's tool pool size")
     parser.add_argument("--work-dir", type=Path, help="model and trainer outputs (default: a temp dir)")
     args = parser.parse_args()
+    if args.pairs < 2:
+        parser.error(f"--pairs {args.pairs}: the ratios' quartiles need at least 2 pairs")
     torch.set_num_threads(1)
 
     from transformers.utils import logging as hf_logging
@@ -289,9 +301,9 @@ def main() -> None:
         trainer, processor = build_trainer(model_dir, environment, work / f"trainer-{spec}", rows)
         scripted(trainer.model, processor.tokenizer, bench_plan(processor.tokenizer, args.think))
         loops = Loops(trainer, RolloutOptions(tool_workers=args.tool_workers))
-        wall, cpu, same = compare(loops, batch_inputs(rows), args.pairs, args.warmup)
-        print(f"tools {low:g}-{high:g} ms: identical rollouts in {same} of {args.pairs} pairs; "
-              f"load average now {os.getloadavg()[0]:.2f}")
+        wall, cpu, same, calls = compare(loops, batch_inputs(rows), args.pairs, args.warmup)
+        print(f"tools {low:g}-{high:g} ms: identical rollouts in {same} of {args.pairs} pairs; generation calls "
+              f"per rollout trl {calls['trl']:g}, vlmr {calls['vlmr']:g}; load average now {os.getloadavg()[0]:.2f}")
         for clock, r in (("wall", wall), ("cpu", cpu)):
             print(f"  {clock:>4}: rollout median trl {r['trl_s']:.3f} s, vlmr {r['vlmr_s']:.3f} s; paired ratio "
                   f"vlmr/trl median {r['median']:.3f} (IQR {r['iqr'][0]:.3f}-{r['iqr'][1]:.3f}, 95% CI of median "

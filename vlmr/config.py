@@ -101,7 +101,7 @@ class TrainConfig:
     max_tool_calls: int = field(default=3, metadata={"help": "Tool calls allowed per rollout."})
     rollout: dict[str, Any] = field(default_factory=dict, metadata={
         "help": "How GRPO runs tool rollouts: {loop: auto|async|trl, tool_workers, tool_timeout_s, batch_wait_s, "
-                "retries}. async: each trajectory advances on its own, tools overlap generation "
+                "batch_patience, retries}. async: each trajectory advances on its own, tools overlap generation "
                 "(vlmr.train.async_rollout); trl: trl's loop, one barrier per tool turn; auto (default): async "
                 "except with vLLM generation, where its equality with trl's loop is not tested yet."})
     system_prompt: str | None = field(default="default", metadata={

@@ -43,16 +43,19 @@ class RolloutOptions:
     tool_timeout_s: float = field(default=60.0, metadata={
         "help": "A tool call still running after this many seconds ends its turn with an error message."})
     batch_wait_s: float = field(default=0.05, metadata={
-        "help": "Once one trajectory is ready to generate, wait for others while they arrive less than this "
-                "many seconds apart (at most 4 times as long in all)."})
+        "help": "Once one trajectory is ready to generate, wait at least this long for those still in tools "
+                "(before the loop's first generation call, exactly this long)."})
+    batch_patience: float = field(default=0.5, metadata={
+        "help": "... and at most this fraction of the previous generation call's time: a second call would cost "
+                "about as much, so waiting longer for stragglers cannot pay off."})
     retries: int = field(default=3, metadata={"help": "Retries of a generation request that failed to connect."})
 
     def __post_init__(self):
         if self.tool_workers < 1:
             raise ValueError(f"tool_workers={self.tool_workers}; use 1 or more")
-        if self.tool_timeout_s <= 0 or self.batch_wait_s < 0 or self.retries < 0:
-            raise ValueError(f"tool_timeout_s={self.tool_timeout_s} must be > 0, batch_wait_s={self.batch_wait_s} "
-                             f"and retries={self.retries} >= 0")
+        if self.tool_timeout_s <= 0 or min(self.batch_wait_s, self.batch_patience, self.retries) < 0:
+            raise ValueError(f"tool_timeout_s={self.tool_timeout_s} must be > 0, batch_wait_s={self.batch_wait_s}, "
+                             f"batch_patience={self.batch_patience} and retries={self.retries} >= 0")
 
 
 LOOPS = ("auto", "async", "trl")
@@ -237,12 +240,11 @@ def _retrying(generate: Callable[[], Any], retries: int, what: str) -> Any:
 class Batcher:
     """Generates for the ready trajectories together, one call at a time (a local model's ``generate``).
 
-    A call starts when every running trajectory is ready, or when none became ready for ``batch_wait_s``,
-    or ``WAIT_CAP * batch_wait_s`` after the first one was: a call costs about the same for one trajectory
-    as for all, so waiting briefly for the stragglers of a turn is cheaper than a second call.
+    A call starts when every running trajectory is ready, or once the first ready one has waited
+    ``max(batch_wait_s, batch_patience * the previous call's time)``: a call costs about as much for one
+    trajectory as for all, so a short wait for a turn's stragglers saves a call, and waiting longer than
+    a call would take never does (the ski-rental rule; ``batch_patience=0.5`` bounds the wait to half).
     """
-
-    WAIT_CAP = 4
 
     def __init__(self, turns: Turns, options: RolloutOptions):
         self.turns, self.options = turns, options
@@ -250,6 +252,7 @@ class Batcher:
         self.queue: list[tuple[Trajectory, list[int], asyncio.Future]] = []
         self.arrived = asyncio.Event()
         self.running = 0  # trajectories between two generations (in tools, or about to ask)
+        self.last_call_s = 0.0  # how long the previous generation call took
 
     async def generate(self, trajectory: Trajectory, ids: list[int]) -> Generated:
         future = asyncio.get_running_loop().create_future()
@@ -266,20 +269,21 @@ class Batcher:
         loop = asyncio.get_running_loop()
         while True:
             await self.arrived.wait()
-            deadline = loop.time() + self.WAIT_CAP * self.options.batch_wait_s
-            while self.running > 0:  # some are still in tools: wait while they keep arriving
+            deadline = loop.time() + max(self.options.batch_wait_s, self.options.batch_patience * self.last_call_s)
+            while self.running > 0 and loop.time() < deadline:  # some are still in tools
                 self.arrived.clear()
-                wait = min(self.options.batch_wait_s, deadline - loop.time())
                 try:
-                    await asyncio.wait_for(self.arrived.wait(), max(wait, 0))
+                    await asyncio.wait_for(self.arrived.wait(), deadline - loop.time())
                 except TimeoutError:
                     break
             batch, self.queue = self.queue, []
             self.arrived.clear()
             try:
                 request = functools.partial(self.turns.generate, [(t, ids) for t, ids, _ in batch])
+                started = loop.time()
                 outputs = await loop.run_in_executor(
                     self.executor, _retrying, request, self.options.retries, "generation")
+                self.last_call_s = loop.time() - started
             except Exception as e:
                 for _, _, future in batch:
                     future.set_exception(e)
