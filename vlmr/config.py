@@ -103,7 +103,7 @@ class TrainConfig:
         "help": "How GRPO runs tool rollouts: {loop: auto|async|trl, tool_workers, tool_timeout_s, batch_wait_s, "
                 "batch_patience, retries}. async: each trajectory advances on its own, tools overlap generation "
                 "(vlmr.train.async_rollout); trl: trl's loop, one barrier per tool turn; auto (default): async "
-                "except with vLLM generation, where its equality with trl's loop is not tested yet."})
+                "on the local model without ZeRO-3/FSDP (where it is tested equal to trl's loop), else trl."})
     system_prompt: str | None = field(default="default", metadata={
         "help": "'default' (the vlmr output-format prompt), a custom string, or null for none."})
     freeze_vision_tower: bool = field(default=False, metadata={"help": "Train only the language model + merger."})

@@ -12,6 +12,7 @@ import importlib.util
 import json
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -244,14 +245,29 @@ class TestToolContent:
 
 
 class TestRolloutConfig:
-    @pytest.mark.parametrize("spec, use_vllm, runs", [
-        ({}, False, True),  # auto: this loop on the local model
-        ({}, True, False),  # auto: trl's loop with vLLM (not tested equal there)
-        ({"loop": "async"}, True, True),  # asked for explicitly
-        ({"loop": "trl", "tool_workers": 4}, False, False),  # trl's loop; the options are still checked
+    @pytest.mark.parametrize("spec, auto, runs", [
+        ({}, True, True),  # auto where it is tested equal (the local model, weights not sharded)
+        ({}, False, False),  # auto elsewhere: trl's loop
+        ({"loop": "async"}, False, True),  # asked for explicitly
+        ({"loop": "trl", "tool_workers": 4}, True, False),  # trl's loop; the options are still checked
     ])
-    def test_loop_choice(self, spec, use_vllm, runs):
-        assert (rollout_options(spec, use_vllm) is not None) == runs
+    def test_loop_choice(self, spec, auto, runs):
+        assert (rollout_options(spec, auto) is not None) == runs
+
+    @pytest.mark.parametrize("args, fsdp, expected", [
+        ({"use_vllm": False, "deepspeed_plugin": None}, False, None),  # one process or DDP: nothing collective
+        ({"use_vllm": False, "deepspeed_plugin": SimpleNamespace(zero_stage=3)}, False, "DeepSpeed ZeRO-3"),
+        ({"use_vllm": False, "deepspeed_plugin": SimpleNamespace(zero_stage=2)}, False, None),  # weights whole
+        ({"use_vllm": False, "deepspeed_plugin": None}, True, "FSDP"),
+        ({"use_vllm": True, "vllm_mode": "server"}, True, None),  # asked per trajectory over HTTP
+        ({"use_vllm": True, "vllm_mode": "colocate", "vllm_tensor_parallel_size": 2}, False,
+         "colocated vLLM with vllm_tensor_parallel_size > 1"),
+    ])
+    def test_collective_generation(self, args, fsdp, expected):
+        from vlmr.train.grpo import collective_generation
+
+        trainer = SimpleNamespace(args=SimpleNamespace(**args), is_fsdp_enabled=fsdp)
+        assert collective_generation(trainer) == expected
 
     def test_options_reach_the_loop(self):
         assert rollout_options({"tool_workers": 4, "tool_timeout_s": 5}) == RolloutOptions(4, 5.0)
@@ -290,8 +306,6 @@ class TestServer:
         assert time.perf_counter() - start < 0.4 * 3 + 1
 
     def test_turn_request_carries_images_and_trl_sampling(self):
-        from types import SimpleNamespace
-
         from vlmr.trl_compat import _ServerTurns
 
         class Client:

@@ -61,11 +61,11 @@ class RolloutOptions:
 LOOPS = ("auto", "async", "trl")
 
 
-def rollout_options(spec: dict[str, Any], use_vllm: bool = False) -> RolloutOptions | None:
+def rollout_options(spec: dict[str, Any], auto: bool = True) -> RolloutOptions | None:
     """The options of a config's ``rollout:`` section; ``None`` when trl's own loop runs.
 
-    ``loop: auto`` picks this loop unless generation runs on vLLM (only the local model's generation is
-    tested equal to trl's loop). Raises ValueError (unknown key, unknown loop, bad value).
+    ``auto``: whether ``loop: auto`` picks this loop (the caller knows where it is tested equal to trl's).
+    Raises ValueError (unknown key, unknown loop, bad value).
     """
     spec = dict(spec)
     loop = spec.pop("loop", "auto")
@@ -76,7 +76,7 @@ def rollout_options(spec: dict[str, Any], use_vllm: bool = False) -> RolloutOpti
     if unknown:
         raise ValueError(f"unknown rollout key(s) {unknown}; known keys: {['loop', *known]}")
     options = RolloutOptions(**spec)
-    return None if loop == "trl" or (loop == "auto" and use_vllm) else options
+    return None if loop == "trl" or (loop == "auto" and not auto) else options
 
 
 @dataclass
