@@ -6,6 +6,8 @@
 - **Defaults** (:data:`GRPO_DEFAULTS`) and one **config check** (:func:`check_grpo_options`)
   that keep GRPO runs away from trl 1.16 failures.
 - **Read access** to trl's private completion log (:func:`completion_log`).
+- **The per-trajectory tool loop** (:func:`patch_async_rollout`): trl's ``_tool_call_loop`` run by
+  :mod:`vlmr.train.async_rollout` with trl's own per-step helpers.
 
 ``tests/test_trl_compat.py`` reproduces each bug on plain trl: the day one of those tests
 fails, trl has fixed that bug and the piece here can go. ``vlmr.versions`` and
@@ -174,8 +176,9 @@ def completion_log(trainer) -> dict | None:
 # ``_generate_single_turn``, ``parse_response``) and its length rules, and returning what trl's loop returns, so
 # the loss, the tool images of the forward pass and the tool metrics are trl's. trl's ``rollout_func`` hook was
 # not used: its path sets the images to the dataset's (``_generate``: ``images = None``), so tool images would
-# never reach the loss forward pass. ``tests/train/test_async_rollout.py`` checks trajectories, masks, log-probs
-# and the loss against trl's loop.
+# never reach the loss forward pass (``test_trl_rollout_func_path_drops_tool_images``).
+# ``tests/train/test_async_rollout.py`` checks trajectories, masks, tool images, log-probs and the loss against
+# trl's loop.
 
 
 class _TrlTurns:

@@ -9,9 +9,9 @@ becomes in tokens, when a sequence is too long, how a turn is parsed) are the ca
 :class:`Turns`; :func:`vlmr.trl_compat.async_tool_call_loop` gives trl's, so the loss sees what
 trl's own loop would give it.
 
-Two ways to generate: :class:`Batcher` re-batches the ready trajectories into one call (a local
-model, or trl's vLLM client), :class:`PerRequest` sends each trajectory alone, concurrently (a
-server that batches continuously). Faults stay inside their trajectory: a tool that hangs past
+Two ways to generate: :class:`Batcher` re-batches the ready trajectories into one call (the local
+model, or colocated vLLM), :class:`PerRequest` sends each trajectory alone, concurrently (a vLLM
+server, which batches requests as they come). Faults stay inside their trajectory: a tool that hangs past
 ``tool_timeout_s``, raises or returns something that is not text or content blocks gives the
 model an error message as its result; a generation request that fails with a connection error
 is retried.
