@@ -255,12 +255,14 @@ def compare(loops: Loops, inputs: list[dict], pairs: int, warmup: int) -> tuple[
     same = 0
     for trial in range(warmup + pairs):
         order = ("trl", "vlmr") if trial % 2 == 0 else ("vlmr", "trl")
-        outputs = {}
+        outputs, took = {}, {}
         for loop in order:
-            outputs[loop], seconds = loops.run(loop, inputs)
+            outputs[loop], took[loop] = loops.run(loop, inputs)
             if trial >= warmup:
-                times[loop].append(seconds)
+                times[loop].append(took[loop])
         same += trial >= warmup and same_rollout(outputs["trl"], outputs["vlmr"])
+        print(f"trial {trial + 1}/{warmup + pairs}{' (warm-up)' if trial < warmup else ''}: "
+              + ", ".join(f"{loop} {took[loop][0]:.2f} s" for loop in order), file=sys.stderr, flush=True)
     calls = {loop: statistics.median(s[2] for s in times[loop]) for loop in times}
     return (*(ratio_figures([s[clock] for s in times["vlmr"]], [s[clock] for s in times["trl"]])
               for clock in (0, 1)), same, calls)
