@@ -269,6 +269,8 @@ def compare(loops: Loops, inputs: list[dict], pairs: int, warmup: int) -> tuple[
 
 
 def main() -> None:
+    from vlmr.train.async_rollout import RolloutOptions
+
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="nano", help="tiny-model preset (nano, tiny, small)")
@@ -278,6 +280,8 @@ def main() -> None:
     parser.add_argument("--latency", action="append", default=[],
                         help="tool latency range 'LOW,HIGH' in ms (repeatable; default 50,500 then 0,0)")
     parser.add_argument("--tool-workers", type=int, default=16, help="vlmr's tool pool size")
+    parser.add_argument("--patience", type=float, default=RolloutOptions.batch_patience,
+                        help="vlmr's batch_patience (see vlmr.train.async_rollout.RolloutOptions)")
     parser.add_argument("--work-dir", type=Path, help="model and trainer outputs (default: a temp dir)")
     args = parser.parse_args()
     if args.pairs < 2:
@@ -287,7 +291,6 @@ def main() -> None:
     from transformers.utils import logging as hf_logging
 
     from vlmr.tiny_model import build_tiny_model
-    from vlmr.train.async_rollout import RolloutOptions
 
     hf_logging.set_verbosity_error()
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="vlmr-bench-rollouts-"))
@@ -302,7 +305,7 @@ def main() -> None:
         environment = delayed_environment(log_uniform(low, high))
         trainer, processor = build_trainer(model_dir, environment, work / f"trainer-{spec}", rows)
         scripted(trainer.model, processor.tokenizer, bench_plan(processor.tokenizer, args.think))
-        loops = Loops(trainer, RolloutOptions(tool_workers=args.tool_workers))
+        loops = Loops(trainer, RolloutOptions(tool_workers=args.tool_workers, batch_patience=args.patience))
         wall, cpu, same, calls = compare(loops, batch_inputs(rows), args.pairs, args.warmup)
         print(f"tools {low:g}-{high:g} ms: identical rollouts in {same} of {args.pairs} pairs; generation calls "
               f"per rollout trl {calls['trl']:g}, vlmr {calls['vlmr']:g}; load average now {os.getloadavg()[0]:.2f}")
