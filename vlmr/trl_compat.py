@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from importlib.metadata import version
 from typing import Any
 
@@ -285,7 +286,8 @@ def async_tool_call_loop(trainer, options, prompts, prompt_ids, completion_ids, 
     turns = (_ServerTurns(trainer, per_prompt_tools, vllm_server_client(trainer)) if server
              else _TrlTurns(trainer, per_prompt_tools))
     seconds = run_trajectories(trajectories, turns, options, per_request=server,
-                               async_loop=getattr(trainer, "async_loop", None))
+                               async_loop=getattr(trainer, "async_loop", None),
+                               last_call_s=getattr(trainer, "_vlmr_generation_seconds", 0.0))
     trainer._log_completion_extra("tool_calls", [t.calls for t in trajectories])
     trainer._log_completion_extra("tool_failures", [t.failures for t in trajectories])
     trainer._log_metric("tools/rollout_seconds", seconds)
@@ -303,10 +305,18 @@ def patch_async_rollout(trainer, options) -> bool:
     """
     if getattr(trainer._tool_call_loop, "__vlmr_patched__", False):
         return False
+    single_turn = trainer._generate_single_turn
+
+    @functools.wraps(single_turn)
+    def _generate_single_turn(*args, **kwargs):  # timed: the first turn's time sets how long stragglers are awaited
+        start = time.perf_counter()
+        output = single_turn(*args, **kwargs)
+        trainer._vlmr_generation_seconds = time.perf_counter() - start
+        return output
 
     def _tool_call_loop(*args):
         return async_tool_call_loop(trainer, options, *args)
 
     _tool_call_loop.__vlmr_patched__ = True
-    trainer._tool_call_loop = _tool_call_loop
+    trainer._generate_single_turn, trainer._tool_call_loop = _generate_single_turn, _tool_call_loop
     return True

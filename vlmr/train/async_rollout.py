@@ -43,8 +43,7 @@ class RolloutOptions:
     tool_timeout_s: float = field(default=60.0, metadata={
         "help": "A tool call still running after this many seconds ends its turn with an error message."})
     batch_wait_s: float = field(default=0.05, metadata={
-        "help": "Once one trajectory is ready to generate, wait at least this long for those still in tools "
-                "(before the loop's first generation call, exactly this long)."})
+        "help": "Once one trajectory is ready to generate, wait at least this long for those still in tools."})
     batch_patience: float = field(default=1.0, metadata={
         "help": "... and at most this fraction of the previous generation call's time: a second call would cost "
                 "about as much, so waiting longer for stragglers cannot pay off."})
@@ -362,21 +361,24 @@ async def _advance(trajectory: Trajectory, turns: Turns, tools: ToolPool, genera
 
 
 def run_trajectories(trajectories: list[Trajectory], turns: Turns, options: RolloutOptions,
-                     per_request: bool = False, async_loop: asyncio.AbstractEventLoop | None = None) -> float:
+                     per_request: bool = False, async_loop: asyncio.AbstractEventLoop | None = None,
+                     last_call_s: float = 0.0) -> float:
     """Advance every trajectory until it stops calling tools; returns the wall time in seconds.
 
     ``per_request``: one generation request per trajectory (:class:`PerRequest`) instead of re-batching.
     ``async_loop``: the event loop coroutine tools must run on (default: this rollout's own).
+    ``last_call_s``: how long the generation call that produced the current turns took (the batcher's
+    patience before its own first call).
     """
     start = time.perf_counter()
-    _run(_all(trajectories, turns, options, per_request, async_loop))
+    _run(_all(trajectories, turns, options, per_request, async_loop, last_call_s))
     return time.perf_counter() - start
 
 
-async def _all(trajectories, turns, options, per_request, async_loop) -> None:
+async def _all(trajectories, turns, options, per_request, async_loop, last_call_s) -> None:
     tools = ToolPool(options, async_loop)
     generator = PerRequest(turns, options) if per_request else Batcher(turns, options)
-    generator.running = len(trajectories)
+    generator.running, generator.last_call_s = len(trajectories), last_call_s
 
     async def one(trajectory: Trajectory) -> None:
         try:
