@@ -1,4 +1,4 @@
-r"""A real-size GRPO smoke run: Qwen2.5-VL-3B's shapes with random weights, 3 steps with tools and 3 without.
+r"""A real-size GRPO smoke run: Qwen2.5-VL-3B's shapes with random weights, 3 steps without tools, 3 with (twice).
 
     python bench/gpu_smoke.py                       # on a GPU: the 3B shapes, bf16 (under 8 minutes on one H200)
     python bench/gpu_smoke.py --size small --cpu    # anywhere: the tiny 'small' preset, float32 (its own test)
@@ -6,8 +6,11 @@ r"""A real-size GRPO smoke run: Qwen2.5-VL-3B's shapes with random weights, 3 st
 The model is built from the values of Qwen2.5-VL-3B-Instruct's published ``config.json``
 (:data:`QWEN2_5_VL_3B`) with random weights and vlmr's tiny tokenizer, saved, and trained
 through vlmr's own GRPO path (``build_grpo_trainer``) on synthetic grounding scenes: once
-without tools, once with ``zoom_in`` (a random model never writes a tool call, so the first
-turn of every rollout is a scripted ``zoom_in`` call; the rest is generated). For each run it
+without tools, twice with ``zoom_in`` (a random model never writes a tool call, so the first
+turn of every rollout is a scripted ``zoom_in`` call; the rest is generated): with vlmr's
+per-trajectory rollout (``rollout.loop: async``, :mod:`vlmr.train.async_rollout`) and with
+trl's own tool loop (``rollout.loop: trl``), so the two step times compare the loops on a
+real-size model with a tool that costs next to nothing (the async loop's overhead). For each run it
 prints the time per optimizer step, generated tokens per second (real generation only) and
 peak memory (GPU: ``torch.cuda.max_memory_allocated``; CPU: the process's peak RSS) beside the
 start-up memory estimate vlmr logs (``vlmr.train.model.size_report``), and with ``--out`` writes
@@ -168,8 +171,9 @@ class EstimateLine(logging.Handler):
             self.gib = float(found.group(1))
 
 
-def run(name: str, model_dir: Path, data: Path, out: Path, size: str, device: str, tools: bool) -> dict:
-    """Train ``STEPS`` GRPO steps through vlmr; the run's figures."""
+def run(name: str, model_dir: Path, data: Path, out: Path, size: str, device: str, tools: bool,
+        loop: str = "async") -> dict:
+    """Train ``STEPS`` GRPO steps through vlmr (tool rollouts by ``loop``: async or trl); the run's figures."""
     from transformers import AutoTokenizer
 
     from vlmr.config import TrainConfig
@@ -190,6 +194,7 @@ def run(name: str, model_dir: Path, data: Path, out: Path, size: str, device: st
         "model": str(model_dir), "output_dir": str(out / name), "datasets": [{"path": str(data)}],
         "dtype": "bfloat16" if cuda else "float32", "rewards": [{"name": "iou"}, {"name": "format"}],
         "tools": {"grounding": ["zoom_in"]} if tools else {}, "max_tool_calls": 1, "trainer": trainer_settings,
+        "rollout": {"loop": loop},
     })
     estimate, logger = EstimateLine(), logging.getLogger("vlmr.train.grpo")
     level = logger.level
@@ -214,7 +219,7 @@ def run(name: str, model_dir: Path, data: Path, out: Path, size: str, device: st
     peak = torch.cuda.max_memory_allocated() / 2**30 if cuda else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     tool_rate = [log["tools/call_frequency"] for log in trainer.state.log_history if "tools/call_frequency" in log]
     return {
-        "run": name, "steps": len(timings.steps), "build_seconds": round(build_seconds, 1),
+        "run": name, "rollout_loop": loop if tools else None, "steps": len(timings.steps), "build_seconds": round(build_seconds, 1),
         "step_seconds": [round(s, 3) for s in timings.steps],
         "step_seconds_median": round(statistics.median(timings.steps), 3),
         "generated_tokens": timings.generated_tokens,
@@ -227,15 +232,16 @@ def run(name: str, model_dir: Path, data: Path, out: Path, size: str, device: st
 
 
 def smoke(size: str, work: Path, device: str) -> list[dict]:
-    """Build the model and data in ``work``, run without and with tools; the two runs' figures."""
+    """Build the model and data in ``work``, run without tools and with them on each loop; the runs' figures."""
     from vlmr.data_pipelines.build import build_dataset
 
     side = RUNS[size]["image"]
     model_dir = build_model(work / "model", size, device)
     data = build_dataset("shapes", work / "data", limit=16, tasks="grounding", width=side, height=side, cot=False,
                          overwrite=True, progress=False)
-    return [run(name, model_dir, data, work, size, device, tools) for name, tools in
-            (("without tools", False), ("with zoom_in", True))]
+    return [run(name, model_dir, data, work, size, device, tools, loop) for name, tools, loop in
+            (("without tools", False, "async"), ("with zoom_in", True, "async"),
+             ("zoom_in, trl loop", True, "trl"))]
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -253,7 +259,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     gpu = torch.cuda.get_device_name() if device == "cuda" else "CPU"
     print(f"{args.size} model, {gpu}, {STEPS} GRPO steps per run, {time.perf_counter() - started:.0f} s in all")
     for r in results:
-        print(f"{r['run']:>14}: {r['parameters_billion']:.3f}B parameters; step {r['step_seconds_median']:.2f} s "
+        print(f"{r['run']:>17}: {r['parameters_billion']:.3f}B parameters; step {r['step_seconds_median']:.2f} s "
               f"(median of {r['step_seconds']}); {r['generated_tokens_per_second']:.0f} generated tokens/s; "
               f"{r['tool_calls_per_rollout']} tool calls per rollout; peak {r['peak_memory_kind']} {r['peak_memory_gib']:.2f} GiB "
               f"vs vlmr's estimate {r['estimate_gib']} GiB")

@@ -7,7 +7,18 @@
 [1.0]
 """
 
-from vlmr.rewards import accuracy, boxes, counting, curiosity, format, judge, masks, penalties, points, tool_use  # noqa: F401
+from vlmr.rewards import (  # noqa: F401
+    accuracy,
+    boxes,
+    counting,
+    curiosity,
+    format,
+    judge,
+    masks,
+    penalties,
+    points,
+    tool_use,
+)
 from vlmr.rewards.base import Reward, completion_text, count_tool_calls
 from vlmr.rewards.masks import Segmenter
 from vlmr.rewards.registry import build_rewards, get_reward, list_rewards, register_reward

@@ -45,7 +45,7 @@ def test_small_run_on_cpu(gpu_smoke, tmp_path):
     out = tmp_path / "figures.json"
     runs = gpu_smoke.main(["--size", "small", "--cpu", "--work-dir", str(tmp_path / "work"), "--out", str(out)])
     assert json.loads(out.read_text())["runs"] == runs
-    without, with_tools = runs
+    without, with_tools, trl_loop = runs
     shape = gpu_smoke.RUNS["small"]
     for run in runs:
         assert run["steps"] == gpu_smoke.STEPS and all(s > 0 for s in run["step_seconds"])
@@ -56,3 +56,6 @@ def test_small_run_on_cpu(gpu_smoke, tmp_path):
     assert without["tool_calls_per_rollout"] == 0.0
     # with tools: the scripted zoom_in ran in every rollout and the model wrote on after its image
     assert with_tools["tool_calls_per_rollout"] == 1.0 and with_tools["generated_tokens"] > 0
+    # the same with trl's tool loop instead of vlmr's per-trajectory rollout
+    assert (with_tools["rollout_loop"], trl_loop["rollout_loop"]) == ("async", "trl")
+    assert trl_loop["tool_calls_per_rollout"] == 1.0 and trl_loop["generated_tokens"] > 0

@@ -110,6 +110,11 @@ class TrainConfig:
     tool_rate_alarm: dict[str, Any] | None = field(default_factory=lambda: {"floor": 0.05, "steps": 20}, metadata={
         "help": "GRPO with tools: warn once when the tool-call rate of the rollouts offered tools stays below "
                 "'floor' for 'steps' steps in a row; null: off."})
+    rollout: dict[str, Any] = field(default_factory=dict, metadata={
+        "help": "How GRPO runs tool rollouts: {loop: auto|async|trl, tool_workers, tool_timeout_s, batch_wait_s, "
+                "batch_patience, retries}. async: each trajectory advances on its own, tools overlap generation "
+                "(vlmr.train.async_rollout); trl: trl's loop, one barrier per tool turn; auto (default): async "
+                "on the local model without ZeRO-3/FSDP (where it is tested equal to trl's loop), else trl."})
     system_prompt: str | None = field(default="default", metadata={
         "help": "'default' (the vlmr output-format prompt), a custom string, or null for none."})
     freeze_vision_tower: bool = field(default=False, metadata={"help": "Train only the language model + merger."})

@@ -5,6 +5,8 @@
   (:data:`WRITTEN_FOR`) and only when the run can hit the bug.
 - **Defaults** (:data:`GRPO_DEFAULTS`) that keep GRPO runs away from trl 1.16 failures.
 - **Read access** to trl's private completion log (:func:`completion_log`).
+- **The per-trajectory tool loop** (:func:`patch_async_rollout`): trl's ``_tool_call_loop`` run by
+  :mod:`vlmr.train.async_rollout` with trl's own per-step helpers.
 
 ``tests/test_trl_compat.py`` reproduces each bug on plain trl: the day one of those tests
 fails, trl has fixed that bug and the piece here can go. ``vlmr.versions`` and
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from importlib.metadata import version
 from typing import Any
 
@@ -235,3 +238,155 @@ def completion_log(trainer) -> dict | None:
     """The latest generation batch as trl 1.16 keeps it in the private ``trainer._logs``:
     ``{"prompt": [...], "completion": [...], "rewards": {name: [...]}, ...}`` (``None`` if absent)."""
     return getattr(trainer, "_logs", None)
+
+
+# ---- async rollout: trl's tool loop, one trajectory at a time -----------------------------------------------------
+# Not a bug fix: ``GRPOTrainer._tool_call_loop`` makes every tool turn a barrier for the whole batch and runs
+# synchronous tools one after another. :func:`patch_async_rollout` replaces it on one trainer instance by
+# :mod:`vlmr.train.async_rollout`, fed with trl 1.16's own per-step helpers (``_get_tool_suffix_ids``,
+# ``_generate_single_turn``, ``parse_response``) and its length rules, and returning what trl's loop returns, so
+# the loss, the tool images of the forward pass and the tool metrics are trl's. trl's ``rollout_func`` hook was
+# not used: its path sets the images to the dataset's (``_generate``: ``images = None``), so tool images would
+# never reach the loss forward pass (``test_trl_rollout_func_path_drops_tool_images``).
+# ``tests/train/test_async_rollout.py`` checks trajectories, masks, tool images, log-probs and the loss against
+# trl's loop.
+
+
+class _TrlTurns:
+    """trl 1.16's per-trajectory rules of ``_tool_call_loop``, for :func:`vlmr.train.async_rollout.run_trajectories`."""
+
+    def __init__(self, trainer, per_prompt_tools: list):
+        from trl.trainer import grpo_trainer
+
+        self.trainer, self.per_prompt_tools = trainer, per_prompt_tools
+        self.parse_response = grpo_trainer.parse_response
+        self.max_turns = trainer.max_tool_calling_iterations
+        self.max_completion_length = trainer.max_completion_length
+        if trainer.use_vllm and trainer.vllm_mode == "colocate":
+            self.max_model_len = trainer.vllm_generation.llm.llm_engine.model_config.max_model_len
+        else:
+            config = trainer.model.config.text_config if trainer._is_vlm else trainer.model.config
+            self.max_model_len = config.max_position_embeddings
+
+    def suffix_ids(self, tool_messages: list[dict]) -> list[int]:
+        return self.trainer._get_tool_suffix_ids(tool_messages)
+
+    def too_long(self, trajectory, ids: list[int]) -> bool:
+        return len(ids) - len(trajectory.prompt_ids) > self.max_completion_length or len(ids) >= self.max_model_len
+
+    def generate(self, batch: list) -> list:
+        from transformers import Trainer
+
+        trainer = self.trainer
+        images = [trajectory.all_images() for trajectory, _ in batch]
+        fields, has_images = {}, any(images)
+        if has_images and trainer._is_vlm:  # trl's rule for a round with tool images, here for every round with images
+            flat = [image for group in images if group for image in group]
+            fields = dict(Trainer._prepare_inputs(trainer, trainer.processing_class.image_processor(
+                images=flat, return_tensors="pt")))
+        ids, logprobs = trainer._generate_single_turn([ids for _, ids in batch], images if has_images else None,
+                                                      fields, num_generations=1, has_tool_images=has_images)
+        return list(zip(ids, logprobs if logprobs is not None else [None] * len(ids), strict=True))
+
+    def parse(self, trajectory, ids: list[int], prefix: list[int]) -> dict:
+        return self.parse_response(self.trainer._tokenizer, ids, prefix=prefix,
+                                   tools=self.per_prompt_tools[trajectory.index])
+
+
+class _ServerTurns(_TrlTurns):
+    """trl's rules, but each turn is its own request from this process to trl's vLLM server (``vllm_mode:
+    server``), so a trajectory's next turn starts when its tools end. trl's ``VLLMGeneration.generate`` cannot be
+    used: it gathers every rank's prompts (a collective call), which ranks advancing on their own would deadlock.
+    The same client calls and sampling settings as trl's server mode; weights are synced by trl's first turn."""
+
+    def __init__(self, trainer, per_prompt_tools: list, client):
+        super().__init__(trainer, per_prompt_tools)
+        self.client, self.vllm = client, trainer.vllm_generation
+
+    def generate(self, batch: list) -> list:
+        vllm, outputs = self.vllm, []
+        for trajectory, ids in batch:
+            images = trajectory.all_images()
+            features = None
+            if images:  # the server takes images apart from token ids (trl: VLLMClient.image_features)
+                features = [vllm._place_features(self.client.image_features([images])[0], ids)]
+            output = self.client.generate(
+                prompts=[ids], features=features, n=1, repetition_penalty=vllm.repetition_penalty,
+                temperature=vllm.temperature, top_p=vllm.top_p, top_k=vllm.top_k,
+                min_p=0.0 if vllm.min_p is None else vllm.min_p, max_tokens=vllm.max_completion_length,
+                logprobs=vllm.logprobs, structured_outputs_regex=vllm.structured_outputs_regex,
+                generation_kwargs=vllm.generation_kwargs)
+            outputs.append((output["completion_ids"][0], [top[0] for top in output["logprobs"][0]]))
+        return outputs
+
+
+def vllm_server_client(trainer):
+    """This process's client of trl's vLLM server: trl's own on the main process, a new one on the others."""
+    vllm = trainer.vllm_generation
+    client = getattr(vllm, "vllm_client", None) or getattr(trainer, "_vlmr_vllm_client", None)
+    if client is None:
+        from trl.generation.vllm_client import VLLMClient
+
+        base_url = vllm.server_base_url or f"http://{vllm.server_host}:{vllm.server_port}"
+        client = trainer._vlmr_vllm_client = VLLMClient(base_url=base_url, connection_timeout=vllm.server_timeout)
+    return client
+
+
+def async_tool_call_loop(trainer, options, prompts, prompt_ids, completion_ids, completions, logprobs, images,
+                         multimodal_fields):
+    """``_tool_call_loop``'s contract (trl 1.16) run by :func:`vlmr.train.async_rollout.run_trajectories`.
+
+    Also logs each rollout's tool calls and failures (completion-table columns ``tool_calls`` and
+    ``tool_failures``) and the loop's wall time (``tools/rollout_seconds``).
+    """
+    from vlmr.train.async_rollout import Trajectory, run_trajectories
+
+    if trainer.environment_factories is not None:
+        per_prompt_tools = [trainer._env_tools[name] for name in trainer._batch_environments]
+    else:
+        per_prompt_tools = [trainer.tools] * len(prompts)
+    trajectories = [
+        Trajectory(index=i, prompt_ids=prompt_ids[i], completion_ids=list(completion_ids[i]), messages=prompts[i],
+                   completions=completions[i], tools=trainer._sync_tool_dicts[i],
+                   async_tools=trainer._async_tool_dicts[i], images=images[i] if images else None,
+                   logprobs=list(logprobs[i]) if logprobs is not None else None)
+        for i in range(len(prompts))
+    ]
+    server = trainer.use_vllm and trainer.vllm_mode == "server"
+    turns = (_ServerTurns(trainer, per_prompt_tools, vllm_server_client(trainer)) if server
+             else _TrlTurns(trainer, per_prompt_tools))
+    seconds = run_trajectories(trajectories, turns, options, per_request=server,
+                               async_loop=getattr(trainer, "async_loop", None),
+                               last_call_s=getattr(trainer, "_vlmr_generation_seconds", 0.0))
+    trainer._log_completion_extra("tool_calls", [t.calls for t in trajectories])
+    trainer._log_completion_extra("tool_failures", [t.failures for t in trajectories])
+    trainer._log_metric("tools/rollout_seconds", seconds)
+    return ([t.tool_mask for t in trajectories], [t.completions for t in trajectories],
+            [t.completion_ids for t in trajectories], None if logprobs is None else [t.logprobs for t in trajectories],
+            sum(t.calls for t in trajectories), sum(t.failures for t in trajectories),
+            [t.tool_images for t in trajectories])
+
+
+def patch_async_rollout(trainer, options) -> bool:
+    """Replace ``trainer._tool_call_loop`` by :func:`async_tool_call_loop`; True if newly applied (idempotent).
+
+    ``options``: :class:`vlmr.train.async_rollout.RolloutOptions`. Only for trl 1.16 (the caller checks
+    :func:`installed_minor`).
+    """
+    if getattr(trainer._tool_call_loop, "__vlmr_patched__", False):
+        return False
+    single_turn = trainer._generate_single_turn
+
+    @functools.wraps(single_turn)
+    def _generate_single_turn(*args, **kwargs):  # timed: the first turn's time sets how long stragglers are awaited
+        start = time.perf_counter()
+        output = single_turn(*args, **kwargs)
+        trainer._vlmr_generation_seconds = time.perf_counter() - start
+        return output
+
+    def _tool_call_loop(*args):
+        return async_tool_call_loop(trainer, options, *args)
+
+    _tool_call_loop.__vlmr_patched__ = True
+    trainer._generate_single_turn, trainer._tool_call_loop = _generate_single_turn, _tool_call_loop
+    return True

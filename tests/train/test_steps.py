@@ -168,6 +168,7 @@ class TestToolGrpo:
                     trainer={"max_completion_length": 4, "mask_truncated_completions": True}, **fields)
         log = first_log(state)
         assert "tools/call_frequency" in log  # trl logs it only when the trainer has tools
+        assert "tools/rollout_seconds" in log  # the rollouts ran per trajectory (rollout.loop: auto)
         assert log["rewards/tool_use/mean"] is not None
         assert log["vlmr/masked_rollouts"] == 1.0  # 4 tokens: every rollout is cut, none carries loss
         assert log["loss"] == 0.0

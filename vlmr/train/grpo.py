@@ -91,6 +91,53 @@ def tool_environment_factory(cfg: TrainConfig):
     return {**make_environments(cfg.tools), NO_TOOLS: make_environment([])}
 
 
+def collective_generation(trainer) -> str | None:
+    """What makes each generation call collective across processes (``None``: nothing does).
+
+    Trajectories advancing on their own make a different number of calls on each process, so such a setup
+    would hang: ZeRO-3 and FSDP gather the weights for every local ``generate``, colocated vLLM with tensor
+    parallelism gathers the prompts of its group. (A vLLM server is asked per trajectory, without collectives.)
+    """
+    args = trainer.args
+    if args.use_vllm:
+        return ("colocated vLLM with vllm_tensor_parallel_size > 1"
+                if args.vllm_mode == "colocate" and args.vllm_tensor_parallel_size > 1 else None)
+    plugin = args.deepspeed_plugin
+    if plugin is not None and plugin.zero_stage == 3:
+        return "DeepSpeed ZeRO-3"
+    return "FSDP" if trainer.is_fsdp_enabled else None
+
+
+def use_async_rollout(trainer, cfg: TrainConfig) -> bool:
+    """Run ``trainer``'s tool rollouts per trajectory when ``cfg.rollout`` asks for it; True if it does.
+
+    ``loop: auto`` picks it on the local model without sharded weights: the setup it is tested equal to trl's
+    loop in (``tests/train/test_async_rollout.py``).
+    """
+    from vlmr.train.async_rollout import rollout_options
+
+    collective = collective_generation(trainer)
+    try:
+        options = rollout_options(cfg.rollout, auto=not trainer.args.use_vllm and collective is None)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"rollout: {e}") from e
+    if options is None or not cfg.tools:
+        return False
+    if collective:
+        raise ConfigError(f"rollout.loop: async cannot run with {collective}: each generation call is collective "
+                          "there and trajectories advancing on their own would leave the processes waiting on each "
+                          "other. Use rollout.loop: trl (or auto), or generate on a vLLM server (trainer.vllm_mode: "
+                          "server).")
+    if trl_compat.installed_minor() != trl_compat.WRITTEN_FOR:
+        logger.warning("trl %s is installed; the per-trajectory rollout was written for trl %s: trl's loop runs",
+                       trl_compat.installed_minor(), trl_compat.WRITTEN_FOR)
+        return False
+    trl_compat.patch_async_rollout(trainer, options)
+    logger.info("tool rollouts run per trajectory (%d tool workers, %.0f s tool limit)", options.tool_workers,
+                options.tool_timeout_s)
+    return True
+
+
 def build_grpo_trainer(cfg: TrainConfig, resume: bool | str = False):
     """``(trainer, processor, family)``: the ``GRPOTrainer`` vlmr runs for ``cfg``, ready to ``train()``.
 
@@ -114,6 +161,7 @@ def build_grpo_trainer(cfg: TrainConfig, resume: bool | str = False):
     )
     attach_callbacks(trainer)
     trl_compat.patch_trainer(trainer, tools=bool(cfg.tools), mixed_modality=mixed_modality, mask=rollout_masks(cfg))
+    use_async_rollout(trainer, cfg)
     logger.info("process %d of %d; %d training prompts", args.process_index, args.world_size, len(rows))
     logger.info(size_report(trainer.model, args.per_device_train_batch_size,
                             longest_prompt(processor, rows) + args.max_completion_length,

@@ -29,6 +29,7 @@ def check_config(cfg: TrainConfig, method: str) -> None:
                 check_tools(tools, f"tools.{task}")
             check_trainer_keys(stage.trainer, method)
             check_frames(stage.frames)
+            check_rollout(stage.rollout)
         except ConfigError as e:
             raise ConfigError(f"stage {name!r}: {e}" if cfg.stages else str(e)) from e
 
@@ -107,6 +108,16 @@ def check_trainer_keys(trainer: dict[str, Any], method: str) -> None:
     for key in trainer:
         if key not in known:
             raise unknown_key(f"trainer ({'GRPOConfig' if method == 'grpo' else 'SFTConfig'})", key, known)
+
+
+def check_rollout(spec: dict[str, Any]) -> None:
+    """The ``rollout:`` section builds (known keys, a known loop, valid values)."""
+    from vlmr.train.async_rollout import rollout_options
+
+    try:
+        rollout_options(spec)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"rollout: {e}") from e
 
 
 def _resolve(get: Callable[[str], Any], name: str, where: str) -> Any:
