@@ -179,8 +179,9 @@ class TestTinyTokenizer:
         processor = nano[1]
         zoom_in = make_environment(["zoom_in"])().zoom_in
         text = processor.apply_chat_template([{"role": "user", "content": "Hi"}], tools=[zoom_in], tokenize=False)
-        # ~1,000 characters of schema and instructions; ~455 tokens before vlmr's prompts joined the BPE corpus
-        assert len(text) > 1000 and len(processor.tokenizer(text)["input_ids"]) < 300
+        # ~1,200 characters of schema and instructions (zoom_in's optional image_index included); ~455 tokens
+        # for 1,000 characters before vlmr's prompts joined the BPE corpus
+        assert len(text) > 1000 and len(processor.tokenizer(text)["input_ids"]) < 330
 
     @given(st.text(max_size=40))
     def test_decode_inverts_encode(self, nano, text):
