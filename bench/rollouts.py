@@ -152,7 +152,7 @@ def log_uniform(low_ms: float, high_ms: float, seed: int = 0) -> Callable[[int, 
     return latency
 
 
-def build_trainer(model_dir: str | Path, environment, out: Path, rows: list[dict], max_completion_length: int = 448,
+def build_trainer(model_dir: str | Path, environment, out: Path, rows: list[dict], max_completion_length: int = 640,
                   num_generations: int = 2, **config):
     """A ``GRPOTrainer`` on the tiny model with ``environment`` as its tool environment (not patched);
     ``config``: more ``GRPOConfig`` fields."""

@@ -48,7 +48,7 @@ def loops(bench, nano_model, tmp_path_factory):
     rows = bench.prompt_rows(len(TURNS))
     environment = bench.delayed_environment(bench.log_uniform(5, 80))
     trainer, processor = bench.build_trainer(nano_model, environment, tmp_path_factory.mktemp("async-rollout"), rows,
-                                             max_completion_length=400, num_iterations=2)
+                                             max_completion_length=640, num_iterations=2)
     encode = processor.tokenizer.encode
     calls = [encode(bench.tool_call_text(turn), add_special_tokens=False) for turn in range(3)]
     bench.scripted(trainer.model, processor.tokenizer, lambda case, turn: calls[turn] if turn < TURNS[case] else None)
