@@ -26,7 +26,7 @@ PROGRAMS = {
     "read /etc/passwd": "print(open('/etc/passwd').read())",
     "read the repository": f"print(open({str(REPOSITORY / 'README.md')!r}).read())",
     "write outside scratch": "open('/tmp/escaped.txt', 'w').write('x')",
-    "network (TCP to 1.1.1.1:53)": "import socket\nsocket.create_connection(('1.1.1.1', 53), timeout=2)",
+    "network (TCP to 127.0.0.1:9)": "import socket\nsocket.create_connection(('127.0.0.1', 9), timeout=2)",
     "1 GB stdout": "import sys\nfor _ in range(1024):\n    sys.stdout.write('x' * 2 ** 20)",
     "import vlmr (the trainer's modules)": "import vlmr.train.grpo",
     "kill the parent": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",
