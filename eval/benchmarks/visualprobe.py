@@ -29,7 +29,6 @@ from vlmr.eval.registry import Benchmark, MetricRule, ScoreContext, register_ben
 from vlmr.rewards.parse import normalise_text
 from vlmr.schema import Sample
 
-DIFFICULTIES = ("easy", "medium", "hard")
 JUDGE_PROMPT = (
     "Decide whether a model's answer to a question about an image means the same as the correct answer "
     "(synonyms and paraphrases match; numbers and names must agree).\n"
