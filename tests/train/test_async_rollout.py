@@ -212,6 +212,11 @@ class TestFaults:
         run_trajectories([t], PlainTurns(turns=1), RolloutOptions())
         assert results(t) == ["sync", "async"]
 
+    def test_one_generation_call_per_round_and_none_when_all_finished(self):
+        turns = PlainTurns(turns=2)  # each trajectory: a tool turn, then one more generated tool turn, then done
+        run_trajectories([trajectory(i, lambda: "ok") for i in range(3)], turns, RolloutOptions())
+        assert [sorted(batch) for batch in turns.batches] == [[0, 1, 2], [0, 1, 2]]
+
     def test_turn_limit_and_stops_are_per_trajectory(self):
         chatty = trajectory(0, lambda: "ok")
         turns = PlainTurns(turns=10, max_turns=3)

@@ -259,10 +259,7 @@ class Batcher:
         self.queue.append((trajectory, ids, future))
         self.running -= 1
         self.arrived.set()
-        try:
-            return await future
-        finally:
-            self.running += 1
+        return await future  # serve() counts it as running again when it settles the future
 
     async def serve(self) -> None:
         """Run until cancelled."""
@@ -278,6 +275,11 @@ class Batcher:
                     break
             batch, self.queue = self.queue, []
             self.arrived.clear()
+            if not batch:  # woken by the last trajectories finishing: nothing to generate
+                continue
+            # The batch is running again from the moment its results are settled, so a trajectory that queued
+            # during the call waits (within the deadline) for them to come back instead of generating alone.
+            self.running += len(batch)
             try:
                 request = functools.partial(self.turns.generate, [(t, ids) for t, ids, _ in batch])
                 started = loop.time()
