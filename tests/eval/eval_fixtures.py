@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -286,12 +287,13 @@ def build_scene3d(root: Path) -> Path:
 
 
 class ChatServer:
-    """A loopback OpenAI-compatible chat server answering every request with ``reply``.
+    """A loopback OpenAI-compatible chat server answering every request with ``reply``: a text, or a function
+    of the last user message's text returning the reply text or an HTTP status code to fail with.
 
     Records the text of the last user message of each request in ``prompts``.
     """
 
-    def __init__(self, reply: str):
+    def __init__(self, reply: str | Callable[[str], str | int]):
         self.prompts: list[str] = []
         outer = self
 
@@ -302,10 +304,15 @@ class ChatServer:
                 if isinstance(content, list):
                     content = "".join(p.get("text", "") for p in content if p.get("type") == "text")
                 outer.prompts.append(content)
+                text = reply(content) if callable(reply) else reply
+                if isinstance(text, int):
+                    self.send_response(text)
+                    self.end_headers()
+                    return
                 payload = json.dumps({
                     "id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
                     "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": reply}}],
+                                 "message": {"role": "assistant", "content": text}}],
                 }).encode()  # fmt: skip
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -316,7 +323,7 @@ class ChatServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = HTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)  # the judge's requests come concurrently
         self.url = f"http://127.0.0.1:{self.httpd.server_port}/v1"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
