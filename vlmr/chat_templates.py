@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from importlib import resources
 
 from vlmr.families import HERMES_TOOL_PARSER, get_family, list_families
@@ -25,13 +26,14 @@ logger = logging.getLogger(__name__)
 # The parser of Hermes tool calls in ChatML turns (the tiny model's and every built-in family's tool format).
 RESPONSE_TEMPLATE = HERMES_TOOL_PARSER
 
-# A Hermes tool call as Qwen2.5, Qwen2.5-VL (with vlmr's template) and Qwen3-VL render it: what RESPONSE_TEMPLATE reads.
-_HERMES_CALL = {"name": "probe_tool", "arguments": {"probe_key": 1}}
+# The tool call rendered to check that a family's parser reads what the template writes.
+_PROBE_CALL = {"name": "probe_tool", "arguments": {"probe_key": 1}}
 
 
-def chat_template() -> str:
-    """vlmr's chat template (Jinja source shipped in ``vlmr/templates/chat_template.jinja``), as the tiny model uses it."""
-    return resources.files("vlmr").joinpath("templates/chat_template.jinja").read_text(encoding="utf-8")
+def chat_template(source: str = "chat_template.jinja") -> str:
+    """vlmr's chat template (Jinja source shipped in ``vlmr/templates/``; the ChatML one by default, as the tiny
+    model uses it)."""
+    return resources.files("vlmr").joinpath("templates", source).read_text(encoding="utf-8")
 
 
 def tool_chat_template(family: str) -> str:
@@ -45,7 +47,7 @@ def tool_chat_template(family: str) -> str:
         raise ValueError(f"vlmr has no tool template for family {family!r}; it has one for {_with_tool_template()}")
     header = {"default_system": spec.default_system, "image_placeholder": spec.image, "video_placeholder": spec.video}
     return "".join("{%- set " + name + " = " + json.dumps(value) + " -%}\n"
-                   for name, value in header.items() if value is not None) + chat_template()
+                   for name, value in header.items() if value is not None) + chat_template(spec.source)
 
 
 def prepare_for_tools(processor, family: str) -> bool:
@@ -57,8 +59,9 @@ def prepare_for_tools(processor, family: str) -> bool:
     3. Otherwise ``ValueError``: tools are never sent through a template that drops them.
 
     A family without a ``tool_parser`` (``generic``: no family claims the checkpoint) is a ``ValueError`` too:
-    vlmr could not read the calls. Then, if the tokenizer has no response parser and the template writes Hermes
-    ``<tool_call>`` JSON, the family's ``tool_parser`` is set on it: trl's tool loop and vlmr's inference read calls
+    vlmr could not read the calls. Then, if the tokenizer has no response parser and the family's ``tool_parser``
+    reads back a call the template writes (Hermes ``<tool_call>`` JSON for the Qwen-based families, GLM-4.5's
+    ``<arg_key>`` pairs for GLM-4.xV), that parser is set on it: trl's tool loop and vlmr's inference read calls
     with it. A template of one's own that writes another format keeps its own parser.
 
     Args:
@@ -92,7 +95,7 @@ def prepare_for_tools(processor, family: str) -> bool:
             "tools, name its family (--family, or `family:` in a config) or register one (docs/extending.md).")
     tokenizer = getattr(processor, "tokenizer", processor)
     has_parser = any(getattr(tokenizer, a, None) is not None for a in ("response_template", "response_schema"))
-    if not has_parser and _writes_hermes_calls(processor):
+    if not has_parser and _writes_calls_read_by(processor, spec.tool_parser):
         tokenizer.response_template = spec.tool_parser
     return replaced
 
@@ -135,15 +138,23 @@ def _set_template(processor, template: str) -> None:
         tokenizer.chat_template = template
 
 
-def _writes_hermes_calls(processor) -> bool:
-    """Whether the template renders an assistant tool call as ``<tool_call>\\n{json}\\n</tool_call>`` in a ChatML turn."""
+def _writes_calls_read_by(processor, parser: dict) -> bool:
+    """Whether ``parser`` (a transformers ``response_template``) reads back the tool call the template renders."""
     from jinja2 import TemplateError
 
-    messages = [{"role": "user", "content": [{"type": "text", "text": "hi"}]},
-                {"role": "assistant", "content": [{"type": "text", "text": ""}],
-                 "tool_calls": [{"type": "function", "function": _HERMES_CALL}]}]
-    try:
-        text = processor.apply_chat_template(messages, tokenize=False)
-    except (TemplateError, TypeError, ValueError):  # a template that rejects the probe writes no Hermes calls
+    user = {"role": "user", "content": [{"type": "text", "text": "hi"}]}
+    call = {"role": "assistant", "content": [{"type": "text", "text": ""}],
+            "tool_calls": [{"type": "function", "function": _PROBE_CALL}]}
+    try:  # a template that rejects the probe writes no calls vlmr can read
+        prompt = processor.apply_chat_template([user], tokenize=False, add_generation_prompt=True)
+        text = processor.apply_chat_template([user, call], tokenize=False)
+    except (TemplateError, TypeError, ValueError):
         return False
-    return "<|im_start|>assistant\n" in text and f"<tool_call>\n{json.dumps(_HERMES_CALL)}\n</tool_call>" in text
+    prefix = os.path.commonprefix([prompt, text])  # a generation prompt may open more than the turn (<think>)
+    tokenizer = getattr(processor, "tokenizer", processor)
+    try:
+        parsed = tokenizer.parse_response(text[len(prefix):], schema=parser, prefix=prefix)
+    except Exception:  # noqa: BLE001  (any parse failure means: not this format)
+        return False
+    calls = [c.get("function", c) for c in parsed.get("tool_calls") or [] if isinstance(c, dict)]
+    return calls == [_PROBE_CALL]

@@ -9,6 +9,8 @@ settings (patch and tile sizes, normalisation, placeholder tokens) and only the 
   ``max_pixels`` holds (at least one);
 - ``llava_onevision``: ``LlavaOnevisionForConditionalGeneration``, 384 px SigLIP tiles of 729 tokens, the
   published grid resolutions within the preset's ``max_pixels`` (at least one tile).
+- ``glm4v``: ``Glm4vForConditionalGeneration`` (GLM-4.1V), 14 px patches merged 2x2, the preset's area limits
+  (which GLM counts twice per image), GLM's turn tokens and vlmr's GLM tool template.
 """
 
 from __future__ import annotations
@@ -248,6 +250,53 @@ def _llava_onevision(preset: TinyPreset, tokenizer):
     return LlavaOnevisionForConditionalGeneration, config, processor
 
 
+# GLM-4.1V-9B-Thinking's control tokens (its tokenizer's additional special tokens, plus the box tokens of its answers)
+# and its end-of-turn tokens (generation_config.json eos_token_id: <|endoftext|>, <|user|>, <|observation|>).
+GLM_TOKENS = ("[gMASK]", "<sop>", "<|system|>", "<|user|>", "<|assistant|>", "<|observation|>", "<|begin_of_image|>",
+              "<|end_of_image|>", "<|begin_of_video|>", "<|end_of_video|>", "<|image|>", "<|video|>",
+              "<|begin_of_box|>", "<|end_of_box|>")
+GLM_END_OF_TURN = ("<|endoftext|>", "<|user|>", "<|observation|>")
+
+
+def _glm4v(preset: TinyPreset, tokenizer):
+    """A ``Glm4vConfig`` (GLM-4.1V's vision tower + GLM-4 decoder) with the preset's sizes, GLM-4.1V's processor with
+    its patch sizes and CLIP normalisation (the preset's limits as ``size``), GLM's end-of-turn tokens, vlmr's GLM tool
+    template and parser."""
+    from transformers import Glm4vConfig, Glm4vForConditionalGeneration, Glm4vImageProcessor, Glm4vProcessor
+    from transformers.models.glm4v import Glm4vVideoProcessor
+
+    from vlmr.families.glm4v import GLM_TOOL_PARSER
+
+    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in GLM_TOKENS}
+    tokenizer.eos_token = "<|endoftext|>"
+    head_dim = preset.hidden_size // preset.num_heads
+    rotary = head_dim // 4  # frequencies: GLM rotates half of each head (partial_rotary_factor 0.5)
+    spatial = 3 * rotary // 8  # over (time, height, width) about 2:3:3, like GLM-4.1V's [8, 12, 12]
+    text_config = {key: value for key, value in _text_config(preset, tokenizer).items() if key != "max_window_layers"}
+    text_config.update(eos_token_id=[tokenizer.convert_tokens_to_ids(t) for t in GLM_END_OF_TURN],
+                       rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "partial_rotary_factor": 0.5,
+                                        "mrope_section": [rotary - 2 * spatial, spatial, spatial]})
+    vision_config = {"depth": preset.vision_depth, "hidden_size": preset.vision_hidden,
+                     "intermediate_size": preset.vision_intermediate, "num_heads": preset.vision_heads,
+                     "patch_size": 14, "spatial_merge_size": 2, "temporal_patch_size": 2,
+                     "out_hidden_size": preset.hidden_size}
+    config = Glm4vConfig(text_config=text_config, vision_config=vision_config,
+                         image_token_id=ids["<|image|>"], video_token_id=ids["<|video|>"],
+                         image_start_token_id=ids["<|begin_of_image|>"], image_end_token_id=ids["<|end_of_image|>"],
+                         video_start_token_id=ids["<|begin_of_video|>"], video_end_token_id=ids["<|end_of_video|>"],
+                         tie_word_embeddings=True)
+    size = {"shortest_edge": preset.min_pixels, "longest_edge": preset.max_pixels}
+    image_processor = Glm4vImageProcessor(size=size, patch_size=14, merge_size=2, temporal_patch_size=2)
+    video_processor = Glm4vVideoProcessor(size=size, max_image_size={"longest_edge": preset.max_pixels},
+                                          patch_size=14, merge_size=2, temporal_patch_size=2)
+    template = tool_chat_template("glm4v")
+    tokenizer.chat_template = template
+    tokenizer.response_template = GLM_TOOL_PARSER
+    processor = Glm4vProcessor(image_processor=image_processor, tokenizer=tokenizer, video_processor=video_processor,
+                               chat_template=template)
+    return Glm4vForConditionalGeneration, config, processor
+
+
 TINY_ARCHITECTURES: dict[str, TinyArchitecture] = {
     "qwen2_5_vl": TinyArchitecture(_qwen2_5_vl),
     "internvl": TinyArchitecture(
@@ -257,6 +306,7 @@ TINY_ARCHITECTURES: dict[str, TinyArchitecture] = {
         named_tokens=INTERNVL_TOKENS,
     ),
     "llava_onevision": TinyArchitecture(_llava_onevision, special_tokens=("<image>", "<video>")),
+    "glm4v": TinyArchitecture(_glm4v, special_tokens=GLM_TOKENS),
 }
 
 

@@ -223,10 +223,12 @@ def create_tiny_model(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = model_class(config).eval()
-    # Stop on <|im_end|> (end of turn) or <|endoftext|>, as Qwen2.5-VL does; greedy unless the caller samples.
+    # Stop on <|im_end|> (end of turn) or <|endoftext|>, as Qwen2.5-VL does (or on the family's end-of-turn tokens);
+    # greedy unless the caller samples.
     text_config = config.get_text_config()
+    eos = text_config.eos_token_id if isinstance(text_config.eos_token_id, list) else [text_config.eos_token_id]
     model.generation_config = GenerationConfig(
-        eos_token_id=[text_config.eos_token_id, text_config.pad_token_id],
+        eos_token_id=list(dict.fromkeys([*eos, text_config.pad_token_id])),
         pad_token_id=text_config.pad_token_id,
     )
     return model, processor

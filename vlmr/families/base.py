@@ -25,6 +25,7 @@ from vlmr.registry import lookup, register
 
 FAMILIES: dict[str, ModelFamily] = {}  # name -> spec
 _BY_MODEL_TYPE: dict[str, str] = {}  # transformers config.model_type -> family name
+VIDEO_INPUTS = ("video", "images")  # ModelFamily.video_input
 
 # transformers `response_template` (parse_response, transformers >= 5.13) for Hermes tool calls in ChatML turns:
 # `<tool_call>{json}</tool_call>` blocks become `tool_calls`, everything else (including <think>/<answer> text,
@@ -92,6 +93,7 @@ class ToolTemplate:
     default_system: str | None  # the system prompt the published template adds when a conversation has none
     image: str  # what one image part renders as (the processor expands it into the image's tokens)
     video: str  # what one video part renders as
+    source: str = "chat_template.jinja"  # the template file in vlmr/templates (another turn format than ChatML)
 
 
 @dataclass(frozen=True)
@@ -113,11 +115,17 @@ class ModelFamily:
     placeholder_tokens: tuple[str, ...] = ()  # vision placeholders and delimiters, never to be sampled
     tool_template: ToolTemplate | None = None  # vlmr's template in the family's tool format; None: none known
     tool_parser: dict[str, Any] | None = None  # transformers response_template reading its tool calls
+    # How the published processor takes a clip's frames: "video" (one video part, expanded by its video processor)
+    # or "images" (each frame an image part). vlmr shows frames as timestamped images either way (vlmr.conversation:
+    # trl's trainers take images only); this records what the model was trained on.
+    video_input: str = "video"
 
     def __post_init__(self):  # the convention is checked where a CoordinateSpace is built (vlmr.formats)
         if not 0 < self.min_pixels <= self.max_pixels:
             raise ValueError(f"family {self.name!r}: need 0 < min_pixels <= max_pixels, "
                              f"got {self.min_pixels} and {self.max_pixels}")
+        if self.video_input not in VIDEO_INPUTS:
+            raise ValueError(f"family {self.name!r}: video_input must be one of {VIDEO_INPUTS}, got {self.video_input!r}")
 
     def input_size(self, height: int, width: int, min_pixels: int | None = None,
                    max_pixels: int | None = None) -> tuple[int, int]:

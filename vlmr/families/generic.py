@@ -8,4 +8,5 @@ from __future__ import annotations
 
 from vlmr.families.base import ModelFamily, register_family
 
-GENERIC = register_family(ModelFamily("generic", (), "pixel", 28, 56 * 56, 28 * 28 * 16384))
+# A served model of unknown architecture is sent a clip's frames as images (vlmr.inference.backends).
+GENERIC = register_family(ModelFamily("generic", (), "pixel", 28, 56 * 56, 28 * 28 * 16384, video_input="images"))
