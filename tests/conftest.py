@@ -75,9 +75,9 @@ class ScriptFirstTurn:
     The model still runs every forward pass: only the choice of token is scripted.
     """
 
-    def __init__(self, tokenizer, script):
+    def __init__(self, tokenizer, script, header="<|im_start|>assistant\n"):
         self.script = tokenizer.encode(script, add_special_tokens=False)
-        self.header = tokenizer.encode("<|im_start|>assistant\n", add_special_tokens=False)
+        self.header = tokenizer.encode(header, add_special_tokens=False)  # what opens an assistant turn
         self.marker = tokenizer.convert_tokens_to_ids("<tool_response>")
 
     def __call__(self, input_ids, scores):

@@ -16,6 +16,10 @@ from vlmr.tiny_architectures import TINY_ARCHITECTURES
 pytestmark = [pytest.mark.slow]
 FAMILIES = sorted(set(TINY_ARCHITECTURES) - {"qwen2_5_vl"})
 SIZE = 56  # px images: one tile (or the fewest tokens) per image
+# (assistant turn header, a first turn calling zoom_in) in the family's own turn and tool format (ChatML and Hermes
+# JSON unless listed).
+SCRIPTED_CALLS = {"glm4v": ("<|assistant|>\n", "<think>look</think>\n<tool_call>zoom_in\n<arg_key>bbox_2d</arg_key>\n"
+                                               "<arg_value>[0, 0, 500, 500]</arg_value>\n</tool_call>")}
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +97,9 @@ def test_infer_trajectory_with_a_tool_call(tiny, family, tmp_path, monkeypatch, 
     from vlmr.inference.backends import TransformersBackend
 
     backend = TransformersBackend.from_pretrained(tiny(family), max_new_tokens=60)
-    script = '<think>look</think><tool_call>\n{"name": "zoom_in", "arguments": {"bbox_2d": [0, 0, 500, 500]}}\n</tool_call>'
-    backend.generation["logits_processor"] = LogitsProcessorList([script_first_turn(backend.tokenizer, script)])
+    header, script = SCRIPTED_CALLS.get(family, ("<|im_start|>assistant\n", '<think>look</think><tool_call>\n{"name": '
+                                        '"zoom_in", "arguments": {"bbox_2d": [0, 0, 500, 500]}}\n</tool_call>'))
+    backend.generation["logits_processor"] = LogitsProcessorList([script_first_turn(backend.tokenizer, script, header)])
     monkeypatch.setattr("vlmr.inference.load_backend", lambda *a, **k: backend)
     image = tmp_path / "img.png"
     Image.new("RGB", (96, 64), "red").save(image)
