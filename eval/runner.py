@@ -107,14 +107,14 @@ def resolve_coordinates(cfg: EvalConfig) -> tuple[str, int | None, int | None]:
     """``(family, min_pixels, max_pixels)`` the responses' coordinates refer to.
 
     Flags win; else a local/hub model's ``config.model_type`` and its image processor's
-    pixel limits (they decide the ``resized`` frame of Qwen2.5-VL); else ``generic``
-    (original pixels) for a served model of unknown architecture.
+    pixel limits, read through the family's knob (they decide the ``resized`` frame of Qwen2.5-VL);
+    else ``generic`` (original pixels) for a served model of unknown architecture.
     """
     if cfg.api_base or not cfg.model:  # a served model: --model is the server's name for it
         return cfg.family or "generic", cfg.min_pixels, cfg.max_pixels
     from transformers import AutoConfig, AutoImageProcessor
 
-    from vlmr.formats import family_for_model_type
+    from vlmr.formats import family_for_model_type, get_family
 
     try:
         family = cfg.family or family_for_model_type(AutoConfig.from_pretrained(cfg.model).model_type)
@@ -124,9 +124,8 @@ def resolve_coordinates(cfg: EvalConfig) -> tuple[str, int | None, int | None]:
     min_pixels, max_pixels = cfg.min_pixels, cfg.max_pixels
     if min_pixels is None or max_pixels is None:
         try:
-            size = AutoImageProcessor.from_pretrained(cfg.model).size
-            min_pixels = min_pixels or getattr(size, "shortest_edge", None) or getattr(size, "min_pixels", None)
-            max_pixels = max_pixels or getattr(size, "longest_edge", None) or getattr(size, "max_pixels", None)
+            low, high = get_family(family).pixel_limits(AutoImageProcessor.from_pretrained(cfg.model))
+            min_pixels, max_pixels = min_pixels or low, max_pixels or high
         except (OSError, ValueError) as e:  # no image processor config: family defaults apply
             logger.warning("cannot read the image processor of %s (%s); using %s pixel defaults", cfg.model, e, family)
     return family, min_pixels, max_pixels

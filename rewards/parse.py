@@ -38,6 +38,11 @@ _POINT_KEY = re.compile(rf"[\"']?points?(?:_2d|_\d+)?[\"']?\s*:\s*\[{_TWO}\]")
 _LABEL_KEY = re.compile(r"[\"']?label[\"']?\s*:\s*[\"']([^\"']*)[\"']")
 _PAREN_BOX = re.compile(rf"\({_TWO}\)\s*[,;]?\s*(?:to|-)?\s*\({_TWO}\)")  # (x1,y1),(x2,y2)
 _BARE_BOX = re.compile(_FOUR)
+_ROUND_BOX = re.compile(rf"\(\s*{_X}{_SEP}{_X}{_SEP}{_X}{_SEP}{_X}\s*,?\s*\)")  # (x1, y1, x2, y2)
+# GLM-4.xV marks its boxes with <|begin_of_box|> ... <|end_of_box|>, brackets of any style ([], [[]], (), <>):
+# four numbers in a row inside the marks are a box, whatever stands between them.
+_BOX_MARKS = re.compile(r"<\|begin_of_box\|>(.*?)<\|end_of_box\|>", re.DOTALL)
+_MARKED_BOX = re.compile(rf"{_X}[\s,;()\[\]<>]+{_X}[\s,;()\[\]<>]+{_X}[\s,;()\[\]<>]+{_X}")
 _BARE_POINT = re.compile(rf"[\[(]{_TWO}[\])]")
 
 _UNITS = {
@@ -128,18 +133,26 @@ def split_think_answer(text: Any, strict: bool = False) -> tuple[str | None, str
 def parse_boxes(text: Any) -> list[list[float]] | None:
     """Boxes ``[[x1, y1, x2, y2], ...]`` in the order written, or ``None``.
 
-    Understands ``{"bbox_2d": [...]}`` objects (and lists of them), bare ``[x1, y1, x2, y2]``
-    lists and ``(x1,y1),(x2,y2)`` pairs. Boxes with non-finite numbers are dropped.
+    Understands GLM-4.xV's ``<|begin_of_box|>...<|end_of_box|>`` marks (any brackets inside), ``{"bbox_2d": [...]}``
+    objects (and lists of them), ``(x1,y1),(x2,y2)`` pairs, bare ``[x1, y1, x2, y2]`` lists and
+    ``(x1, y1, x2, y2)`` tuples. Boxes with non-finite numbers are dropped.
 
     >>> parse_boxes("(10,20),(30,40)")
     [[10.0, 20.0, 30.0, 40.0]]
     >>> parse_boxes("[[1, 2, 3, 4], [5.5, 6, 7, 8]]")
     [[1.0, 2.0, 3.0, 4.0], [5.5, 6.0, 7.0, 8.0]]
+    >>> parse_boxes("It is at <|begin_of_box|>(100,120),(500,510)<|end_of_box|>.")
+    [[100.0, 120.0, 500.0, 510.0]]
     >>> parse_boxes("no box here") is None
     True
     """
     text = _clean(text)
-    for pattern in (_BOX_KEY, _PAREN_BOX, _BARE_BOX):
+    marked = " ".join(_BOX_MARKS.findall(text))
+    boxes = [[_float(g) for g in m.groups()] for m in _MARKED_BOX.finditer(marked)]
+    boxes = [b for b in boxes if _finite(b)]
+    if boxes:
+        return boxes
+    for pattern in (_BOX_KEY, _PAREN_BOX, _BARE_BOX, _ROUND_BOX):
         boxes = [[_float(g) for g in m.groups()] for m in pattern.finditer(text)]
         boxes = [b for b in boxes if _finite(b)]
         if boxes:

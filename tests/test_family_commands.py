@@ -131,6 +131,20 @@ def test_eval_run(tiny, family, counting_data, tmp_path, capsys):
     assert f"coordinates read as: {get_family(family).convention} ({family})" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("family", FAMILIES)
+def test_eval_reads_the_pixel_limits_through_the_family(tiny, family, tmp_path):
+    """Qwen's size, InternVL's tiles, GLM's size: eval's coordinate frame uses the checkpoint's own limits."""
+    from transformers import AutoImageProcessor
+
+    from vlmr.eval.runner import EvalConfig, resolve_coordinates
+    from vlmr.families import get_family
+
+    limits = get_family(family).pixel_limits(AutoImageProcessor.from_pretrained(tiny(family)))
+    cfg = EvalConfig(benchmark="dataset", data=str(tmp_path), out=str(tmp_path), model=tiny(family))
+    assert resolve_coordinates(cfg) == (family, *limits)
+    assert None not in limits  # every family's tiny processor has its knob
+
+
 def _train(method: str, model: str, data: str, out: Path, **fields) -> dict:
     from vlmr.config import TrainConfig
     from vlmr.train import train
