@@ -36,7 +36,8 @@ def own_module(monkeypatch):
 
 class TestRegistry:
     def test_built_in_families(self):
-        assert {"qwen2_vl", "qwen2_5_vl", "qwen3_vl", "internvl", "llava_onevision", "generic"} <= set(list_families())
+        assert {"qwen2_vl", "qwen2_5_vl", "qwen3_vl", "internvl", "llava_onevision", "glm4v", "generic"} <= set(
+            list_families())
 
     @pytest.mark.parametrize(
         ("model_type", "family"),
@@ -46,6 +47,8 @@ class TestRegistry:
             ("qwen3_vl_moe", "qwen3_vl"),  # two model types, one family
             ("internvl", "internvl"),
             ("llava_onevision", "llava_onevision"),
+            ("glm4v", "glm4v"),  # GLM-4.1V, GLM-4.6V-Flash
+            ("glm4v_moe", "glm4v"),  # GLM-4.5V, GLM-4.6V
             ("llava", "generic"),  # no family claims it (LLaVA-1.5)
             (None, "generic"),
         ],
@@ -76,6 +79,33 @@ class TestRegistry:
     def test_bad_pixel_limits_are_refused(self):
         with pytest.raises(ValueError, match="need 0 < min_pixels <= max_pixels, got 100 and 10"):
             ModelFamily("bad", (), "pixel", 28, 100, 10)
+
+    def test_how_video_frames_are_given_is_part_of_the_spec(self):
+        assert {name: get_family(name).video_input for name in ("qwen2_5_vl", "internvl", "glm4v", "generic")} == {
+            "qwen2_5_vl": "video", "internvl": "video", "glm4v": "video", "generic": "images"}
+        with pytest.raises(ValueError, match="video_input must be one of \\('video', 'images'\\), got 'frames'"):
+            ModelFamily("bad", (), "pixel", 28, 784, 784, video_input="frames")
+
+
+class TestGlmSizeRule:
+    """GLM-4.xV counts an image twice (temporal patch 2) against its area limits, unlike Qwen-VL."""
+
+    def test_an_image_gets_half_the_area_qwen_would_give_it(self):
+        glm, qwen = get_family("glm4v"), get_family("qwen2_5_vl")
+        # 3000x4000 under 9633792: beta = sqrt(2 * 12e6 / 9633792) = 1.57838; floor(3000 / 1.57838 / 28) = 67 -> 1876,
+        # floor(4000 / 1.57838 / 28) = 90 -> 2520; Qwen's rule under the same limit counts the image once:
+        # beta = sqrt(12e6 / 9633792) = 1.11607, floor(3000 / 1.11607 / 28) = 96 -> 2688, floor(128.0) -> 3584
+        assert glm.input_size(3000, 4000) == (1876, 2520)
+        assert qwen.input_size(3000, 4000, max_pixels=9633792) == (2688, 3584)
+
+    def test_max_pixels_is_written_to_size_longest_edge(self):
+        from transformers import Glm4vImageProcessor
+
+        from vlmr.models import pixel_limits, set_pixel_limits
+
+        processor = types.SimpleNamespace(image_processor=Glm4vImageProcessor())
+        assert set_pixel_limits(processor, max_pixels=1003520, family="glm4v")
+        assert pixel_limits(processor, "glm4v") == (112 * 112, 1003520)  # transformers' default floor kept
 
 
 class TestInternVLTiles:
@@ -175,6 +205,12 @@ class TestRewardsReadEachFamilysBoxes:
             ("llava_onevision", "[0.1, 0.1, 0.5, 0.5]"),
             # Qwen2.5-VL: pixels of the 644x476 input: 64 * 644/640 = 64.4, 48 * 476/480 = 47.6, ...
             ("qwen2_5_vl", '{"bbox_2d": [64.4, 47.6, 322, 238]}'),
+            # GLM-4.1V-Thinking: 0-1000 between its box marks (zai-org/GLM-V README, "Grounding"), inside <answer>
+            ("glm4v", "<think>a cat</think><answer>The cat is at <|begin_of_box|>[[100,100,500,500]]<|end_of_box|>"
+                      "</answer>"),
+            # GLM-4.5V: no <answer> tags, round brackets; decoded without special tokens the marks are gone
+            ("glm4v", "<think>a cat</think>\n<|begin_of_box|>(100,100,500,500)<|end_of_box|>"),
+            ("glm4v", "<think>a cat</think>\n(100,100,500,500)"),
         ],
     )  # fmt: skip
     def test_iou_of_a_native_answer_is_one(self, family, response):

@@ -1,4 +1,4 @@
-"""Qwen2-VL, Qwen2.5-VL, Qwen3-VL and InternVL as published: their checkpoints' preprocessor settings
+"""Qwen2-VL, Qwen2.5-VL, Qwen3-VL, InternVL, LLaVA-OneVision and GLM-4.1V as published: their checkpoints' preprocessor settings
 (tests/fixtures/published) on tiny weights (image sizes, token budgets, ``max_pixels``, coordinates),
 and tools through their published chat templates (``vlmr infer --tools``)."""
 
@@ -336,3 +336,175 @@ class TestToolTemplatesOfNewFamilies:
         assert f"<|im_start|>user\n{image}Where is it?" in prompt  # the image as the published template has it
         assert prompt.endswith("<|im_end|>\n<|im_start|>assistant\n")
         assert any(f"using vlmr's tool template for {family}" in r.message for r in caplog.records)
+
+
+class TestGlm4vAsPublished:
+    """GLM-4.1V-9B-Thinking's published processor settings and chat template (tests/fixtures/published/glm4v) on
+    tiny GLM-4.1V weights."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def published(cls) -> dict:
+        return json.loads((PUBLISHED / "glm4v" / "preprocessor_config.json").read_text(encoding="utf-8"))
+
+    def test_vlmr_family_defaults_are_the_published_settings(self, published):
+        glm = get_family("glm4v")
+        assert glm.patch_factor == published["patch_size"] * published["merge_size"] == 28
+        assert (glm.min_pixels, glm.max_pixels) == (published["size"]["shortest_edge"], published["size"]["longest_edge"])
+        assert glm.convention == "norm1000"
+
+    def test_checkpoint_loads_the_published_settings(self, backend_of, published):
+        image_processor = backend_of("glm4v").processor.image_processor
+        assert (image_processor.patch_size, image_processor.merge_size, image_processor.temporal_patch_size) == (
+            14, 2, 2)
+        assert (image_processor.size["shortest_edge"], image_processor.size["longest_edge"]) == (12544, 9633792)
+        assert list(image_processor.image_mean) == published["image_mean"]
+
+    @pytest.mark.parametrize(
+        ("width", "height", "max_pixels", "input_hw"),
+        [
+            # 640x480: round(480/28)=17 -> 476, round(640/28)=23 -> 644; the image counts twice (temporal patch 2):
+            # 2 * 476 * 644 = 613,088 px within [12544, 9633792]
+            (640, 480, None, (476, 644)),
+            # 60x60: 56x56, but 2 * 56 * 56 = 6,272 < 12,544: beta = sqrt(12544 / (2 * 3600)) = 1.31993,
+            # ceil(60 * 1.31993 / 28) = ceil(2.83) = 3 -> 84 (Qwen's rule, counting the image once, gives 112)
+            (60, 60, None, (84, 84)),
+            # 100x20: the 20 px side is under 28, so first scaled by max(28/20, 28/100) = 1.4 to 140x28; then
+            # 2 * 28 * 140 = 7,840 < 12,544: beta = sqrt(1.6) = 1.26491, ceil(28 * 1.26491 / 28) = 2 -> 56,
+            # ceil(140 * 1.26491 / 28) = ceil(6.32) = 7 -> 196
+            (100, 20, None, (56, 196)),
+            # max_pixels 1003520 (size.longest_edge): 2 * 952 * 1288 = 2,452,352 is over it, so
+            # beta = sqrt(2 * 1280 * 960 / 1003520) = 1.56492; floor(960 / 1.56492 / 28) = 21 -> 588,
+            # floor(1280 / 1.56492 / 28) = 29 -> 812; 2 * 588 * 812 = 954,912 px
+            (1280, 960, 1003520, (588, 812)),
+        ],
+    )  # fmt: skip
+    def test_image_size_and_token_budget(self, backend_of, width, height, max_pixels, input_hw):
+        backend = backend_of("glm4v", max_pixels)
+        messages = [{"role": "user", "content": [{"type": "image", "image": Image.new("RGB", (width, height))},
+                                                  {"type": "text", "text": "What is it?"}]}]
+        out = backend.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=True,
+                                                    return_dict=True, return_tensors="pt")
+        grid = [input_hw[0] // 14, input_hw[1] // 14]
+        assert out["image_grid_thw"].tolist() == [[1, *grid]]
+        # one <|image|> per 28x28 px, between <|begin_of_image|> and <|end_of_image|>
+        ids = out["input_ids"][0].tolist()
+        tokenizer = backend.processor.tokenizer
+        assert ids.count(backend.processor.image_token_id) == grid[0] * grid[1] // 4
+        assert ids.count(tokenizer.convert_tokens_to_ids("<|begin_of_image|>")) == 1
+        space = backend.coordinate_space(width, height)
+        assert (space.input_height, space.input_width) == input_hw
+        assert space == CoordinateSpace.for_image(width, height, "glm4v", max_pixels=max_pixels)
+
+    def test_box_in_the_family_convention(self, backend_of):
+        # <|begin_of_box|>[x1, y1, x2, y2]<|end_of_box|> in 0-1000 of the image: x * 1000/640, y * 1000/480
+        space = backend_of("glm4v").coordinate_space(640, 480)
+        assert space.from_pixels([64, 48, 320, 240]) == pytest.approx([100.0, 100.0, 500.0, 500.0])
+        assert space.to_pixels([100, 100, 500, 500]) == pytest.approx([64, 48, 320, 240])
+
+    def test_tiny_weights_answer_through_the_published_processor(self, backend_of):
+        messages = [{"role": "user", "content": [{"type": "image", "image": Image.new("RGB", (100, 80), "red")},
+                                                  {"type": "text", "text": "What colour?"}]}]
+        [generation] = backend_of("glm4v").generate([(messages, [])])
+        assert generation.error is None and generation.n_completion_tokens >= 1
+
+
+class TestGlm4vToolTemplate:
+    """GLM-4.1V's published template renders no tools: vlmr's GLM template renders them in GLM-4.5's format."""
+
+    def test_the_published_template_renders_no_tools(self, published_checkpoint):
+        from trl.chat_template_utils import supports_tool_calling
+
+        from vlmr.models import load_model_and_processor
+
+        _, processor = load_model_and_processor(published_checkpoint("glm4v"))
+        assert processor.chat_template == (PUBLISHED / "glm4v" / "chat_template.jinja").read_text(encoding="utf-8")
+        assert not supports_tool_calling(processor)
+
+    def test_tool_free_conversations_render_as_published(self):
+        from transformers.utils.chat_template_utils import render_jinja_template
+
+        from vlmr.chat_templates import tool_chat_template
+
+        # the published template takes string content in system and assistant turns (a list renders as its repr)
+        conversation = [{"role": "system", "content": "Be brief."},
+                        {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "What is it?"}]},
+                        {"role": "assistant", "content": "<think>A cat.</think><answer>A cat.</answer>"},
+                        {"role": "user", "content": [{"type": "image"}, {"type": "video"}, {"type": "text", "text": "And?"}]}]
+        published = (PUBLISHED / "glm4v" / "chat_template.jinja").read_text(encoding="utf-8")
+        [ours], _ = render_jinja_template([conversation], chat_template=tool_chat_template("glm4v"),
+                                          add_generation_prompt=True)
+        [theirs], _ = render_jinja_template([conversation], chat_template=published, add_generation_prompt=True)
+        assert ours == theirs == (
+            "[gMASK]<sop><|system|>\nBe brief.<|user|>\n<|begin_of_image|><|image|><|end_of_image|>What is it?"
+            "<|assistant|>\n<think>A cat.</think><answer>A cat.</answer><|user|>\n<|begin_of_image|><|image|>"
+            "<|end_of_image|><|begin_of_video|><|video|><|end_of_video|>And?<|assistant|>\n")
+
+    def test_tool_calls_render_in_glm_format_and_parse_back(self, published_checkpoint):
+        from transformers import AutoTokenizer
+        from transformers.utils.chat_template_utils import render_jinja_template
+
+        from vlmr.chat_templates import tool_chat_template
+        from vlmr.families.glm4v import GLM_TOOL_PARSER
+
+        tool = {"type": "function", "function": {"name": "zoom_in", "parameters": {"type": "object"}}}
+        call = {"type": "function", "function": {"name": "zoom_in", "arguments": {"bbox_2d": [0, 0, 500, 500],
+                                                                                   "label": "cat"}}}
+        conversation = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "How many?"}]},
+                        {"role": "assistant", "content": "<think>look</think>", "tool_calls": [call]},
+                        {"role": "tool", "content": [{"type": "image"}, {"type": "text", "text": "zoomed"}]},
+                        {"role": "assistant", "content": "<answer>2</answer>"}]
+        [text], _ = render_jinja_template([conversation], tools=[tool], chat_template=tool_chat_template("glm4v"))
+        assert text.startswith("[gMASK]<sop><|system|>\n# Tools\n\nYou may call one or more functions")
+        assert "<tools>\n" + json.dumps(tool) + "\n</tools>" in text
+        # the assistant's turn ends with the token the model stops on; the tool result follows it
+        assert text.endswith(
+            "<|assistant|>\n<think>look</think>\n<tool_call>zoom_in\n<arg_key>bbox_2d</arg_key>\n<arg_value>[0, 0, 500, "
+            "500]</arg_value>\n<arg_key>label</arg_key>\n<arg_value>cat</arg_value>\n</tool_call><|observation|>\n"
+            "<tool_response>\n<|begin_of_image|><|image|><|end_of_image|>zoomed\n</tool_response><|assistant|>\n"
+            "<answer>2</answer><|user|>")
+        # GLM_TOOL_PARSER reads the first turn's call back (up to <|observation|>, where generation stops), the
+        # thinking kept in content, where rewards read it
+        tokenizer = AutoTokenizer.from_pretrained(published_checkpoint("glm4v"))
+        prompt, rest = text.split("<|assistant|>\n", 1)
+        turn = rest.split("<|observation|>")[0] + "<|observation|>"
+        parsed = tokenizer.parse_response(tokenizer.encode(turn, add_special_tokens=False), schema=GLM_TOOL_PARSER,
+                                          prefix=tokenizer.encode(prompt + "<|assistant|>\n", add_special_tokens=False))
+        assert parsed["content"] == "<think>look</think>"
+        assert parsed["tool_calls"] == [{"type": "function", "function": {"name": "zoom_in", "arguments": {
+            "bbox_2d": [0, 0, 500, 500], "label": "cat"}}}]
+
+    def test_infer_with_tools_uses_vlmr_template(self, published_checkpoint, tmp_path, monkeypatch, caplog):
+        """`vlmr infer --tools zoom_in` on a checkpoint with GLM-4.1V's published template, which renders no tools."""
+        from transformers import ProcessorMixin
+
+        from vlmr.cli import main
+        from vlmr.families.glm4v import GLM_TOOL_PARSER
+
+        prompts, tokenizers = [], []
+        render = ProcessorMixin.apply_chat_template
+
+        def recording(self, *args, **kwargs):  # keeps the prompts the model is asked to continue
+            text = render(self, *args, **kwargs)
+            if kwargs.get("add_generation_prompt") and isinstance(text, str) and kwargs.get("tools"):
+                prompts.append(text)
+                tokenizers.append(self.tokenizer)
+            return text
+
+        monkeypatch.setattr(ProcessorMixin, "apply_chat_template", recording)
+        path = tmp_path / "img.png"
+        Image.new("RGB", (112, 84), "red").save(path)
+        with caplog.at_level("INFO", logger="vlmr.chat_templates"):
+            code = main(["infer", "--model", published_checkpoint("glm4v"), "--image", str(path),
+                         "--question", "Where is it?", "--task", "grounding", "--tools", "zoom_in", "--max-turns", "1",
+                         "--max-new-tokens", "2", "--save-dir", str(tmp_path / "out")])
+        assert code == 0
+        [prompt] = prompts
+        assert prompt.startswith("[gMASK]<sop><|system|>\n# Tools\n")
+        assert "<tools>\n" + '{"type": "function", "function": {"name": "zoom_in", ' in prompt
+        assert "<tool_call>{function-name}\n<arg_key>{arg-key-1}</arg_key>" in prompt
+        assert re.search("relative to the image, from 0 to 1000(?!\\d)", prompt)  # the tool's coordinates: GLM's
+        assert "<|user|>\n<|begin_of_image|><|image|><|end_of_image|>Where is it?" in prompt
+        assert prompt.endswith("<|assistant|>\n")
+        assert any("using vlmr's tool template for glm4v" in r.message for r in caplog.records)
+        assert tokenizers[0].response_template == GLM_TOOL_PARSER  # the probe call parsed back: its parser is set
