@@ -141,13 +141,17 @@ def _set_template(processor, template: str) -> None:
 def _writes_calls_read_by(processor, parser: dict) -> bool:
     """Whether ``parser`` (a transformers ``response_template``) reads back the tool call the template renders."""
     from jinja2 import TemplateError
+    from transformers.utils.chat_template_utils import render_jinja_template
 
+    template = processor.chat_template
+    if isinstance(template, dict):  # named variants: the default one renders
+        template = template.get("default")
     user = {"role": "user", "content": [{"type": "text", "text": "hi"}]}
     call = {"role": "assistant", "content": [{"type": "text", "text": ""}],
             "tool_calls": [{"type": "function", "function": _PROBE_CALL}]}
     try:  # a template that rejects the probe writes no calls vlmr can read
-        prompt = processor.apply_chat_template([user], tokenize=False, add_generation_prompt=True)
-        text = processor.apply_chat_template([user, call], tokenize=False)
+        [prompt], _ = render_jinja_template([[user]], chat_template=template, add_generation_prompt=True)
+        [text], _ = render_jinja_template([[user, call]], chat_template=template)
     except (TemplateError, TypeError, ValueError):
         return False
     prefix = os.path.commonprefix([prompt, text])  # a generation prompt may open more than the turn (<think>)
