@@ -193,3 +193,56 @@ def test_grpo_step_with_zoom_in(tiny, family, counting_data, tmp_path):
     assert state["global_step"] == 1
     assert "tools/call_frequency" in log  # trl logs it only when the trainer has tools
     assert 0.0 <= log["rewards/count/mean"] <= 1.0
+
+
+def test_grpo_runs_glm_tool_calls_through_trl(tiny, tmp_path):
+    """trl's tool loop reads GLM-4.5-format calls with the family's parser, runs them (0-1000 boxes) and puts the
+    results after the <|observation|> the model stopped on; the first turn of each rollout is scripted."""
+    import numpy as np
+    import torch
+    from datasets import Dataset
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+    from trl import GRPOConfig, GRPOTrainer
+
+    from vlmr.formats import CoordinateSpace
+    from vlmr.tools import ToolLimits, make_environment
+
+    model = AutoModelForImageTextToText.from_pretrained(tiny("glm4v"), dtype=torch.float32)
+    processor = AutoProcessor.from_pretrained(tiny("glm4v"))
+    tokenizer = processor.tokenizer
+    coord = CoordinateSpace.for_image(64, 64, "glm4v")
+    boxes = [[0, 0, 600, 600], [0, 0, 1, 1], [100, 100, 900, 900], [300, 300, 1000, 1000]]
+    scripts = [f"<think>check</think>\n<tool_call>zoom_in\n<arg_key>bbox_2d</arg_key>\n<arg_value>{box}</arg_value>\n"
+               "</tool_call><|observation|>" for box in boxes]
+    marker, generate, after_tools = tokenizer.convert_tokens_to_ids("<tool_response>"), model.generate, []
+
+    def scripted(input_ids=None, **kwargs):  # rows without a tool result get their script; the rest really generate
+        if (input_ids == marker).any():
+            after_tools.extend(tokenizer.batch_decode(input_ids))
+            return generate(input_ids=input_ids, **kwargs)
+        rows = [tokenizer.encode(s, add_special_tokens=False) for s in scripts[: input_ids.size(0)]]
+        width = max(map(len, rows))
+        return torch.cat([input_ids, torch.tensor([r + [tokenizer.pad_token_id] * (width - len(r)) for r in rows])], 1)
+
+    model.generate = scripted
+    rng = np.random.default_rng(0)
+    rows = [{"prompt": [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Where is it?"}]}],
+             "images": [Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8))], "coord": coord.to_dict()}
+            for _ in range(2)]
+    args = GRPOConfig(output_dir=str(tmp_path), per_device_train_batch_size=4, num_generations=2, max_steps=1,
+                      max_completion_length=192, report_to="none", save_strategy="no", use_cpu=True, bf16=False)
+    trainer = GRPOTrainer(model=model, reward_funcs=lambda completions, **_: [1.0] * len(completions), args=args,
+                          train_dataset=Dataset.from_list(rows), processing_class=processor,
+                          environment_factory=make_environment(["zoom_in"], limits=ToolLimits(zoom_pixels=84 * 84),
+                                                               convention="norm1000"))
+    trainer.train()
+    # trl shuffles rollouts: each box once. [0, 0, 600, 600] of 64x64 px is 0..38.4 -> 39x39 px; [0, 0, 1, 1] is
+    # under a pixel; [100, 100, 900, 900] is 6.4..57.6 -> 52x52 px
+    texts = sorted(h["text"].split(":")[0] for env in trainer.environments for h in env.history)
+    assert texts == ["Error", "Zoomed into [0, 0, 600, 600]", "Zoomed into [100, 100, 900, 900]",
+                     "Zoomed into [300, 300, 1000, 1000]"]
+    # the tool result follows the model's own <|observation|>, once; a zoom shown at 84x84 px is 3x3 <|image|> tokens
+    zoomed = [p for p in after_tools if "Zoomed into [0, 0, 600, 600]" in p]
+    assert zoomed and all(p.count("<|observation|>") == 1 for p in after_tools)
+    assert "</tool_call><|observation|>\n<tool_response>\n<|begin_of_image|>" + "<|image|>" * 9 + "<|end_of_image|>" in (
+        zoomed[0])
