@@ -474,6 +474,29 @@ class TestGlm4vToolTemplate:
         assert parsed["tool_calls"] == [{"type": "function", "function": {"name": "zoom_in", "arguments": {
             "bbox_2d": [0, 0, 500, 500], "label": "cat"}}}]
 
+    def test_the_parser_reads_glm_4_5s_published_template(self, published_checkpoint):
+        """GLM-4.5V's and GLM-4.6V's templates render tools as GLM-4.5's does (trl's copy of it): such a template is
+        kept, and the family's parser reads the calls the model writes after its "<|assistant|>" prompt."""
+        from transformers import AutoTokenizer
+        from trl.chat_template_utils import glm4moe_chat_template
+
+        from vlmr.chat_templates import prepare_for_tools
+        from vlmr.families.glm4v import GLM_TOOL_PARSER
+
+        tokenizer = AutoTokenizer.from_pretrained(published_checkpoint("glm4v"))
+        tokenizer.chat_template = glm4moe_chat_template
+        assert prepare_for_tools(tokenizer, "glm4v") is False  # renders tools: kept
+        assert tokenizer.response_template == GLM_TOOL_PARSER  # its probe call parsed back
+        prompt = tokenizer.apply_chat_template([{"role": "user", "content": "hi"}], add_generation_prompt=True,
+                                               tokenize=False)
+        assert prompt.endswith("<|assistant|>")
+        answer = ("\n<think>look</think>\n<tool_call>zoom_in\n<arg_key>bbox_2d</arg_key>\n<arg_value>[0, 0, 500, 500]"
+                  "</arg_value>\n</tool_call><|observation|>")
+        parsed = tokenizer.parse_response(tokenizer.encode(answer, add_special_tokens=False),
+                                          prefix=tokenizer.encode(prompt, add_special_tokens=False))
+        assert parsed["content"] == "<think>look</think>"
+        assert parsed["tool_calls"][0]["function"] == {"name": "zoom_in", "arguments": {"bbox_2d": [0, 0, 500, 500]}}
+
     def test_infer_with_tools_uses_vlmr_template(self, published_checkpoint, tmp_path, monkeypatch, caplog):
         """`vlmr infer --tools zoom_in` on a checkpoint with GLM-4.1V's published template, which renders no tools."""
         from transformers import ProcessorMixin

@@ -38,7 +38,7 @@ TEMPORAL_PATCH = 2  # an image is two identical frames to GLM-4.xV's vision towe
 # (numbers, boxes), else text, as GLM's template writes a string argument unquoted.
 GLM_TOOL_PARSER = {
     "defaults": {"role": "assistant"},
-    "start_anchor": "<|assistant|>\n",
+    "start_anchor": "<|assistant|>",  # GLM-4.1V's prompt ends "<|assistant|>\n", GLM-4.5's "<|assistant|>"
     "fields": {
         "tool_calls": {
             "open_pattern": r"<tool_call>(?P<name>[^\s<]+)\s*",
