@@ -220,3 +220,21 @@ class TestRewardsReadEachFamilysBoxes:
         coord = coord_column(CoordinateSpace.for_image(640, 480, family))
         score = get_reward("iou").score(response, {"boxes": [[64, 48, 320, 240]]}, coord=coord)
         assert score == pytest.approx(1.0)
+
+    @pytest.mark.parametrize(
+        ("reward", "response", "answer"),
+        [
+            # GLM-4.1V-Thinking marks its final answer of any kind with the box tokens, inside <answer>
+            ("count", "<think>two</think>\n<answer>There are <|begin_of_box|>2<|end_of_box|> shapes.</answer>",
+             {"count": 2}),
+            ("format", "<think>two</think>\n<answer>There are <|begin_of_box|>2<|end_of_box|> shapes.</answer>", {}),
+            ("accuracy", "<think>b</think>\n<answer>The answer is <|begin_of_box|>B<|end_of_box|>.</answer>",
+             {"choice": "B"}),
+            # GLM-4.5V: the same marks without <answer> tags
+            ("accuracy", "<think>b</think>\nThe answer is <|begin_of_box|>B<|end_of_box|>", {"choice": "B"}),
+        ],
+    )  # fmt: skip
+    def test_glm_answers_in_box_marks_score(self, reward, response, answer):
+        from vlmr.rewards import get_reward
+
+        assert get_reward(reward).score(response, answer) == 1.0
