@@ -49,6 +49,7 @@ class TestRegistry:
             ("llava_onevision", "llava_onevision"),
             ("glm4v", "glm4v"),  # GLM-4.1V, GLM-4.6V-Flash
             ("glm4v_moe", "glm4v"),  # GLM-4.5V, GLM-4.6V
+            ("glm46v", "glm4v"),  # transformers' GLM-4.6V processor class around any language model
             ("llava", "generic"),  # no family claims it (LLaVA-1.5)
             (None, "generic"),
         ],

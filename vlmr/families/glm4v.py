@@ -1,5 +1,7 @@
 """GLM-4.1V, GLM-4.5V and GLM-4.6V (``Glm4vForConditionalGeneration``, model_type ``glm4v``: GLM-4.1V-9B-Thinking,
-GLM-4.6V-Flash; ``Glm4vMoeForConditionalGeneration``, model_type ``glm4v_moe``: GLM-4.5V, GLM-4.6V).
+GLM-4.6V-Flash; ``Glm4vMoeForConditionalGeneration``, model_type ``glm4v_moe``: GLM-4.5V, GLM-4.6V; and transformers'
+``Glm46VForConditionalGeneration``, model_type ``glm46v``, GLM-4.6V's processor around any language model, with
+the same image processor).
 
 - Coordinates: ``[x1, y1, x2, y2]`` of the top-left and bottom-right corners, "normalized by the image width (for
   x) or height (for y) and scaled by 1000", between ``<|begin_of_box|>`` and ``<|end_of_box|>`` in the answer,
@@ -100,7 +102,7 @@ class GlmFamily(ModelFamily):
 
 
 GLM4V = register_family(GlmFamily(
-    "glm4v", ("glm4v", "glm4v_moe"), "norm1000", 28, 12544, 9633792,
+    "glm4v", ("glm4v", "glm4v_moe", "glm46v"), "norm1000", 28, 12544, 9633792,
     placeholder_tokens=("<|image|>", "<|begin_of_image|>", "<|end_of_image|>", "<|video|>", "<|begin_of_video|>",
                         "<|end_of_video|>"),
     tool_template=ToolTemplate(default_system=None, image="<|begin_of_image|><|image|><|end_of_image|>",
