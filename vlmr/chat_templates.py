@@ -6,8 +6,10 @@ language models were trained on the Hermes tool format of Qwen2/2.5/3 (a ``<tool
 system turn, ``<tool_call>`` JSON calls, ``<tool_response>`` results in a user turn), so whenever tools are
 used vlmr swaps in its own template in that format (the family's :class:`vlmr.families.ToolTemplate`,
 :func:`prepare_for_tools`), which renders every non-tool conversation exactly as the published one does.
-A template that already renders tools is never replaced; one that cannot and has no vlmr replacement is
-an error, never a silent drop.
+GLM-4.1V's template renders no tools either; its family's tool format is GLM-4.5's (``<tool_call>name`` with
+``<arg_key>``/``<arg_value>`` pairs), which GLM-4.5V's and GLM-4.6V's templates render, so it gets vlmr's GLM
+template in that format (``vlmr/templates/glm4v_chat_template.jinja``). A template that already renders tools is
+never replaced; one that cannot and has no vlmr replacement is an error, never a silent drop.
 
 Import-light (stdlib only): trl and transformers are imported inside the functions.
 """
@@ -23,7 +25,7 @@ from vlmr.families import HERMES_TOOL_PARSER, get_family, list_families
 
 logger = logging.getLogger(__name__)
 
-# The parser of Hermes tool calls in ChatML turns (the tiny model's and every built-in family's tool format).
+# The parser of Hermes tool calls in ChatML turns (the tiny model's and the Qwen-based families' tool format).
 RESPONSE_TEMPLATE = HERMES_TOOL_PARSER
 
 # The tool call rendered to check that a family's parser reads what the template writes.
