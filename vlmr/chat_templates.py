@@ -86,9 +86,9 @@ def prepare_for_tools(processor, family: str) -> bool:
                 "assistant `tool_calls` and `tool` messages (processor.chat_template), or run without tools.")
         _set_template(processor, tool_chat_template(family))
         logger.info(
-            "the chat template of this %s checkpoint renders no tools; using vlmr's tool template for %s (Hermes "
-            "<tools> schemas, <tool_call> JSON, images in tool results; prompts without tools render as before); "
-            "a checkpoint trained from here is saved with it.", family, family)
+            "the chat template of this %s checkpoint renders no tools; using vlmr's tool template for %s (%s, the "
+            "family's tool format; images in tool results; prompts without tools render as before); a checkpoint "
+            "trained from here is saved with it.", family, family, spec.tool_template.source)
         replaced = True
     if spec.tool_parser is None:
         raise ValueError(
