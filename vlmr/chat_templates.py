@@ -160,7 +160,7 @@ def _writes_calls_read_by(processor, parser: dict) -> bool:
     tokenizer = getattr(processor, "tokenizer", processor)
     try:
         parsed = tokenizer.parse_response(text[len(prefix):], schema=parser, prefix=prefix)
-    except Exception:  # noqa: BLE001  (any parse failure means: not this format)
+    except Exception:  # any parse failure means: not this format
         return False
     calls = [c.get("function", c) for c in parsed.get("tool_calls") or [] if isinstance(c, dict)]
     return calls == [_PROBE_CALL]
