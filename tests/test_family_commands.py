@@ -153,13 +153,18 @@ def test_sft_step(tiny, family, counting_data, tmp_path):
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_sft_step_on_the_published_template(published_checkpoint, family, counting_data, tmp_path):
-    """A hub checkpoint's own template (no tools): SFT trains with vlmr's marked template where trl has no marked
-    copy (InternVL), or with the published one where it has markers (LLaVA-OneVision); the published one is saved."""
+    """A hub checkpoint's own template (no tools): SFT trains with the published one where it has markers
+    (LLaVA-OneVision), with trl's marked copy of it where trl has one (Gemma 3, SmolVLM), else with vlmr's marked
+    template (InternVL); the published one is saved."""
+    from trl.chat_template_utils import gemma3_training_chat_template, smolvlm_training_chat_template
+
     from vlmr.chat_templates import tool_chat_template, training_chat_template
     from vlmr.models import load_model_and_processor
 
     _, processor = load_model_and_processor(published_checkpoint(family))
-    assert training_chat_template(processor, family) in (None, tool_chat_template(family))
+    expected = {"internvl": tool_chat_template("internvl"), "llava_onevision": None,
+                "gemma3": gemma3_training_chat_template, "smolvlm": smolvlm_training_chat_template}[family]
+    assert training_chat_template(processor, family) == expected
     state = _train("sft", published_checkpoint(family), counting_data, tmp_path / "sft")
     assert state["global_step"] == 1 and math.isfinite(state["log_history"][0]["loss"])
     published = (Path(published_checkpoint(family)) / "chat_template.jinja").read_text(encoding="utf-8")
@@ -174,3 +179,36 @@ def test_grpo_step_with_zoom_in(tiny, family, counting_data, tmp_path):
     assert state["global_step"] == 1
     assert "tools/call_frequency" in log  # trl logs it only when the trainer has tools
     assert 0.0 <= log["rewards/count/mean"] <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("family", "tiles"),
+    [
+        # published grid: 56x56 fits 384x384 (1 tile + the whole image); 800x300 fits 1152x384 best (3 tiles + 1)
+        ("llava_onevision", [2, 4]),
+        # longest edge 2048: 56x56 -> 2048x2048, 4x4 tiles + the whole image; 112x56 -> 2048x1024, 4x2 + 1
+        ("smolvlm", [17, 9]),
+    ],
+)
+def test_sft_batch_of_images_with_different_tile_counts(published_checkpoint, family, tiles):
+    """The SFT collator pads each example's tiles to the batch's most; the model drops the padding."""
+    import torch
+
+    from vlmr.chat_templates import training_chat_template
+    from vlmr.models import load_model_and_processor
+    from vlmr.train.collator import ToolConversationCollator
+
+    model, processor = load_model_and_processor(published_checkpoint(family))
+    sizes = {"llava_onevision": [(56, 56), (800, 300)], "smolvlm": [(56, 56), (112, 56)]}[family]
+    rows = [{"messages": [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "How many?"}]},
+                          {"role": "assistant", "content": [{"type": "text", "text": "<answer>2</answer>"}]}],
+             "images": [Image.new("RGB", size, "red")]} for size in sizes]
+    collator = ToolConversationCollator(processor, chat_template=training_chat_template(processor, family))
+    alone = [collator([row]) for row in rows]
+    assert [a["pixel_values"].shape[1] for a in alone] == tiles
+    batch = collator(rows)
+    assert batch["pixel_values"].shape[:2] == (2, max(tiles))  # LLaVA-OneVision: 2 images; SmolVLM: 2 examples
+    with torch.no_grad():
+        loss = model(**batch).loss
+    assert math.isfinite(loss.item()) and loss.item() > 0
+

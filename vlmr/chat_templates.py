@@ -1,10 +1,11 @@
 """Chat templates: vlmr's own, and the one decision of which template renders a tool conversation.
 
-Qwen2-VL, Qwen2.5-VL, InternVL and LLaVA-OneVision ship a chat template that renders no tools: the
-``tools`` schemas, an assistant's ``tool_calls`` and ``tool`` messages are dropped without a word. Their
-language models were trained on the Hermes tool format of Qwen2/2.5/3 (a ``<tools>`` schema block in the
-system turn, ``<tool_call>`` JSON calls, ``<tool_response>`` results in a user turn), so whenever tools are
-used vlmr swaps in its own template in that format (the family's :class:`vlmr.families.ToolTemplate`,
+Qwen2-VL, Qwen2.5-VL, InternVL, LLaVA-OneVision, Gemma 3 and SmolVLM ship a chat template that renders no
+tools: the ``tools`` schemas, an assistant's ``tool_calls`` and ``tool`` messages are dropped without a word. Most
+of their language models were trained on the Hermes tool format of Qwen2/2.5/3 (a ``<tools>`` schema block in the
+system turn, ``<tool_call>`` JSON calls, ``<tool_response>`` results in a user turn; Gemma 3 and SmolVLM have no
+trained tool format and are prompted for it), so whenever tools are used vlmr swaps in its own template in that
+format (the family's :class:`vlmr.families.ToolTemplate`,
 :func:`prepare_for_tools`), which renders every non-tool conversation exactly as the published one does.
 A template that already renders tools is never replaced; one that cannot and has no vlmr replacement is
 an error, never a silent drop.
@@ -29,23 +30,23 @@ RESPONSE_TEMPLATE = HERMES_TOOL_PARSER
 _HERMES_CALL = {"name": "probe_tool", "arguments": {"probe_key": 1}}
 
 
-def chat_template() -> str:
-    """vlmr's chat template (Jinja source shipped in ``vlmr/templates/chat_template.jinja``), as the tiny model uses it."""
-    return resources.files("vlmr").joinpath("templates/chat_template.jinja").read_text(encoding="utf-8")
+def chat_template(name: str = "chat_template.jinja") -> str:
+    """vlmr's chat template (Jinja source shipped in ``vlmr/templates/``; ChatML, as the tiny model uses it, by default)."""
+    return resources.files("vlmr").joinpath("templates", name).read_text(encoding="utf-8")
 
 
 def tool_chat_template(family: str) -> str:
     """vlmr's tool-capable template for ``family`` (a :mod:`vlmr.families` name with a ``tool_template``).
 
-    vlmr's chat template with the family's default system prompt and image/video placeholders, so a
-    conversation without tools renders byte for byte as under the published template.
+    vlmr's chat template in the family's turn format (``ToolTemplate.source``) with its default system prompt and
+    image/video placeholders, so a conversation without tools renders byte for byte as under the published template.
     """
     spec = get_family(family).tool_template
     if spec is None:
         raise ValueError(f"vlmr has no tool template for family {family!r}; it has one for {_with_tool_template()}")
     header = {"default_system": spec.default_system, "image_placeholder": spec.image, "video_placeholder": spec.video}
     return "".join("{%- set " + name + " = " + json.dumps(value) + " -%}\n"
-                   for name, value in header.items() if value is not None) + chat_template()
+                   for name, value in header.items() if value is not None) + chat_template(spec.source)
 
 
 def prepare_for_tools(processor, family: str) -> bool:
@@ -58,7 +59,7 @@ def prepare_for_tools(processor, family: str) -> bool:
 
     A family without a ``tool_parser`` (``generic``: no family claims the checkpoint) is a ``ValueError`` too:
     vlmr could not read the calls. Then, if the tokenizer has no response parser and the template writes Hermes
-    ``<tool_call>`` JSON, the family's ``tool_parser`` is set on it: trl's tool loop and vlmr's inference read calls
+    ``<tool_call>`` JSON in the family's assistant turns, the family's ``tool_parser`` is set on it: trl's tool loop and vlmr's inference read calls
     with it. A template of one's own that writes another format keeps its own parser.
 
     Args:
@@ -92,7 +93,7 @@ def prepare_for_tools(processor, family: str) -> bool:
             "tools, name its family (--family, or `family:` in a config) or register one (docs/extending.md).")
     tokenizer = getattr(processor, "tokenizer", processor)
     has_parser = any(getattr(tokenizer, a, None) is not None for a in ("response_template", "response_schema"))
-    if not has_parser and _writes_hermes_calls(processor):
+    if not has_parser and _writes_hermes_calls(processor, spec.tool_parser["start_anchor"]):
         tokenizer.response_template = spec.tool_parser
     return replaced
 
@@ -135,8 +136,9 @@ def _set_template(processor, template: str) -> None:
         tokenizer.chat_template = template
 
 
-def _writes_hermes_calls(processor) -> bool:
-    """Whether the template renders an assistant tool call as ``<tool_call>\\n{json}\\n</tool_call>`` in a ChatML turn."""
+def _writes_hermes_calls(processor, assistant_turn: str) -> bool:
+    """Whether the template renders an assistant tool call as ``<tool_call>\\n{json}\\n</tool_call>`` in a turn that
+    opens with ``assistant_turn`` (the family parser's start anchor)."""
     from jinja2 import TemplateError
 
     messages = [{"role": "user", "content": [{"type": "text", "text": "hi"}]},
@@ -146,4 +148,4 @@ def _writes_hermes_calls(processor) -> bool:
         text = processor.apply_chat_template(messages, tokenize=False)
     except (TemplateError, TypeError, ValueError):  # a template that rejects the probe writes no Hermes calls
         return False
-    return "<|im_start|>assistant\n" in text and f"<tool_call>\n{json.dumps(_HERMES_CALL)}\n</tool_call>" in text
+    return assistant_turn in text and f"<tool_call>\n{json.dumps(_HERMES_CALL)}\n</tool_call>" in text
