@@ -268,7 +268,7 @@ GEMMA3_TOKENS = {"boi_token": "<start_of_image>", "eoi_token": "<end_of_image>",
 
 def _gemma3(preset: TinyPreset, tokenizer):
     """A ``Gemma3Config`` (SigLIP + Gemma 3 decoder) with the preset's sizes, and Gemma 3's processor with the published
-    image size and normalisation; pan-and-scan as the preset's ``max_pixels`` allows (off for the CPU presets)."""
+    image size and normalisation (one 896x896 input per image, whatever the preset's pixel limits)."""
     from transformers import (
         Gemma3Config,
         Gemma3ForConditionalGeneration,
@@ -311,7 +311,6 @@ def _gemma3(preset: TinyPreset, tokenizer):
     half = [0.5, 0.5, 0.5]
     image_processor = Gemma3ImageProcessor(size={"height": side, "width": side}, image_mean=half, image_std=half,
                                            resample=2)
-    family.set_pixel_limits(image_processor, preset.min_pixels, preset.max_pixels)
     template = tool_chat_template("gemma3")  # vlmr's template, Gemma's turns and images as the published one has them
     tokenizer.chat_template = template
     processor = Gemma3Processor(image_processor=image_processor, tokenizer=tokenizer, image_seq_length=256,
