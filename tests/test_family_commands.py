@@ -90,10 +90,15 @@ def test_infer_trajectory_with_a_tool_call(tiny, family, tmp_path, monkeypatch, 
     from transformers import LogitsProcessorList
 
     from vlmr.cli import main
+    from vlmr.formats import CoordinateSpace
     from vlmr.inference.backends import TransformersBackend
 
-    backend = TransformersBackend.from_pretrained(tiny(family), max_new_tokens=60)
-    script = '<think>look</think><tool_call>\n{"name": "zoom_in", "arguments": {"bbox_2d": [0, 0, 500, 500]}}\n</tool_call>'
+    backend = TransformersBackend.from_pretrained(tiny(family), max_new_tokens=80)
+    # the top 96x32 px of a 96x64 image in the family's convention ([0, 0, 1000, 500] in 0-1000, [0, 0, 1, 0.5] in
+    # 0-1, [0, 0, 96, 32] in pixels): the zoomed view is 3:1 only if the tool read the box as the family writes it
+    bbox = CoordinateSpace.for_image(96, 64, family).from_pixels([0, 0, 96, 32])
+    call = json.dumps({"name": "zoom_in", "arguments": {"bbox_2d": bbox}})
+    script = f"<think>look</think><tool_call>\n{call}\n</tool_call>"
     backend.generation["logits_processor"] = LogitsProcessorList([script_first_turn(backend.tokenizer, script)])
     monkeypatch.setattr("vlmr.inference.load_backend", lambda *a, **k: backend)
     image = tmp_path / "img.png"
@@ -104,9 +109,8 @@ def test_infer_trajectory_with_a_tool_call(tiny, family, tmp_path, monkeypatch, 
     record = json.loads((tmp_path / "out" / "trajectory.json").read_text())
     assert record["turns"] == 2 and record["error"] is None
     assert record["tool_calls"][0]["ok"] is True
-    # 0-1000 of a 96x64 image: [0, 0, 500, 500] is the 48x32 px top-left quarter, enlarged by the tool
     zoomed = Image.open(tmp_path / "out" / "tool_00.png")
-    assert zoomed.size[0] / zoomed.size[1] == pytest.approx(48 / 32)
+    assert zoomed.size[0] / zoomed.size[1] == pytest.approx(96 / 32, rel=0.05)
 
 
 @pytest.mark.parametrize("family", FAMILIES)

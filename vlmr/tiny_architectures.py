@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vlmr.chat_templates import chat_template, tool_chat_template
+from vlmr.families.smolvlm import SMOLVLM
 
 # Qwen2.5-VL special tokens (control tokens: dropped by decode(skip_special_tokens=True)).
 SPECIAL_TOKENS = (
@@ -318,15 +319,11 @@ def _gemma3(preset: TinyPreset, tokenizer):
     return Gemma3ForConditionalGeneration, config, processor
 
 
-# HuggingFaceTB/SmolVLM2-{256M,500M}-Video-Instruct's processor files (tests/fixtures/published/smolvlm): 512 px
-# tiles of a 512 px, 16 px-patch SigLIP with pixel shuffle 4 (64 tokens a tile), mean/std 0.5, longest edge 2048.
-SMOLVLM_TOKENS = ("<fake_token_around_image>", "<image>", "<global-img>", "<video>", "<end_of_utterance>",
-                  *(f"<row_{r}_col_{c}>" for r in range(1, 7) for c in range(1, 7)))
-
-
 def _smolvlm(preset: TinyPreset, tokenizer):
     """A ``SmolVLMConfig`` (SigLIP + Llama decoder, as SmolLM2) with the preset's sizes, and SmolVLM's processor with
-    the published tile and normalisation; the longest edge from the preset's ``max_pixels`` (at least one tile)."""
+    the published settings of SmolVLM2-256M/500M (tests/fixtures/published/smolvlm: 512 px tiles of a 16 px-patch
+    SigLIP with pixel shuffle 4, 64 tokens a tile, mean/std 0.5); the longest edge from the preset's ``max_pixels``
+    (at least one tile)."""
     from transformers import (
         SmolVLMConfig,
         SmolVLMForConditionalGeneration,
@@ -382,7 +379,8 @@ TINY_ARCHITECTURES: dict[str, TinyArchitecture] = {
         _gemma3, special_tokens=("<bos>", "<start_of_turn>", "<end_of_turn>", *GEMMA3_TOKENS.values()),
         named_tokens=GEMMA3_TOKENS, bos_token="<bos>", eos_token="<end_of_turn>",
     ),
-    "smolvlm": TinyArchitecture(_smolvlm, special_tokens=SMOLVLM_TOKENS, eos_token="<end_of_utterance>"),
+    "smolvlm": TinyArchitecture(_smolvlm, special_tokens=(*SMOLVLM.placeholder_tokens, "<end_of_utterance>"),
+                                eos_token="<end_of_utterance>"),
 }
 
 

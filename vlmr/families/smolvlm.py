@@ -26,6 +26,8 @@ from vlmr.families.base import ModelFamily, ToolTemplate, hermes_tool_parser, re
 
 TILE = 512  # px, SmolVLM2-256M/500M's max_image_size {"longest_edge": 512}
 LONGEST_EDGE = 4 * TILE  # px, their size {"longest_edge": 2048}
+# Each tile's position, <row_1_col_1> ... <row_6_col_6> (Idefics3's tokenizer, kept by SmolVLM's)
+TILE_POSITIONS = tuple(f"<row_{row}_col_{col}>" for row in range(1, 7) for col in range(1, 7))
 
 
 def split_size(height: int, width: int, longest_edge: int, tile: int = TILE) -> tuple[int, int]:
@@ -78,7 +80,7 @@ class SplitFamily(ModelFamily):
 
 SMOLVLM = register_family(SplitFamily(
     "smolvlm", ("smolvlm",), "pixel", TILE, TILE * TILE, LONGEST_EDGE * LONGEST_EDGE,
-    placeholder_tokens=("<image>", "<fake_token_around_image>", "<global-img>", "<video>"),
+    placeholder_tokens=("<image>", "<fake_token_around_image>", "<global-img>", "<video>", *TILE_POSITIONS),
     tool_template=ToolTemplate(default_system=None, image="<image>", video="<video>", source="smolvlm_tools.jinja"),
     tool_parser=hermes_tool_parser("Assistant:", "<end_of_utterance>"),
 ))
