@@ -1,9 +1,10 @@
 """SmolVLM and SmolVLM2 as published (``SmolVLMForConditionalGeneration``, ``HuggingFaceTB/SmolVLM2-*``).
 
-- Coordinates: none trained. SmolVLM's model cards and report list captioning, VQA, documents, charts and video,
-  no grounding or box output, and its training mixes hold no box format to follow. vlmr asks it for pixels of the
-  original image, as for a model of no known family (the prompt names the image's width and height), so nothing
-  is implied about a convention the model does not have.
+- Coordinates: none documented. SmolVLM's model card (``HuggingFaceTB/SmolVLM-Instruct``: "answer questions about
+  images, describe visual content, create stories grounded on multiple images") lists no grounding or box output,
+  and vlmr found no box format for it to follow. vlmr asks it for pixels of the original image, as for a model of no
+  known family (the prompt names the image's width and height), so nothing is implied about a convention the model
+  was not shown to have.
 - Image size (Idefics3's splitting): the image is resized so its longest edge is ``size.longest_edge`` (2048 px
   for SmolVLM2-256M/500M, the other edge in proportion, rounded up to even), each side then rounded up to a multiple
   of the ``max_image_size`` tile (512 px) and cut into tiles, plus the whole image as one more tile; an image that
