@@ -5,8 +5,8 @@ tools: the ``tools`` schemas, an assistant's ``tool_calls`` and ``tool`` message
 of their language models were trained on the Hermes tool format of Qwen2/2.5/3 (a ``<tools>`` schema block in the
 system turn, ``<tool_call>`` JSON calls, ``<tool_response>`` results in a user turn; Gemma 3 and SmolVLM have no
 trained tool format and are prompted for it), so whenever tools are used vlmr swaps in its own template in that
-format (the family's :class:`vlmr.families.ToolTemplate`,
-:func:`prepare_for_tools`), which renders every non-tool conversation exactly as the published one does.
+format, in the family's own turns (the family's :class:`vlmr.families.ToolTemplate`, :func:`prepare_for_tools`),
+which renders every non-tool conversation exactly as the published one does.
 A template that already renders tools is never replaced; one that cannot and has no vlmr replacement is
 an error, never a silent drop.
 
@@ -59,8 +59,9 @@ def prepare_for_tools(processor, family: str) -> bool:
 
     A family without a ``tool_parser`` (``generic``: no family claims the checkpoint) is a ``ValueError`` too:
     vlmr could not read the calls. Then, if the tokenizer has no response parser and the template writes Hermes
-    ``<tool_call>`` JSON in the family's assistant turns, the family's ``tool_parser`` is set on it: trl's tool loop and vlmr's inference read calls
-    with it. A template of one's own that writes another format keeps its own parser.
+    ``<tool_call>`` JSON in the family's assistant turns, the family's ``tool_parser`` is set on it: trl's tool
+    loop and vlmr's inference read calls with it. A template of one's own that writes another format keeps its
+    own parser.
 
     Args:
         processor: a processor (or tokenizer) with a ``chat_template``.

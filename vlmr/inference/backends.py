@@ -128,8 +128,8 @@ class TransformersBackend:
             im, vid = _images_in(messages)
             images.append([self.model_view(image) for image in im])  # per conversation: Gemma 3 and SmolVLM need it
             videos += vid
-        inputs = self.processor(text=texts, images=images if any(images) else None, videos=videos or None, padding=True,
-                                return_tensors="pt").to(self.model.device)
+        inputs = self.processor(text=texts, images=images if any(images) else None, videos=videos or None,
+                                padding=True, return_tensors="pt").to(self.model.device)
         with torch.no_grad():
             output = self.model.generate(**inputs, **self.generation, stop_strings=[STOP], tokenizer=self.tokenizer,
                                          pad_token_id=self.tokenizer.pad_token_id)
