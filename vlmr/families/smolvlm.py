@@ -15,7 +15,9 @@
   (SmolLM3) calls tools as ``<tool_call>`` JSON. vlmr's SmolVLM template keeps SmolVLM's turns (``User:`` /
   ``Assistant:`` ... ``<end_of_utterance>``), lists the tools in a system turn and asks for Hermes ``<tool_call>``
   JSON, as vlmr's prompts do; results come back in a user turn.
-- Video: frames as a video part (``<video>``), each one 512x512 tile.
+- Video: frames as a video part (``<video>``), each one 512x512 tile. Untested with tools: transformers'
+  ``SmolVLMProcessor.apply_chat_template`` renders a conversation holding a video with its own default template
+  unless a template is passed to the call, and that one renders no tools.
 """
 
 from __future__ import annotations
