@@ -137,8 +137,8 @@ def _train(method: str, model: str, data: str, out: Path, **fields) -> dict:
     trainer = {"use_cpu": True, "report_to": [], "gradient_checkpointing": False, "max_steps": 1,
                "per_device_train_batch_size": 2, "learning_rate": 1e-3, "save_strategy": "no",
                "dataloader_num_workers": 0, "disable_tqdm": True}
-    if method == "grpo":
-        trainer.update(num_generations=2, max_completion_length=8)
+    if method == "grpo":  # room for a scripted tool call (about 40 tokens) and a few more after its result
+        trainer.update(num_generations=2, max_completion_length=64)
     else:  # a LLaVA-OneVision image alone is 1,485 tokens
         trainer.update(max_length=4096)
     cfg = TrainConfig.from_dict({"model": model, "output_dir": str(out), "datasets": [{"path": data}],
@@ -176,12 +176,33 @@ def test_sft_step_on_the_published_template(published_checkpoint, family, counti
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-def test_grpo_step_with_zoom_in(tiny, family, counting_data, tmp_path):
+def test_grpo_step_with_zoom_in(tiny, family, counting_data, tmp_path, monkeypatch):
+    """Each rollout's first turn is scripted to a zoom_in call in the family's convention, ended by its end-of-turn
+    token (every forward pass is the model's): trl's tool loop reads it with the family's parser and runs it."""
+    import torch
+    from transformers import AutoTokenizer, GenerationMixin
+
+    from vlmr.formats import CoordinateSpace
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny(family))
+    bbox = CoordinateSpace.for_image(SIZE, SIZE, family).from_pixels([0, 0, 40, 40])  # within the 56 px scene
+    call = json.dumps({"name": "zoom_in", "arguments": {"bbox_2d": bbox}})
+    script = tokenizer.encode(f"<think>look</think><tool_call>\n{call}\n</tool_call>{tokenizer.eos_token}",
+                              add_special_tokens=False)
+    tool_result = tokenizer.convert_tokens_to_ids("<tool_response>")
+    generate = GenerationMixin.generate
+
+    def first_turn_scripted(self, input_ids=None, **kwargs):
+        if (input_ids == tool_result).any():  # after the tool result: the model's own tokens
+            return generate(self, input_ids=input_ids, **kwargs)
+        return torch.cat([input_ids, torch.tensor([script] * input_ids.shape[0])], dim=1)
+
+    monkeypatch.setattr(GenerationMixin, "generate", first_turn_scripted)
     state = _train("grpo", tiny(family), counting_data, tmp_path / "grpo", rewards=[{"name": "count"}],
                    tools={"counting": ["zoom_in"]}, max_tool_calls=1)
     log = state["log_history"][0]
     assert state["global_step"] == 1
-    assert "tools/call_frequency" in log  # trl logs it only when the trainer has tools
+    assert (log["tools/call_frequency"], log["tools/failure_frequency"]) == (1.0, 0.0)  # every rollout's call ran
     assert 0.0 <= log["rewards/count/mean"] <= 1.0
 
 
