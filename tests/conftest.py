@@ -72,12 +72,14 @@ def transformers_serve():
 class ScriptFirstTurn:
     """Logits processor forcing ``script`` as the first assistant turn (no tool result yet); later turns are free.
 
-    The model still runs every forward pass: only the choice of token is scripted.
+    The model still runs every forward pass: only the choice of token is scripted. The assistant turn opens where the
+    tokenizer's tool-call parser starts reading (ChatML's ``<|im_start|>assistant\n`` without one).
     """
 
-    def __init__(self, tokenizer, script, header="<|im_start|>assistant\n"):
+    def __init__(self, tokenizer, script):
         self.script = tokenizer.encode(script, add_special_tokens=False)
-        self.header = tokenizer.encode(header, add_special_tokens=False)  # what opens an assistant turn
+        parser = getattr(tokenizer, "response_template", None) or {}
+        self.header = tokenizer.encode(parser.get("start_anchor", "<|im_start|>assistant\n"), add_special_tokens=False)
         self.marker = tokenizer.convert_tokens_to_ids("<tool_response>")
 
     def __call__(self, input_ids, scores):

@@ -18,6 +18,7 @@ from vlmr.families import (
     register_family,
 )
 from vlmr.families.internvl import tile_grid
+from vlmr.families.smolvlm import split_size
 from vlmr.registry import UnknownNameError
 
 
@@ -36,8 +37,8 @@ def own_module(monkeypatch):
 
 class TestRegistry:
     def test_built_in_families(self):
-        assert {"qwen2_vl", "qwen2_5_vl", "qwen3_vl", "internvl", "llava_onevision", "glm4v", "generic"} <= set(
-            list_families())
+        assert {"qwen2_vl", "qwen2_5_vl", "qwen3_vl", "internvl", "llava_onevision", "glm4v", "gemma3", "smolvlm",
+                "generic"} <= set(list_families())
 
     @pytest.mark.parametrize(
         ("model_type", "family"),
@@ -50,6 +51,9 @@ class TestRegistry:
             ("glm4v", "glm4v"),  # GLM-4.1V, GLM-4.6V-Flash
             ("glm4v_moe", "glm4v"),  # GLM-4.5V, GLM-4.6V
             ("glm46v", "glm4v"),  # transformers' GLM-4.6V processor class around any language model
+            ("gemma3", "gemma3"),
+            ("smolvlm", "smolvlm"),
+            ("gemma3_text", "generic"),  # Gemma 3 without a vision tower
             ("llava", "generic"),  # no family claims it (LLaVA-1.5)
             (None, "generic"),
         ],
@@ -136,6 +140,33 @@ class TestInternVLTiles:
         assert internvl.input_size(480, 640, max_pixels=448 * 448) == (448, 448)  # max_pixels -> max_patches 1
 
 
+class TestSmolVLMSplitting:
+    @pytest.mark.parametrize(
+        ("height", "width", "longest_edge", "size"),
+        [
+            # landscape 4:3 to a 2048 longest edge: 2048 x 1536, both multiples of 512 already
+            (480, 640, 2048, (1536, 2048)),
+            # portrait 100x200 (w x h) to 1024: width int(1024 * 0.5) = 512
+            (200, 100, 1024, (1024, 512)),
+            # 70x100 (w x h) to 2048: width int(2048 * 0.7) = 1433, odd -> 1434, up to 1536
+            (100, 70, 2048, (2048, 1536)),
+            # tiny image, one-tile edge: scaled up to 512 x int(512 / 1.5) = 341 -> 342 -> 512
+            (64, 96, 512, (512, 512)),
+        ],
+    )  # fmt: skip
+    def test_split_size(self, height, width, longest_edge, size):
+        assert split_size(height, width, longest_edge) == size
+
+    def test_max_pixels_is_the_longest_edge(self):
+        smolvlm = get_family("smolvlm")
+        assert smolvlm.input_size(480, 640) == (1536, 2048)  # published 2048
+        assert smolvlm.input_size(480, 640, max_pixels=1100 * 1100) == (1024, 1024)  # 1100 -> 1024, two tiles
+        assert smolvlm.input_size(480, 640, max_pixels=100 * 100) == (512, 512)  # at least one tile
+
+    def test_gemma3_input_is_always_896_square(self):
+        assert get_family("gemma3").input_size(480, 640) == get_family("gemma3").input_size(10, 3000) == (896, 896)
+
+
 # ---------------------------------------------------------------- on a checkpoint
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
 
@@ -204,6 +235,10 @@ class TestRewardsReadEachFamilysBoxes:
             ("internvl", "<ref>the cat</ref><box>[[100, 100, 500, 500]]</box>"),
             # LLaVA-OneVision: floats in 0-1 (lmms-eval's RefCOCO prompt): 64/640 = 0.1, 320/640 = 0.5, ...
             ("llava_onevision", "[0.1, 0.1, 0.5, 0.5]"),
+            # Gemma 3: asked in 0-1000 of the image (no convention is trained), as InternVL's numbers
+            ("gemma3", "[100, 100, 500, 500]"),
+            # SmolVLM: asked in pixels of the original image (no convention is trained)
+            ("smolvlm", "[64, 48, 320, 240]"),
             # Qwen2.5-VL: pixels of the 644x476 input: 64 * 644/640 = 64.4, 48 * 476/480 = 47.6, ...
             ("qwen2_5_vl", '{"bbox_2d": [64.4, 47.6, 322, 238]}'),
             # GLM-4.1V-Thinking: 0-1000 between its box marks (zai-org/GLM-V README, "Grounding"), inside <answer>

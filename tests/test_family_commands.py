@@ -16,10 +16,14 @@ from vlmr.tiny_architectures import TINY_ARCHITECTURES
 pytestmark = [pytest.mark.slow]
 FAMILIES = sorted(set(TINY_ARCHITECTURES) - {"qwen2_5_vl"})
 SIZE = 56  # px images: one tile (or the fewest tokens) per image
-# (assistant turn header, a first turn calling zoom_in) in the family's own turn and tool format (ChatML and Hermes
-# JSON unless listed).
-SCRIPTED_CALLS = {"glm4v": ("<|assistant|>\n", "<think>look</think>\n<tool_call>zoom_in\n<arg_key>bbox_2d</arg_key>\n"
-                                               "<arg_value>[0, 0, 500, 500]</arg_value>\n</tool_call>")}
+
+
+def scripted_call(family: str, bbox: list) -> str:
+    """A first turn calling zoom_in on ``bbox`` in the family's tool format (GLM-4.5's argument pairs, Hermes JSON
+    otherwise)."""
+    if family == "glm4v":
+        return f"<think>look</think>\n<tool_call>zoom_in\n<arg_key>bbox_2d</arg_key>\n<arg_value>{bbox}</arg_value>\n</tool_call>"
+    return f"<think>look</think><tool_call>\n{json.dumps({'name': 'zoom_in', 'arguments': {'bbox_2d': bbox}})}\n</tool_call>"
 
 
 @pytest.fixture(scope="module")
@@ -94,12 +98,15 @@ def test_infer_trajectory_with_a_tool_call(tiny, family, tmp_path, monkeypatch, 
     from transformers import LogitsProcessorList
 
     from vlmr.cli import main
+    from vlmr.formats import CoordinateSpace
     from vlmr.inference.backends import TransformersBackend
 
-    backend = TransformersBackend.from_pretrained(tiny(family), max_new_tokens=60)
-    header, script = SCRIPTED_CALLS.get(family, ("<|im_start|>assistant\n", '<think>look</think><tool_call>\n{"name": '
-                                        '"zoom_in", "arguments": {"bbox_2d": [0, 0, 500, 500]}}\n</tool_call>'))
-    backend.generation["logits_processor"] = LogitsProcessorList([script_first_turn(backend.tokenizer, script, header)])
+    backend = TransformersBackend.from_pretrained(tiny(family), max_new_tokens=80)
+    # the top 96x32 px of a 96x64 image in the family's convention ([0, 0, 1000, 500] in 0-1000, [0, 0, 1, 0.5] in
+    # 0-1, [0, 0, 96, 32] in pixels): the zoomed view is 3:1 only if the tool read the box as the family writes it
+    bbox = CoordinateSpace.for_image(96, 64, family).from_pixels([0, 0, 96, 32])
+    script = scripted_call(family, bbox)
+    backend.generation["logits_processor"] = LogitsProcessorList([script_first_turn(backend.tokenizer, script)])
     monkeypatch.setattr("vlmr.inference.load_backend", lambda *a, **k: backend)
     image = tmp_path / "img.png"
     Image.new("RGB", (96, 64), "red").save(image)
@@ -109,9 +116,8 @@ def test_infer_trajectory_with_a_tool_call(tiny, family, tmp_path, monkeypatch, 
     record = json.loads((tmp_path / "out" / "trajectory.json").read_text())
     assert record["turns"] == 2 and record["error"] is None
     assert record["tool_calls"][0]["ok"] is True
-    # 0-1000 of a 96x64 image: [0, 0, 500, 500] is the 48x32 px top-left quarter, enlarged by the tool
     zoomed = Image.open(tmp_path / "out" / "tool_00.png")
-    assert zoomed.size[0] / zoomed.size[1] == pytest.approx(48 / 32)
+    assert zoomed.size[0] / zoomed.size[1] == pytest.approx(96 / 32, rel=0.05)
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -152,8 +158,8 @@ def _train(method: str, model: str, data: str, out: Path, **fields) -> dict:
     trainer = {"use_cpu": True, "report_to": [], "gradient_checkpointing": False, "max_steps": 1,
                "per_device_train_batch_size": 2, "learning_rate": 1e-3, "save_strategy": "no",
                "dataloader_num_workers": 0, "disable_tqdm": True}
-    if method == "grpo":
-        trainer.update(num_generations=2, max_completion_length=8)
+    if method == "grpo":  # room for a scripted tool call (about 40 tokens) and a few more after its result
+        trainer.update(num_generations=2, max_completion_length=64)
     else:  # a LLaVA-OneVision image alone is 1,485 tokens
         trainer.update(max_length=4096)
     cfg = TrainConfig.from_dict({"model": model, "output_dir": str(out), "datasets": [{"path": data}],
@@ -172,13 +178,18 @@ def test_sft_step(tiny, family, counting_data, tmp_path):
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_sft_step_on_the_published_template(published_checkpoint, family, counting_data, tmp_path):
-    """A hub checkpoint's own template (no tools): SFT trains with vlmr's marked template where trl has no marked
-    copy (InternVL), or with the published one where it has markers (LLaVA-OneVision); the published one is saved."""
+    """A hub checkpoint's own template (no tools): SFT trains with the published one where it has markers
+    (LLaVA-OneVision), with trl's marked copy of it where trl has one (Gemma 3, SmolVLM), else with vlmr's marked
+    template (InternVL); the published one is saved."""
+    from trl.chat_template_utils import gemma3_training_chat_template, smolvlm_training_chat_template
+
     from vlmr.chat_templates import tool_chat_template, training_chat_template
     from vlmr.models import load_model_and_processor
 
     _, processor = load_model_and_processor(published_checkpoint(family))
-    assert training_chat_template(processor, family) in (None, tool_chat_template(family))
+    expected = {"internvl": tool_chat_template("internvl"), "llava_onevision": None,
+                "gemma3": gemma3_training_chat_template, "smolvlm": smolvlm_training_chat_template}[family]
+    assert training_chat_template(processor, family) == expected
     state = _train("sft", published_checkpoint(family), counting_data, tmp_path / "sft")
     assert state["global_step"] == 1 and math.isfinite(state["log_history"][0]["loss"])
     published = (Path(published_checkpoint(family)) / "chat_template.jinja").read_text(encoding="utf-8")
@@ -186,12 +197,32 @@ def test_sft_step_on_the_published_template(published_checkpoint, family, counti
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-def test_grpo_step_with_zoom_in(tiny, family, counting_data, tmp_path):
+def test_grpo_step_with_zoom_in(tiny, family, counting_data, tmp_path, monkeypatch):
+    """Each rollout's first turn is scripted to a zoom_in call in the family's convention, ended by its end-of-turn
+    token (every forward pass is the model's): trl's tool loop reads it with the family's parser and runs it."""
+    import torch
+    from transformers import AutoTokenizer, GenerationMixin
+
+    from vlmr.formats import CoordinateSpace
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny(family))
+    bbox = CoordinateSpace.for_image(SIZE, SIZE, family).from_pixels([0, 0, 40, 40])  # within the 56 px scene
+    end = "<|observation|>" if family == "glm4v" else tokenizer.eos_token  # where the model stops for a result
+    script = tokenizer.encode(scripted_call(family, bbox) + end, add_special_tokens=False)
+    tool_result = tokenizer.convert_tokens_to_ids("<tool_response>")
+    generate = GenerationMixin.generate
+
+    def first_turn_scripted(self, input_ids=None, **kwargs):
+        if (input_ids == tool_result).any():  # after the tool result: the model's own tokens
+            return generate(self, input_ids=input_ids, **kwargs)
+        return torch.cat([input_ids, torch.tensor([script] * input_ids.shape[0])], dim=1)
+
+    monkeypatch.setattr(GenerationMixin, "generate", first_turn_scripted)
     state = _train("grpo", tiny(family), counting_data, tmp_path / "grpo", rewards=[{"name": "count"}],
                    tools={"counting": ["zoom_in"]}, max_tool_calls=1)
     log = state["log_history"][0]
     assert state["global_step"] == 1
-    assert "tools/call_frequency" in log  # trl logs it only when the trainer has tools
+    assert (log["tools/call_frequency"], log["tools/failure_frequency"]) == (1.0, 0.0)  # every rollout's call ran
     assert 0.0 <= log["rewards/count/mean"] <= 1.0
 
 
@@ -246,3 +277,35 @@ def test_grpo_runs_glm_tool_calls_through_trl(tiny, tmp_path):
     assert zoomed and all(p.count("<|observation|>") == 1 for p in after_tools)
     assert "</tool_call><|observation|>\n<tool_response>\n<|begin_of_image|>" + "<|image|>" * 9 + "<|end_of_image|>" in (
         zoomed[0])
+
+@pytest.mark.parametrize(
+    ("family", "tiles"),
+    [
+        # published grid: 56x56 fits 384x384 (1 tile + the whole image); 800x300 fits 1152x384 best (3 tiles + 1)
+        ("llava_onevision", [2, 4]),
+        # longest edge 2048: 56x56 -> 2048x2048, 4x4 tiles + the whole image; 112x56 -> 2048x1024, 4x2 + 1
+        ("smolvlm", [17, 9]),
+    ],
+)
+def test_sft_batch_of_images_with_different_tile_counts(published_checkpoint, family, tiles):
+    """The SFT collator pads each example's tiles to the batch's most; the model drops the padding."""
+    import torch
+
+    from vlmr.chat_templates import training_chat_template
+    from vlmr.models import load_model_and_processor
+    from vlmr.train.collator import ToolConversationCollator
+
+    model, processor = load_model_and_processor(published_checkpoint(family))
+    sizes = {"llava_onevision": [(56, 56), (800, 300)], "smolvlm": [(56, 56), (112, 56)]}[family]
+    rows = [{"messages": [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "How many?"}]},
+                          {"role": "assistant", "content": [{"type": "text", "text": "<answer>2</answer>"}]}],
+             "images": [Image.new("RGB", size, "red")]} for size in sizes]
+    collator = ToolConversationCollator(processor, chat_template=training_chat_template(processor, family))
+    alone = [collator([row]) for row in rows]
+    assert [a["pixel_values"].shape[1] for a in alone] == tiles
+    batch = collator(rows)
+    assert batch["pixel_values"].shape[:2] == (2, max(tiles))  # LLaVA-OneVision: 2 images; SmolVLM: 2 examples
+    with torch.no_grad():
+        loss = model(**batch).loss
+    assert math.isfinite(loss.item()) and loss.item() > 0
+

@@ -1,4 +1,4 @@
-"""Qwen2-VL, Qwen2.5-VL, Qwen3-VL, InternVL, LLaVA-OneVision and GLM-4.1V as published: their checkpoints' preprocessor settings
+"""Qwen2-VL, Qwen2.5-VL, Qwen3-VL, InternVL, LLaVA-OneVision, GLM-4.1V, Gemma 3 and SmolVLM as published: their checkpoints' preprocessor settings
 (tests/fixtures/published) on tiny weights (image sizes, token budgets, ``max_pixels``, coordinates),
 and tools through their published chat templates (``vlmr infer --tools``)."""
 
@@ -531,3 +531,201 @@ class TestGlm4vToolTemplate:
         assert prompt.endswith("<|assistant|>\n")
         assert any("using vlmr's tool template for glm4v" in r.message for r in caplog.records)
         assert tokenizers[0].response_template == GLM_TOOL_PARSER  # the probe call parsed back: its parser is set
+
+
+class TestGemma3AsPublished:
+    """Gemma 3's published processor files (tests/fixtures/published/gemma3) on tiny Gemma 3 weights."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def published(cls) -> dict:
+        return json.loads((PUBLISHED / "gemma3" / "preprocessor_config.json").read_text(encoding="utf-8"))
+
+    def test_vlmr_family_defaults_are_the_published_settings(self, published):
+        gemma3 = get_family("gemma3")
+        side = published["size"]["height"]
+        assert (published["size"]["width"], gemma3.patch_factor) == (side, side) == (896, 896)
+        assert published["do_pan_and_scan"] is None  # off: one 896x896 input per image
+        assert (gemma3.min_pixels, gemma3.max_pixels) == (side * side, side * side)
+
+    def test_checkpoint_loads_the_published_settings(self, backend_of, published):
+        backend = backend_of("gemma3")
+        image_processor = backend.processor.image_processor
+        assert image_processor.size == {"height": 896, "width": 896}
+        assert list(image_processor.image_mean) == published["image_mean"] == [0.5, 0.5, 0.5]
+        assert backend.processor.image_seq_length == published["image_seq_length"] == 256
+        assert backend.coordinate_space(640, 480).convention == "norm1000"
+
+    @pytest.mark.parametrize(("width", "height"), [(640, 480), (100, 80), (1000, 400)])
+    def test_every_image_is_one_896_px_input_of_256_tokens(self, backend_of, width, height):
+        """Resized to 896x896 whatever its shape (1000x400 too: pan-and-scan is off as published)."""
+        backend = backend_of("gemma3")
+        messages = [{"role": "user", "content": [{"type": "image", "image": Image.new("RGB", (width, height))},
+                                                  {"type": "text", "text": "What is it?"}]}]
+        out = backend.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=True,
+                                                    return_dict=True, return_tensors="pt")
+        assert tuple(out["pixel_values"].shape) == (1, 3, 896, 896)
+        ids = out["input_ids"][0].tolist()
+        tokenizer = backend.processor.tokenizer
+        counts = [ids.count(tokenizer.convert_tokens_to_ids(t))
+                  for t in ("<start_of_image>", "<image_soft_token>", "<end_of_image>")]
+        assert counts == [1, 256, 1]
+        assert out["token_type_ids"][0].sum().item() == 256  # the image tokens, which attend both ways
+        space = backend.coordinate_space(width, height)
+        assert (space.input_width, space.input_height) == (896, 896)
+        assert space == CoordinateSpace.for_image(width, height, "gemma3")
+
+    def test_max_pixels_is_not_applied_and_says_so(self, backend_of, caplog):
+        with caplog.at_level("WARNING", logger="vlmr.models"):
+            backend = backend_of("gemma3", 448 * 448)
+        assert backend.processor.image_processor.size == {"height": 896, "width": 896}
+        assert any("does not size images by pixel area" in r.message for r in caplog.records)
+
+    def test_box_in_the_family_convention(self, backend_of):
+        # asked as [x1, y1, x2, y2] in 0-1000 of the image (no convention is trained): x * 1000/640, y * 1000/480
+        space = backend_of("gemma3").coordinate_space(640, 480)
+        assert space.from_pixels([64, 48, 320, 240]) == pytest.approx([100.0, 100.0, 500.0, 500.0])
+        assert space.to_pixels([100, 100, 500, 500]) == pytest.approx([64, 48, 320, 240])
+
+    def test_tiny_weights_answer_through_the_published_processor(self, backend_of):
+        messages = [{"role": "user", "content": [{"type": "image", "image": Image.new("RGB", (100, 80), "red")},
+                                                  {"type": "text", "text": "What colour?"}]}]
+        [generation] = backend_of("gemma3").generate([(messages, [])])
+        assert generation.error is None and generation.n_completion_tokens >= 1
+
+
+class TestSmolVLMAsPublished:
+    """SmolVLM2-256M/500M's published processor files (tests/fixtures/published/smolvlm) on tiny SmolVLM weights."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def published(cls) -> dict:
+        return json.loads((PUBLISHED / "smolvlm" / "preprocessor_config.json").read_text(encoding="utf-8"))
+
+    def test_vlmr_family_defaults_are_the_published_settings(self, published):
+        smolvlm = get_family("smolvlm")
+        tile, edge = published["max_image_size"]["longest_edge"], published["size"]["longest_edge"]
+        assert (smolvlm.patch_factor, tile, edge) == (tile, 512, 2048)
+        assert (smolvlm.min_pixels, smolvlm.max_pixels) == (tile * tile, edge * edge)
+
+    def test_checkpoint_loads_the_published_settings(self, backend_of, published):
+        backend = backend_of("smolvlm")
+        image_processor = backend.processor.image_processor
+        assert image_processor.size == {"longest_edge": 2048}
+        assert image_processor.max_image_size == {"longest_edge": 512}
+        assert image_processor.do_image_splitting is True
+        assert list(image_processor.image_mean) == published["image_mean"] == [0.5, 0.5, 0.5]
+        processor_config = json.loads((PUBLISHED / "smolvlm" / "processor_config.json").read_text(encoding="utf-8"))
+        assert backend.processor.image_seq_len == processor_config["image_seq_len"] == 64
+        assert backend.coordinate_space(640, 480).convention == "pixel"
+
+    @pytest.mark.parametrize(
+        ("width", "height", "max_pixels", "grid", "tiles"),
+        [
+            # longest edge to 2048: 640x480 -> 2048x1536, sides multiples of 512 already: 4 x 3 tiles + the whole image
+            (640, 480, None, (2048, 1536), 13),
+            # 100x80 -> 2048 x int(2048 / 1.25) = 1638, up to 2048: 4 x 4 tiles + the whole image
+            (100, 80, None, (2048, 2048), 17),
+            # max_pixels 1024^2 -> longest edge 1024: 640x480 -> 1024x768 -> 1024x1024, 2 x 2 tiles + the whole image
+            (640, 480, 1024 * 1024, (1024, 1024), 5),
+            # max_pixels 600^2 -> longest edge 512 (one tile): 640x480 -> 512x384 -> 512x512, one tile, no whole image
+            (640, 480, 600 * 600, (512, 512), 1),
+        ],
+    )  # fmt: skip
+    def test_image_size_and_token_budget(self, backend_of, width, height, max_pixels, grid, tiles):
+        backend = backend_of("smolvlm", max_pixels)
+        messages = [{"role": "user", "content": [{"type": "image", "image": Image.new("RGB", (width, height))},
+                                                  {"type": "text", "text": "What is it?"}]}]
+        out = backend.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=True,
+                                                    return_dict=True, return_tensors="pt")
+        assert tuple(out["pixel_values"].shape) == (1, tiles, 3, 512, 512)
+        ids = out["input_ids"][0].tolist()
+        assert ids.count(backend.processor.image_token_id) == 64 * tiles
+        tokenizer = backend.processor.tokenizer
+        assert ids.count(tokenizer.convert_tokens_to_ids("<global-img>")) == 1  # the whole image, or the lone tile
+        assert ids.count(tokenizer.convert_tokens_to_ids("<row_1_col_1>")) == (tiles > 1)
+        space = backend.coordinate_space(width, height)
+        assert (space.input_width, space.input_height) == grid
+        assert space == CoordinateSpace.for_image(width, height, "smolvlm", max_pixels=max_pixels)
+
+    def test_box_in_the_family_convention(self, backend_of):
+        # pixels of the original image (no convention is trained): the box is written as it is
+        space = backend_of("smolvlm").coordinate_space(640, 480)
+        assert space.from_pixels([64, 48, 320, 240]) == pytest.approx([64, 48, 320, 240])
+        assert space.to_pixels([64, 48, 320, 240]) == pytest.approx([64, 48, 320, 240])
+
+    def test_tiny_weights_answer_through_the_published_processor(self, backend_of):
+        messages = [{"role": "user", "content": [{"type": "image", "image": Image.new("RGB", (100, 80), "red")},
+                                                  {"type": "text", "text": "What colour?"}]}]
+        [generation] = backend_of("smolvlm", 512 * 512).generate([(messages, [])])
+        assert generation.error is None and generation.n_completion_tokens >= 1
+
+
+@pytest.mark.parametrize(
+    ("family", "head", "call_turn", "result_turn"),
+    [
+        # Gemma's turns: the system text and the tool list head the first user turn; the model's turn is "model"
+        ("gemma3", "<bos><start_of_turn>user\nBe brief.\n\n# Tools\n\n",
+         "<start_of_turn>model\n<think>look</think>\n<tool_call>\n{CALL}\n</tool_call><end_of_turn>\n",
+         "<start_of_turn>user\n<tool_response>\n<start_of_image>Zoomed.\n</tool_response><end_of_turn>\n"),
+        # SmolVLM's turns: 'Role:' then a space unless the turn opens with an image, <end_of_utterance> and a newline
+        ("smolvlm", "<|im_start|>System: Be brief.\n\n# Tools\n\n",
+         "Assistant: <think>look</think>\n<tool_call>\n{CALL}\n</tool_call><end_of_utterance>\n",
+         "User:\n<tool_response>\n<image>Zoomed.\n</tool_response><end_of_utterance>\n"),
+    ],
+)  # fmt: skip
+class TestToolTemplatesInTheFamilysOwnTurns:
+    """Gemma 3 and SmolVLM: vlmr's Hermes tools in the family's own turns, the published turns kept."""
+
+    CALL = {"name": "zoom_in", "arguments": {"bbox_2d": [0, 0, 500, 500]}}
+
+    def test_tool_free_conversations_render_as_published(self, family, head, call_turn, result_turn):
+        from transformers.utils.chat_template_utils import render_jinja_template
+
+        from vlmr.chat_templates import tool_chat_template
+
+        conversation = [{"role": "system", "content": [{"type": "text", "text": "Be brief."}]},
+                        {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "What is it?"}]},
+                        {"role": "assistant", "content": [{"type": "text", "text": "A cat."}]},
+                        {"role": "user", "content": [{"type": "text", "text": "And "}, {"type": "image"}]}]
+        published = (PUBLISHED / family / "chat_template.jinja").read_text(encoding="utf-8")
+        special = {"bos_token": "<bos>"} if family == "gemma3" else {}
+        for generation_prompt in (False, True):
+            [ours], _ = render_jinja_template([conversation], chat_template=tool_chat_template(family),
+                                              add_generation_prompt=generation_prompt, **special)
+            [theirs], _ = render_jinja_template([conversation], chat_template=published,
+                                                add_generation_prompt=generation_prompt, **special)
+            assert ours == theirs
+
+    def test_a_tool_round_renders_in_hermes_and_its_call_parses_back(self, published_checkpoint, family, head,
+                                                                     call_turn, result_turn):
+        """The published template is swapped for vlmr's (prepare_for_tools), whose call the family's parser reads."""
+        from transformers import AutoProcessor
+        from transformers.utils import get_json_schema
+
+        from vlmr.chat_templates import prepare_for_tools
+        from vlmr.tools.environment import make_environment
+
+        processor = AutoProcessor.from_pretrained(published_checkpoint(family))
+        assert prepare_for_tools(processor, family) is True
+        env = make_environment(["zoom_in"], convention=get_family(family).convention)()
+        schemas = [get_json_schema(env.zoom_in)]
+        call = {"type": "function", "function": self.CALL}
+        conversation = [{"role": "system", "content": [{"type": "text", "text": "Be brief."}]},
+                        {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Where?"}]},
+                        {"role": "assistant", "content": [{"type": "text", "text": "<think>look</think>"}],
+                         "tool_calls": [call]},
+                        {"role": "tool", "content": [{"type": "image"}, {"type": "text", "text": "Zoomed."}]}]
+        text = processor.apply_chat_template(conversation, tools=schemas, tokenize=False)
+        assert text.startswith(head)
+        assert '\n{"type": "function", "function": {"name": "zoom_in", ' in text  # the schema, in the <tools> block
+        assert text.endswith(call_turn.replace("{CALL}", json.dumps(self.CALL)) + result_turn)
+
+        tokenizer = processor.tokenizer
+        prompt = processor.apply_chat_template(conversation[:2], tools=schemas, add_generation_prompt=True,
+                                               tokenize=False)
+        answer = text[len(prompt):].removesuffix(result_turn)
+        parsed = tokenizer.parse_response(tokenizer.encode(answer, add_special_tokens=False),
+                                          prefix=tokenizer.encode(prompt, add_special_tokens=False), tools=schemas)
+        assert parsed["tool_calls"] == [call]
+        assert parsed["content"].strip() == "<think>look</think>"

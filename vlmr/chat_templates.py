@@ -1,15 +1,16 @@
 """Chat templates: vlmr's own, and the one decision of which template renders a tool conversation.
 
-Qwen2-VL, Qwen2.5-VL, InternVL and LLaVA-OneVision ship a chat template that renders no tools: the
-``tools`` schemas, an assistant's ``tool_calls`` and ``tool`` messages are dropped without a word. Their
-language models were trained on the Hermes tool format of Qwen2/2.5/3 (a ``<tools>`` schema block in the
-system turn, ``<tool_call>`` JSON calls, ``<tool_response>`` results in a user turn), so whenever tools are
-used vlmr swaps in its own template in that format (the family's :class:`vlmr.families.ToolTemplate`,
-:func:`prepare_for_tools`), which renders every non-tool conversation exactly as the published one does.
-GLM-4.1V's template renders no tools either; its family's tool format is GLM-4.5's (``<tool_call>name`` with
-``<arg_key>``/``<arg_value>`` pairs), which GLM-4.5V's and GLM-4.6V's templates render, so it gets vlmr's GLM
-template in that format (``vlmr/templates/glm4v_chat_template.jinja``). A template that already renders tools is
-never replaced; one that cannot and has no vlmr replacement is an error, never a silent drop.
+Qwen2-VL, Qwen2.5-VL, InternVL, LLaVA-OneVision, Gemma 3, SmolVLM and GLM-4.1V ship a chat template that renders
+no tools: the ``tools`` schemas, an assistant's ``tool_calls`` and ``tool`` messages are dropped without a word.
+Most of their language models were trained on the Hermes tool format of Qwen2/2.5/3 (a ``<tools>`` schema block in
+the system turn, ``<tool_call>`` JSON calls, ``<tool_response>`` results in a user turn; Gemma 3 and SmolVLM have no
+trained tool format and are prompted for it), so whenever tools are used vlmr swaps in its own template in that
+format, in the family's own turns (the family's :class:`vlmr.families.ToolTemplate`, :func:`prepare_for_tools`),
+which renders every non-tool conversation exactly as the published one does. GLM-4.1V's family format is GLM-4.5's
+(``<tool_call>name`` with ``<arg_key>``/``<arg_value>`` pairs), which GLM-4.5V's and GLM-4.6V's templates render,
+so it gets vlmr's GLM template in that format (``vlmr/templates/glm4v_chat_template.jinja``). A template that
+already renders tools is never replaced; one that cannot and has no vlmr replacement is an error, never a silent
+drop.
 
 Import-light (stdlib only): trl and transformers are imported inside the functions.
 """
@@ -41,8 +42,8 @@ def chat_template(source: str = "chat_template.jinja") -> str:
 def tool_chat_template(family: str) -> str:
     """vlmr's tool-capable template for ``family`` (a :mod:`vlmr.families` name with a ``tool_template``).
 
-    vlmr's chat template with the family's default system prompt and image/video placeholders, so a
-    conversation without tools renders byte for byte as under the published template.
+    vlmr's chat template in the family's turn format (``ToolTemplate.source``) with its default system prompt and
+    image/video placeholders, so a conversation without tools renders byte for byte as under the published template.
     """
     spec = get_family(family).tool_template
     if spec is None:
@@ -62,7 +63,7 @@ def prepare_for_tools(processor, family: str) -> bool:
 
     A family without a ``tool_parser`` (``generic``: no family claims the checkpoint) is a ``ValueError`` too:
     vlmr could not read the calls. Then, if the tokenizer has no response parser and the family's ``tool_parser``
-    reads back a call the template writes (Hermes ``<tool_call>`` JSON for the Qwen-based families, GLM-4.5's
+    reads back a call the template writes (Hermes ``<tool_call>`` JSON in the family's turns, GLM-4.5's
     ``<arg_key>`` pairs for GLM-4.xV), that parser is set on it: trl's tool loop and vlmr's inference read calls
     with it. A template of one's own that writes another format keeps its own parser.
 

@@ -100,7 +100,7 @@ def set_pixel_limits(processor, min_pixels: int | None = None, max_pixels: int |
     """Set the image-area limits of a processor's image and video processors in place.
 
     The family decides the knob (:meth:`vlmr.families.ModelFamily.set_pixel_limits`): Qwen-VL's ``size``
-    ``shortest_edge``/``longest_edge``, InternVL's ``min_patches``/``max_patches`` tiles. ``None`` keeps the
+    ``shortest_edge``/``longest_edge``, InternVL's ``min_patches``/``max_patches`` tiles, SmolVLM's longest edge. ``None`` keeps the
     current value.
 
     Returns:

@@ -8,9 +8,12 @@ settings (patch and tile sizes, normalisation, placeholder tokens) and only the 
 - ``internvl``: ``InternVLForConditionalGeneration``, 448 px tiles of 256 tokens, as many tiles as the preset's
   ``max_pixels`` holds (at least one);
 - ``llava_onevision``: ``LlavaOnevisionForConditionalGeneration``, 384 px SigLIP tiles of 729 tokens, the
-  published grid resolutions within the preset's ``max_pixels`` (at least one tile).
+  published grid resolutions within the preset's ``max_pixels`` (at least one tile);
 - ``glm4v``: ``Glm4vForConditionalGeneration`` (GLM-4.1V), 14 px patches merged 2x2, the preset's area limits
-  (which GLM counts twice per image), GLM's turn tokens and vlmr's GLM tool template.
+  (which GLM counts twice per image), GLM's turn tokens and vlmr's GLM tool template;
+- ``gemma3``: ``Gemma3ForConditionalGeneration``, one 896x896 SigLIP input of 256 tokens per image, Gemma's turns;
+- ``smolvlm``: ``SmolVLMForConditionalGeneration``, 512 px tiles of 64 tokens, the longest edge within the preset's
+  ``max_pixels`` (at least one tile), SmolVLM's turns.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vlmr.chat_templates import chat_template, tool_chat_template
+from vlmr.families.smolvlm import SMOLVLM
 
 # Qwen2.5-VL special tokens (control tokens: dropped by decode(skip_special_tokens=True)).
 SPECIAL_TOKENS = (
@@ -67,6 +71,8 @@ class TinyArchitecture:
     build: Callable[[TinyPreset, Any], tuple[type, Any, Any]]  # (preset, tokenizer) -> (model class, config, processor)
     special_tokens: tuple[str, ...] = ()  # control tokens beyond Qwen's
     named_tokens: dict[str, str] = field(default_factory=dict)  # tokenizer attributes its processor reads
+    bos_token: str | None = None  # what the family's template opens with (Gemma's <bos>)
+    eos_token: str = "<|im_end|>"  # the end of an assistant turn, where generation stops
 
 
 def _text_config(preset: TinyPreset, tokenizer) -> dict:
@@ -295,6 +301,116 @@ def _glm4v(preset: TinyPreset, tokenizer):
     processor = Glm4vProcessor(image_processor=image_processor, tokenizer=tokenizer, video_processor=video_processor,
                                chat_template=template)
     return Glm4vForConditionalGeneration, config, processor
+def _decoder_sizes(preset: TinyPreset, tokenizer, end_of_turn: str) -> dict:
+    """The decoder sizes and token ids of :func:`_text_config` for a language model that is not Qwen2 (no Qwen2-only
+    keys), stopping on the family's ``end_of_turn`` token."""
+    config = _text_config(preset, tokenizer)
+    config.pop("max_window_layers")
+    return {**config, "eos_token_id": tokenizer.convert_tokens_to_ids(end_of_turn)}
+
+
+# google/gemma-3-*-it's processor files (tests/fixtures/published/gemma3): 896x896 images, mean/std 0.5, 256 tokens
+# per image between <start_of_image> and <end_of_image>, named on the tokenizer as its processor reads them.
+GEMMA3_TOKENS = {"boi_token": "<start_of_image>", "eoi_token": "<end_of_image>", "image_token": "<image_soft_token>"}
+
+
+def _gemma3(preset: TinyPreset, tokenizer):
+    """A ``Gemma3Config`` (SigLIP + Gemma 3 decoder) with the preset's sizes, and Gemma 3's processor with the published
+    image size and normalisation (one 896x896 input per image, whatever the preset's pixel limits)."""
+    from transformers import (
+        Gemma3Config,
+        Gemma3ForConditionalGeneration,
+        Gemma3ImageProcessor,
+        Gemma3Processor,
+    )
+
+    from vlmr.families import get_family
+
+    family = get_family("gemma3")
+    side = family.patch_factor
+    head_dim = preset.hidden_size // preset.num_heads
+    text_config = {
+        **_decoder_sizes(preset, tokenizer, "<end_of_turn>"),
+        "bos_token_id": tokenizer.convert_tokens_to_ids("<bos>"),
+        "head_dim": head_dim,
+        "query_pre_attn_scalar": head_dim,
+        "sliding_window": 512,
+    }
+    vision_config = {
+        "model_type": "siglip_vision_model",
+        "hidden_size": preset.vision_hidden,
+        "num_hidden_layers": preset.vision_depth,
+        "num_attention_heads": preset.vision_heads,
+        "intermediate_size": preset.vision_intermediate,
+        "image_size": side,
+        "patch_size": 14,
+        "vision_use_head": False,
+    }
+    ids = {name: tokenizer.convert_tokens_to_ids(token) for name, token in GEMMA3_TOKENS.items()}
+    config = Gemma3Config(
+        text_config=text_config,
+        vision_config=vision_config,
+        mm_tokens_per_image=256,
+        boi_token_index=ids["boi_token"],
+        eoi_token_index=ids["eoi_token"],
+        image_token_index=ids["image_token"],
+        tie_word_embeddings=True,
+    )
+    half = [0.5, 0.5, 0.5]
+    image_processor = Gemma3ImageProcessor(size={"height": side, "width": side}, image_mean=half, image_std=half,
+                                           resample=2)
+    template = tool_chat_template("gemma3")  # vlmr's template, Gemma's turns and images as the published one has them
+    tokenizer.chat_template = template
+    processor = Gemma3Processor(image_processor=image_processor, tokenizer=tokenizer, image_seq_length=256,
+                                chat_template=template)
+    return Gemma3ForConditionalGeneration, config, processor
+
+
+def _smolvlm(preset: TinyPreset, tokenizer):
+    """A ``SmolVLMConfig`` (SigLIP + Llama decoder, as SmolLM2) with the preset's sizes, and SmolVLM's processor with
+    the published settings of SmolVLM2-256M/500M (tests/fixtures/published/smolvlm: 512 px tiles of a 16 px-patch
+    SigLIP with pixel shuffle 4, 64 tokens a tile, mean/std 0.5); the longest edge from the preset's ``max_pixels``
+    (at least one tile)."""
+    from transformers import (
+        SmolVLMConfig,
+        SmolVLMForConditionalGeneration,
+        SmolVLMImageProcessor,
+        SmolVLMProcessor,
+        SmolVLMVideoProcessor,
+    )
+
+    from vlmr.families import get_family
+
+    family = get_family("smolvlm")
+    tile = family.patch_factor
+    vision_config = {
+        "hidden_size": preset.vision_hidden,
+        "num_hidden_layers": preset.vision_depth,
+        "num_attention_heads": preset.vision_heads,
+        "intermediate_size": preset.vision_intermediate,
+        "image_size": tile,
+        "patch_size": 16,
+    }
+    config = SmolVLMConfig(
+        text_config={"model_type": "llama", **_decoder_sizes(preset, tokenizer, "<end_of_utterance>"),
+                     "tie_word_embeddings": True},
+        vision_config=vision_config,
+        image_token_id=tokenizer.convert_tokens_to_ids("<image>"),
+        scale_factor=4,
+        tie_word_embeddings=True,
+    )
+    half = [0.5, 0.5, 0.5]
+    image_processor = SmolVLMImageProcessor(size={"longest_edge": 4 * tile}, max_image_size={"longest_edge": tile},
+                                            image_mean=half, image_std=half, resample=1, do_image_splitting=True,
+                                            do_pad=True)
+    family.set_pixel_limits(image_processor, preset.min_pixels, preset.max_pixels)
+    video_processor = SmolVLMVideoProcessor(size={"longest_edge": tile}, max_image_size={"longest_edge": tile},
+                                            image_mean=half, image_std=half)
+    template = tool_chat_template("smolvlm")  # vlmr's template, SmolVLM's turns as the published one has them
+    tokenizer.chat_template = template
+    processor = SmolVLMProcessor(image_processor=image_processor, tokenizer=tokenizer, video_processor=video_processor,
+                                 image_seq_len=(tile // 16) ** 2 // 4**2, chat_template=template)
+    return SmolVLMForConditionalGeneration, config, processor
 
 
 TINY_ARCHITECTURES: dict[str, TinyArchitecture] = {
@@ -307,6 +423,12 @@ TINY_ARCHITECTURES: dict[str, TinyArchitecture] = {
     ),
     "llava_onevision": TinyArchitecture(_llava_onevision, special_tokens=("<image>", "<video>")),
     "glm4v": TinyArchitecture(_glm4v, special_tokens=GLM_TOKENS),
+    "gemma3": TinyArchitecture(
+        _gemma3, special_tokens=("<bos>", "<start_of_turn>", "<end_of_turn>", *GEMMA3_TOKENS.values()),
+        named_tokens=GEMMA3_TOKENS, bos_token="<bos>", eos_token="<end_of_turn>",
+    ),
+    "smolvlm": TinyArchitecture(_smolvlm, special_tokens=(*SMOLVLM.placeholder_tokens, "<end_of_utterance>"),
+                                eos_token="<end_of_utterance>"),
 }
 
 

@@ -151,11 +151,13 @@ def _corpus(n_lines: int = 4000) -> list[str]:
     return lines + _prompt_texts() * PROMPT_REPEATS
 
 
-def _train_tokenizer(vocab_size: int, extra_special: tuple[str, ...] = (), named: dict[str, str] | None = None):
+def _train_tokenizer(vocab_size: int, extra_special: tuple[str, ...] = (), named: dict[str, str] | None = None,
+                     bos_token: str | None = None, eos_token: str = "<|im_end|>", response_template=RESPONSE_TEMPLATE):
     """Train the byte-level BPE and wrap it as a transformers ``Qwen2Tokenizer`` with all added tokens.
 
     ``extra_special`` are a family's control tokens beyond Qwen's; ``named`` gives some of them the names its
-    processor reads (InternVL: ``tokenizer.context_image_token``), saved in the tokenizer config.
+    processor reads (InternVL: ``tokenizer.context_image_token``), saved in the tokenizer config. ``bos_token``,
+    ``eos_token`` and ``response_template`` (the parser of its tool calls) are the family's.
     """
     from tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers, trainers
     from tokenizers.models import BPE
@@ -183,7 +185,8 @@ def _train_tokenizer(vocab_size: int, extra_special: tuple[str, ...] = (), named
         vocab=model["vocab"],
         merges=merges,
         unk_token=None,
-        eos_token="<|im_end|>",
+        bos_token=bos_token,
+        eos_token=eos_token,
         pad_token="<|endoftext|>",
         padding_side="left",
         model_max_length=MAX_POSITIONS,
@@ -193,7 +196,7 @@ def _train_tokenizer(vocab_size: int, extra_special: tuple[str, ...] = (), named
         [AddedToken(t, special=True, normalized=False) for t in (*SPECIAL_TOKENS, *extra_special)], special_tokens=True
     )
     tokenizer.add_tokens([AddedToken(t, special=False, normalized=False) for t in FORMAT_TOKENS])
-    tokenizer.response_template = RESPONSE_TEMPLATE
+    tokenizer.response_template = response_template
     return tokenizer
 
 
@@ -216,15 +219,18 @@ def create_tiny_model(
     import torch
     from transformers import GenerationConfig
 
+    from vlmr.families import get_family
+
     architecture = tiny_architecture(family)
     preset = _preset(size, min_pixels, max_pixels)
-    tokenizer = _train_tokenizer(preset.vocab_size, architecture.special_tokens, architecture.named_tokens)
+    tokenizer = _train_tokenizer(preset.vocab_size, architecture.special_tokens, architecture.named_tokens,
+                                 architecture.bos_token, architecture.eos_token, get_family(family).tool_parser)
     model_class, config, processor = architecture.build(preset, tokenizer)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = model_class(config).eval()
-    # Stop on <|im_end|> (end of turn) or <|endoftext|>, as Qwen2.5-VL does (or on the family's end-of-turn tokens);
-    # greedy unless the caller samples.
+    # Stop at the end of a turn (<|im_end|> for ChatML families, the family's end-of-turn tokens otherwise) or
+    # <|endoftext|>, as Qwen2.5-VL does; greedy unless the caller samples.
     text_config = config.get_text_config()
     eos = text_config.eos_token_id if isinstance(text_config.eos_token_id, list) else [text_config.eos_token_id]
     model.generation_config = GenerationConfig(

@@ -27,29 +27,37 @@ FAMILIES: dict[str, ModelFamily] = {}  # name -> spec
 _BY_MODEL_TYPE: dict[str, str] = {}  # transformers config.model_type -> family name
 VIDEO_INPUTS = ("video", "images")  # ModelFamily.video_input
 
-# transformers `response_template` (parse_response, transformers >= 5.13) for Hermes tool calls in ChatML turns:
-# `<tool_call>{json}</tool_call>` blocks become `tool_calls`, everything else (including <think>/<answer> text,
-# which rewards read) stays `content`. trl's own parser for Qwen3 templates moves <think> text to
-# `reasoning_content`, where vlmr's rewards never look.
-HERMES_TOOL_PARSER = {
-    "defaults": {"role": "assistant"},
-    "start_anchor": "<|im_start|>assistant\n",
-    "fields": {
-        "tool_calls": {
-            "open": "<tool_call>",
-            "close_pattern": r"</tool_call>\s*",
-            "repeats": True,
-            "content": "json",
-            "transform": {"type": "function", "function": "{content}"},
+def hermes_tool_parser(start_anchor: str, end_of_turn: str) -> dict[str, Any]:
+    """transformers ``response_template`` (parse_response, transformers >= 5.13) for Hermes tool calls in an assistant
+    turn that opens with ``start_anchor`` and ends with ``end_of_turn`` (a regex).
+
+    ``<tool_call>{json}</tool_call>`` blocks become ``tool_calls``, everything else (including <think>/<answer> text,
+    which rewards read) stays ``content``. trl's own parser for Qwen3 templates moves <think> text to
+    ``reasoning_content``, where vlmr's rewards never look.
+    """
+    return {
+        "defaults": {"role": "assistant"},
+        "start_anchor": start_anchor,
+        "fields": {
+            "tool_calls": {
+                "open": "<tool_call>",
+                "close_pattern": r"</tool_call>\s*",
+                "repeats": True,
+                "content": "json",
+                "transform": {"type": "function", "function": "{content}"},
+            },
+            "content": {  # text before and after tool calls, joined (a plain field would keep only the last piece)
+                "close_pattern": end_of_turn + r"\s*",
+                "content": "text",
+                "repeats": True,
+                "join": "\n",
+            },
         },
-        "content": {  # text before and after tool calls, joined (a plain field would keep only the last piece)
-            "close_pattern": r"<\|im_end\|>\s*",
-            "content": "text",
-            "repeats": True,
-            "join": "\n",
-        },
-    },
-}
+    }
+
+
+# Hermes tool calls in ChatML turns (Qwen2/2.5/3 language models).
+HERMES_TOOL_PARSER = hermes_tool_parser("<|im_start|>assistant\n", r"<\|im_end\|>")
 
 
 def smart_resize(
@@ -83,17 +91,18 @@ def smart_resize(
 
 @dataclass(frozen=True)
 class ToolTemplate:
-    """vlmr's tool-capable chat template (``vlmr/templates/chat_template.jinja``) set up for one family.
+    """vlmr's tool-capable chat template (``vlmr/templates/<source>``) set up for one family.
 
-    ChatML turns with Hermes tools (a ``<tools>`` block in the system turn, ``<tool_call>`` JSON calls,
-    ``<tool_response>`` results in a user turn): the tool format of the Qwen2.5/Qwen3 language models these
-    families are built on. A conversation without tools renders as under the family's published template.
+    Hermes tools (a ``<tools>`` block before the first user text, ``<tool_call>`` JSON calls, ``<tool_response>``
+    results in a user turn): the tool format of the Qwen2.5/Qwen3 language models most families are built on, in
+    ChatML turns (``chat_template.jinja``) or in a family's own turns (Gemma 3, SmolVLM). A conversation without
+    tools renders as under the family's published template.
     """
 
     default_system: str | None  # the system prompt the published template adds when a conversation has none
     image: str  # what one image part renders as (the processor expands it into the image's tokens)
     video: str  # what one video part renders as
-    source: str = "chat_template.jinja"  # the template file in vlmr/templates (another turn format than ChatML)
+    source: str = "chat_template.jinja"  # the template in vlmr/templates: ChatML turns, or the family's own turns
 
 
 @dataclass(frozen=True)

@@ -126,10 +126,10 @@ class TransformersBackend:
             texts.append(self.processor.apply_chat_template(messages, tools=schemas or None,
                                                             add_generation_prompt=True, tokenize=False))
             im, vid = _images_in(messages)
-            images += [self.model_view(image) for image in im]
+            images.append([self.model_view(image) for image in im])  # per conversation: Gemma 3 and SmolVLM need it
             videos += vid
-        inputs = self.processor(text=texts, images=images or None, videos=videos or None, padding=True,
-                                return_tensors="pt").to(self.model.device)
+        inputs = self.processor(text=texts, images=images if any(images) else None, videos=videos or None,
+                                padding=True, return_tensors="pt").to(self.model.device)
         with torch.no_grad():
             output = self.model.generate(**inputs, **self.generation, stop_strings=[STOP], tokenizer=self.tokenizer,
                                          pad_token_id=self.tokenizer.pad_token_id)
