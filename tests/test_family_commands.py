@@ -180,14 +180,14 @@ def test_sft_step(tiny, family, counting_data, tmp_path):
 def test_sft_step_on_the_published_template(published_checkpoint, family, counting_data, tmp_path):
     """A hub checkpoint's own template (no tools): SFT trains with the published one where it has markers
     (LLaVA-OneVision), with trl's marked copy of it where trl has one (Gemma 3, SmolVLM), else with vlmr's marked
-    template (InternVL); the published one is saved."""
+    template (InternVL, GLM-4.1V); the published one is saved."""
     from trl.chat_template_utils import gemma3_training_chat_template, smolvlm_training_chat_template
 
     from vlmr.chat_templates import tool_chat_template, training_chat_template
     from vlmr.models import load_model_and_processor
 
     _, processor = load_model_and_processor(published_checkpoint(family))
-    expected = {"internvl": tool_chat_template("internvl"), "llava_onevision": None,
+    expected = {"internvl": tool_chat_template("internvl"), "glm4v": tool_chat_template("glm4v"), "llava_onevision": None,
                 "gemma3": gemma3_training_chat_template, "smolvlm": smolvlm_training_chat_template}[family]
     assert training_chat_template(processor, family) == expected
     state = _train("sft", published_checkpoint(family), counting_data, tmp_path / "sft")
