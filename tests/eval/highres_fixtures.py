@@ -57,19 +57,34 @@ POPE_GQA_ROWS = [
     {"question_id": 3, "image": "2405722.jpg", "text": "Is there a grass in the image?", "label": "yes"},
 ]
 
-# HR-Bench's TSV columns and values as DreamMr/HR-Bench's and VLMEvalKit's readers use them
-# (hrbench/vlmeval/dataset/utils/hrbench.py: category single|cross, cycle_category; lmms-eval
-# tasks/hrbench: A-D, answer, index). The question texts are not in any public repository, so
-# these rows are written for the tests: one single and one cross question, each in two cycles.
+# HR-Bench 4K (DreamMr/HR-Bench hr_bench_4k.tsv), two questions in their four option cycles, each cell
+# quoted verbatim from XavierZXY/DeepEyes results/qwen2.5_vl_7b/result_hr_bench_4k_qwen2.5_vl_7b.jsonl:
+# DeepEyes' eval/eval_hrbench.py writes one line per TSV row, in file order, with the row's question,
+# answer, category and its A-D cells inside the prompt ("Options: \nA. 27B\nB. 37B..."); its lines 1-4
+# (single) and the four "How many computers" lines (cross). Not in that file, so written for the tests:
+# ``index`` and ``cycle_category`` (the cycle each row belongs to, as VLMEvalKit's and lmms-eval's
+# readers group them). The release stores a full base64 image in every row (DeepEyes decodes each
+# row's cell); the cross rows here use VLMEvalKit's other layout, the index of the row holding the image.
 HRBENCH_HEADER = ["index", "question", "A", "B", "C", "D", "answer", "category", "image", "cycle_category"]
+HRBENCH_SINGLE = "What is the number displayed above the entrance where the woman is standing?"
+HRBENCH_CROSS = "How many computers are visible on the table?"
 HRBENCH_ROWS = [
-    ["0", "What is the number on the bus?", "12", "21", "112", "121", "B", "single", "IMG0", "cycle1"],
-    ["1", "Which car is closer to the red sign?", "the blue car", "the white car", "the black car",
-     "the taxi", "C", "cross", "IMG1", "cycle1"],
-    ["200", "What is the number on the bus?", "21", "112", "121", "12", "A", "single", "0", "cycle2"],
-    ["201", "Which car is closer to the red sign?", "the white car", "the black car", "the taxi",
-     "the blue car", "B", "cross", "1", "cycle2"],
+    ["0", HRBENCH_SINGLE, "27B", "37B", "27D", "27E", "A", "single", "IMG0", "cycle1"],
+    ["1", HRBENCH_SINGLE, "27E", "27B", "37B", "27D", "B", "single", "IMG0", "cycle2"],
+    ["2", HRBENCH_SINGLE, "27E", "27D", "27B", "37B", "C", "single", "IMG0", "cycle3"],
+    ["3", HRBENCH_SINGLE, "27E", "37B", "27D", "27B", "D", "single", "IMG0", "cycle4"],
+    ["4", HRBENCH_CROSS, "Five computers", "Three computers", "Four computers", "Two computers", "A", "cross",
+     "IMG1", "cycle1"],
+    ["5", HRBENCH_CROSS, "Three computers", "Five computers", "Two computers", "Four computers", "B", "cross",
+     "4", "cycle2"],
+    ["6", HRBENCH_CROSS, "Two computers", "Four computers", "Five computers", "Three computers", "C", "cross",
+     "4", "cycle3"],
+    ["7", HRBENCH_CROSS, "Four computers", "Three computers", "Two computers", "Five computers", "D", "cross",
+     "4", "cycle4"],
 ]
+# The same file's ``pred_ans`` of Qwen2.5-VL-7B on those rows (the text of its <answer>), in row order
+HRBENCH_QWEN_ANSWERS = ["A. 27B", "B. 27B", "C. 27B", "D. 27B",
+                        "B. Three computers", "D. Four computers", "B. Four computers", "A. Four computers"]
 
 
 # yfzhang114/MME-RealWorld evaluation/output_test_template.json, rows 1-4 (each key and value as in the file,
@@ -179,7 +194,7 @@ def build_pope(root: Path) -> Path:
 
 
 def build_hrbench(root: Path) -> Path:
-    """hr_bench_4k.tsv with base64 images; the cycle-2 rows refer to the cycle-1 rows' images by index."""
+    """hr_bench_4k.tsv: the single rows each hold the base64 image, the cross rows refer to row 4's."""
     images = {"IMG0": b64_png(80, 45, (200, 0, 0)), "IMG1": b64_png(80, 45, (0, 0, 200))}
     rows = [[images.get(cell, cell) for cell in row] for row in HRBENCH_ROWS]
     return write_tsv(root / "hr_bench_4k.tsv", HRBENCH_HEADER, rows)
