@@ -218,8 +218,10 @@ def write_chain_of_focus(folder: Path, size=(1000, 500)) -> Path:
 
 # --- Thyme ------------------------------------------------------------------------------------------------
 # yfzhang114/Thyme README.md, "6. Usage Example": the model response on its example (eval/17127.jpg), quoted
-# with its code block; the <sandbox_output> held the processed image. The <image>/question/response layout is
-# the README's section 3.1, the RL row its section 4.1 (verbatim).
+# with its code block; the <sandbox_output> held the processed image. The README's section 3.1 SFT row and
+# section 4.1 RL row are quoted verbatim (THYME_SFT_README_ROW, THYME_RL_ROW), and the image name of the
+# rotation row is the one its section 2.3 shows. No released row is in a public repository (searched: the
+# authors' repo, its eval/VLMEvalKit copy, scripts/prompt.txt; "User Image Path", "sandbox_output" text).
 THYME_THINK = (
     "<think>To determine the plate number of the blue car in the image, we need to focus on the license plate "
     "located near the bottom front of the vehicle. The plate is relatively small compared to the overall size of "
@@ -265,6 +267,12 @@ THYME_AFTER = ('Upon examining the cropped and zoomed-in image of the license pl
 THYME_QUESTION = ("Question: What is the plate number of the blue car in the picture?\nOptions:\nA. S OT 911\n"
                   "B. S TQ 119\nC. S QT 911\nD. B QT 119\nE. This image doesn't feature the plate number.\n"
                   "Please select the correct answer from the options above.")
+THYME_SFT_README_ROW = {
+    "image": ["/path/to/original.jpg", "/path/to/processed.jpg"],
+    "question": "<image>\nBased on the top-right graph, describe the behavior of P(z) as z approaches zero. Options:\n...",
+    "response": "<think>Detailed reasoning and executable code...</think><answer>B</answer>",
+}
+THYME_ROTATED = "/mllm_hdd/yfzhang/data/temp_processed_images/cauldron_dvqa_images_dvqa_00110792.png_rotated_image_318.png"
 THYME_RL_ROW = {
     "messages": [
         {"role": "system", "content": "You are a helpful assistant. Solve the problem step-by-step..."},
@@ -283,22 +291,23 @@ def flat_png(size, color=(90, 120, 200)) -> bytes:
 
 
 def write_thyme(folder: Path) -> tuple[Path, Path]:
-    """``folder/sft.jsonl`` (the README trajectory, a rotation, a direct answer, a missing image) and
-    ``folder/rl.jsonl`` (the README row, a row without a solution, a row without a question), images in
+    """``folder/sft.jsonl`` (the README trajectory, a rotation, the README's direct answer, a missing image)
+    and ``folder/rl.jsonl`` (the README row, a row without a solution, a row without a question), images in
     ``folder`` (the README's absolute paths are found there by file name)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "17127.jpg").write_bytes(flat_png((1400, 1100)))
     (folder / "image.jpg").write_bytes(flat_png((64, 48)))
+    (folder / "original.jpg").write_bytes(flat_png((96, 64)))
+    (folder / Path(THYME_ROTATED).name).write_bytes(flat_png((64, 96)))
     sft = [
         {"image": ["/eval/17127.jpg", "/mnt/data/temp_processed_images/17127_ebd8fd46.jpg"],
          "question": "<image>\n" + THYME_QUESTION,
          "response": THYME_THINK + THYME_CODE + "\n<sandbox_output><image></sandbox_output>\n" + THYME_AFTER},
-        {"image": ["17127.jpg", "17127_rot.jpg"], "question": "<image>\nWhat does the sideways sign say?",
+        {"image": [THYME_ROTATED, "17127_rot.jpg"], "question": "<image>\nWhat does the sideways sign say?",
          "response": "<think>Rotate it.\n<code>\n```python\nfrom PIL import Image\nimg = Image.open('x.jpg')\n"
                      "img.rotate(90).save('y.jpg')\n```\n</code>\n<sandbox_output><image></sandbox_output>\n"
                      "It says EXIT.</think><answer>EXIT</answer>"},
-        {"image": ["17127.jpg"], "question": "<image>\nIs the car blue?",
-         "response": "<think>The car is clearly blue.</think><answer>yes</answer>"},
+        THYME_SFT_README_ROW,
         {"image": ["missing.jpg"], "question": "<image>\nWhat is this?", "response": "<answer>a car</answer>"},
     ]
     rl = [THYME_RL_ROW, {**THYME_RL_ROW, "solution": ""}, {k: v for k, v in THYME_RL_ROW.items() if k != "question"}]
