@@ -31,14 +31,21 @@ from vlmr.rewards.parse import split_think_answer
 MIN_PIXELS, MAX_PIXELS = 112 * 112, 3840 * 3840  # configs/sft_lora-7b.yaml: image_min_pixels, image_max_pixels
 ENLARGE = 1.5  # eval/vstar/vllm_inference.py: --enlarge_factor default
 _TOOL_CALL = re.compile(r"<tool_call>(.*?)</tool_call>", re.DOTALL)
-# the set's user turn is f"Question: {question}" + its format instruction, which is vlmr's to write
-_QUESTION = re.compile(r"\A\s*Question:\s*(.*?)(?:\nThink in the mind first,.*)?\Z", re.DOTALL)
+# the set's user turn is f"Question: {question}" + its answer and format instructions, which are vlmr's to write
+# (the answer instructions as the authors' verl/recipe/zoomin/data_progress/prepare_zoomin_data.py adds them)
+_INSTRUCTIONS = ("Answer the question using a single word or phrase.",
+                 "Answer with the option's letter from the given choices directly.")
+_QUESTION = re.compile(r"\A\s*Question:\s*(.*?)(?:\n(?:" + "|".join(map(re.escape, _INSTRUCTIONS)) + r"))?"
+                       r"(?:\nThink in the mind first,.*)?\Z", re.DOTALL)
 
 
 def question_of(user_text: str) -> str:
     """The question inside CoF's first user turn (image placeholder, ``Question:`` and instruction removed).
 
     >>> question_of("<image>Question: Is it red?\\nThink in the mind first, and then decide ...")
+    'Is it red?'
+    >>> question_of("<image> Question: Is it red?\\nAnswer the question using a single word or phrase."
+    ...             "\\nThink in the mind first, ...")
     'Is it red?'
     """
     text = user_text.replace("<image>", "")

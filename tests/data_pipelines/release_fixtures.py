@@ -163,6 +163,11 @@ def write_mini_o3_coldstart(folder: Path, size=(800, 400)) -> Path:
 # --- Chain-of-Focus SFT ---------------------------------------------------------------------------------
 # xtong-zhang/Chain-of-Focus eval/vstar/vllm_inference.py: SYSTEM_PROMPT and USER_PROMPT (the tool and the
 # turn format the SFT model is trained to), and configs/dataset_info.json (sharegpt, messages role/content, images).
+# The first user turn is either that script's f"Question: {text}{USER_PROMPT}" or the layout of the authors'
+# verl/recipe/zoomin/data_progress/prepare_zoomin_data.py ("<image>" + " Question: " + question + an answer
+# instruction + USER_PROMPT). The questions and trajectories are written for the tests: no row of
+# cof_sft_data_5.4k.json is in a public repository (searched: the authors' repo, "image_zoom_in_tool"
+# trajectories with "Think in the mind first").
 COF_SYSTEM = """You are a helpful assistant.
 
 # Tools
@@ -191,9 +196,10 @@ def write_chain_of_focus(folder: Path, size=(1000, 500)) -> Path:
     (folder / "images").mkdir(parents=True, exist_ok=True)
     (folder / "images" / "sa_1.png").write_bytes(png(size, 3))
 
-    def row(question, assistant_turns, image="images/sa_1.png"):
-        messages = [{"role": "system", "content": COF_SYSTEM},
-                    {"role": "user", "content": "<image>Question: " + question + COF_USER_SUFFIX}]
+    def row(question, assistant_turns, image="images/sa_1.png", instruction=None):
+        asked = ("<image> Question: " + question + "\n" + instruction if instruction
+                 else "<image>Question: " + question)
+        messages = [{"role": "system", "content": COF_SYSTEM}, {"role": "user", "content": asked + COF_USER_SUFFIX}]
         for i, text in enumerate(assistant_turns):
             messages.append({"role": "assistant", "content": text})
             if i < len(assistant_turns) - 1:
@@ -205,7 +211,8 @@ def write_chain_of_focus(folder: Path, size=(1000, 500)) -> Path:
         row("What is the color of the umbrella?", [
             "<think>The umbrella is small; I zoom in.</think> " + cof_call("image_zoom_in_tool", [504, 126, 756, 252]),
             "<think>It is blue.</think> <answer>blue</answer>"]),
-        row("Is there a car in the image?", ["<think>Yes, in the centre.</think> <answer>yes</answer>"]),
+        row("Is there a car in the image?", ["<think>Yes, in the centre.</think> <answer>yes</answer>"],
+            instruction="Answer the question using a single word or phrase."),
         row("What does the sign say?", ["<think>Rotate.</think> " + cof_call("image_rotate_tool", [0, 0, 10, 10]),
                                         "<think>STOP.</think> <answer>STOP</answer>"]),
         row("What colour is the bag?", ["<answer>red</answer>"], image="images/missing.png"),
