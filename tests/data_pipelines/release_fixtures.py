@@ -38,7 +38,9 @@ Return a json object with function name and arguments within <tool_call></tool_c
 DEEPEYES_USER_SUFFIX = ("\nThink first, call **image_zoom_in_tool** if needed, then answer. Format strictly as:  "
                         "<think>...</think>  <tool_call>...</tool_call> (if tools needed)  <answer>...</answer> ")
 # Visual-Agent/DeepEyes verl/utils/reward_score/vl_agent.py, the `extra_info` of its __main__ example: a GQA
-# training row (image gqa/images/713270.jpg) with its question and reference answer.
+# training row (image gqa/images/713270.jpg) with its question and reference answer. The other cells are the
+# columns create_train_dataset.py writes; no row of the three parquet files is in
+# a public repository (searched: the authors' repo and its forks, "visual_toolbox_v2" rows, "env_name" dumps).
 DEEPEYES_QUESTION = "Is the woman to the left or to the right of the man who is holding the camera?"
 DEEPEYES_ANSWER = "The woman is to the left of the man who is holding the camera."
 
@@ -96,7 +98,9 @@ def write_deepeyes(folder: Path, *, bad_rows: bool = True, as_image_feature: boo
 # --- Mini-o3 cold start ---------------------------------------------------------------------------------
 # youthHan/Mini-o3 (a mirror of Mini-o3/Mini-o3) verl/trainer/constants.py: TOOL_CROP_SYSTEM_PROMPT and
 # TOOL_CALL_CROP_MULTI_TRUN_PROMPT (the observation turn; its vision tokens written as the <image> placeholder
-# of the ShareGPT files LLaMA-Factory reads, see the authors' scripts/preprocess_coldstart.py).
+# of the ShareGPT files LLaMA-Factory reads, see the authors' scripts/preprocess_coldstart.py). The questions
+# and trajectories are written for the tests: no cold-start row is in a public repository (searched: the
+# Mini-o3 forks, their preprocess_coldstart tests, "here is the the zoom-in image (Observation 1)").
 MINI_O3_SYSTEM = (
     "You are a helpful assistant. Answer the user's question based on the image provided. Output your thinking "
     "process within the <think> and </think> tags. Whenever you find anything unclear, you can zoom in a specific "

@@ -125,7 +125,9 @@ MME_RW_ROWS = [
 # TreeBench.tsv columns as HaochenWang/TreeBench's readers use them (Haochen-Wang409/TreeVGR
 # inference_treebench.py, VLMEvalKit image_mcq.py TreeBench: index, image, question, A-E, answer,
 # category "Perception/..."|"Reasoning/...", target_instances a Python list of x1,y1,x2,y2 boxes). The
-# released rows are not in any public repository; these are written for the tests.
+# released rows are not in any public repository; these are written for the tests. Searched: the TreeVGR
+# README (its ten category names and per-category counts only), copies of inference_treebench.py (which
+# builds its prompt from a "multi-choice options" column, not read here), "target_instances" rows.
 TREEBENCH_HEADER = ["index", "image", "question", "A", "B", "C", "D", "answer", "category", "target_instances"]
 TREEBENCH_ROWS = [
     ["0", "IMG", "What is the color of the cup left of the laptop?", "red", "white", "blue", "green", "B",
@@ -137,8 +139,9 @@ TREEBENCH_ROWS = [
 
 # VisualProbe_<Level>/val.json rows with the fields Mini-o3's loader reads (Mini-o3/Mini-o3
 # verl/utils/dataset/multimodal_dataset.py: problem, images, solution); the released rows are not in
-# any public repository. The first question and its answer are the example of Mini-o3's
-# verl/utils/reward_score/general_qa_tool.py.
+# any public repository (searched: the Mini-o3 forks' VisualProbe notes and preprocess_visualprobe.py, which
+# read problem/question, images, solution/answer, doc_id; "VisualProbe_Hard" paths). The first question and
+# its answer are the example of Mini-o3's verl/utils/reward_score/general_qa_tool.py.
 VISUALPROBE_ROWS = {
     "VisualProbe_Hard": [{"problem": "<image>\nWhat is the name of the store with a blue sign?",
                           "images": ["visualprobe/hard_0.jpg"], "solution": "Jptica"}],
