@@ -10,7 +10,7 @@ from vlmr.eval import get_benchmark
 from vlmr.schema import load_samples
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "eval"))
-from highres_fixtures import build_hrbench, build_pope, build_vstar  # noqa: E402
+from highres_fixtures import build_hrbench, build_pope, build_visualprobe_train, build_vstar  # noqa: E402
 
 
 def test_vstar_release_becomes_a_dataset_the_dataset_benchmark_reads(tmp_path):
@@ -39,3 +39,15 @@ def test_pope_skips_rows_without_image_and_counts_them(tmp_path):
     out = build_dataset("pope", tmp_path / "ds", annotations=str(data), progress=False)
     assert [r.id for r in load_samples(out)] == ["coco_random_1", "coco_random_2", "coco_random_3"]
     assert "image file not found" in (out / "README.md").read_text()
+
+
+def test_visualprobe_training_split_becomes_a_dataset(tmp_path):
+    # as Mini-o3's recipe: --annotations BASE_IMAGE_DIR/VisualProbe_train/train.json --image-root BASE_IMAGE_DIR
+    train = build_visualprobe_train(tmp_path / "base")
+    for given in (train, train.parent):  # the file, or the folder holding it
+        out = build_dataset("visualprobe", tmp_path / given.name, annotations=str(given),
+                            image_root=str(tmp_path / "base"), split="train", progress=False)
+        [record] = load_samples(out)
+        assert record.question == "What is written on the blue sign?" and record.answer == {"text": "Exit"}
+        assert record.meta["difficulty"] == "unknown" and record.meta["split"] == "train"
+        assert "image file not found" in (out / "README.md").read_text()

@@ -228,5 +228,16 @@ def build_visualprobe(root: Path) -> Path:
     return root
 
 
+def build_visualprobe_train(root: Path) -> Path:
+    """Mini-o3's training layout (its README's ``VISUALPROBE_TRAIN_DATA``): ``VisualProbe_train/train.json``
+    with the val rows' fields, images under ``root`` (``BASE_IMAGE_DIR``); a row whose image is missing."""
+    rows = [{"problem": "<image>\nWhat is written on the blue sign?", "images": ["VisualProbe_train/0.jpg"],
+             "solution": "Exit"},
+            {"problem": "What colour is the kite?", "images": ["VisualProbe_train/missing.jpg"], "solution": "red"}]
+    write_image(root / "VisualProbe_train" / "0.jpg", 120, 90)
+    (root / "VisualProbe_train" / "train.json").write_text(json.dumps(rows), encoding="utf-8")
+    return root / "VisualProbe_train" / "train.json"
+
+
 HIGHRES_BUILDERS = {"vstar": build_vstar, "pope": build_pope, "mme_realworld": build_mme_realworld,
                     "visualprobe": build_visualprobe}  # layouts that need no media cache
