@@ -43,6 +43,13 @@ DEEPEYES_USER_SUFFIX = ("\nThink first, call **image_zoom_in_tool** if needed, t
 # a public repository (searched: the authors' repo and its forks, "visual_toolbox_v2" rows, "env_name" dumps).
 DEEPEYES_QUESTION = "Is the woman to the left or to the right of the man who is holding the camera?"
 DEEPEYES_ANSWER = "The woman is to the left of the man who is holding the camera."
+# Row 0 of data_0.1.2_visual_toolbox_v2.parquet as XavierZXY/DeepEyes dumped it
+# (real_rollout_test/real_eval_v2_20250929_140817: sample_00/conversations.json holds its two messages verbatim,
+# basic_info.json its env_name, data_source and image size 364x504, evaluation_summary_v2.json the file and row).
+# Its user turn has no "Question:" line, and the dump shows neither its reward_model nor its extra_info: the
+# ground truth below is written for the tests and the row is given no extra_info.question.
+DEEPEYES_ROW0_USER = "<image>\nIs the car on the left side of the person?" + DEEPEYES_USER_SUFFIX
+DEEPEYES_ROW0_ANSWER = "yes"
 
 
 def png(size=(112, 84), seed=0) -> bytes:
@@ -70,7 +77,7 @@ def deepeyes_row(index: int, question: str, answer: str, images: list[bytes], sp
 
 def write_deepeyes(folder: Path, *, bad_rows: bool = True, as_image_feature: bool = False,
                    size=(112, 84)) -> Path:
-    """``folder/data_0.1.2_visual_toolbox_v2.parquet`` with the quoted row (twice, two pictures) and, with
+    """``folder/data_0.1.2_visual_toolbox_v2.parquet`` with the released row 0 and the quoted GQA row and, with
     ``bad_rows``, a corrupted image, a row without an image and a row whose prompt is not a message list.
 
     ``as_image_feature`` re-saves the images column as ``Sequence(Image())`` (the verl recipe's preprocessing);
@@ -78,8 +85,10 @@ def write_deepeyes(folder: Path, *, bad_rows: bool = True, as_image_feature: boo
     """
     import datasets
 
-    rows = [deepeyes_row(0, DEEPEYES_QUESTION, DEEPEYES_ANSWER, [png(size, 0)]),
-            deepeyes_row(1, DEEPEYES_QUESTION, DEEPEYES_ANSWER, [png(size, 1)])]
+    row0 = deepeyes_row(0, "", DEEPEYES_ROW0_ANSWER, [png((364, 504), 0)])
+    row0["prompt"][1]["content"] = DEEPEYES_ROW0_USER
+    row0["extra_info"] = {**row0["extra_info"], "question": None}
+    rows = [row0, deepeyes_row(1, DEEPEYES_QUESTION, DEEPEYES_ANSWER, [png(size, 1)])]
     if bad_rows:
         rows += [deepeyes_row(2, DEEPEYES_QUESTION, DEEPEYES_ANSWER, [b"\x89PNG\r\n\x1a\n truncated"]),
                  deepeyes_row(3, DEEPEYES_QUESTION, DEEPEYES_ANSWER, [])]

@@ -16,7 +16,7 @@ def test_eval_score_with_a_judge(tmp_path):
     data = build_dataset("deepeyes", tmp_path / "ds", root=str(tmp_path / "release"), progress=False)
     ids = [s.id for s in load_samples(data)]
     predictions = tmp_path / "predictions.jsonl"
-    # the reference is "The woman is to the left of the man who is holding the camera."
+    # the references are "yes" and "The woman is to the left of the man who is holding the camera."
     predictions.write_text("".join(json.dumps({"id": i, "response": f"<think>...</think><answer>{a}</answer>"}) + "\n"
                                    for i, a in zip(ids, ["left", "right"], strict=True)))
     with scripted_judge({"left": "1", "right": "0"}) as (server, api_base):
@@ -62,5 +62,6 @@ def test_eval_sends_the_judge_requests_together(tmp_path):
         result = score_predictions(bench, samples, predictions, ScoreContext(root=data, judge=judge))
     assert len(server.prompts) == 2 and judge.stats["judged"] == 2 and judge.stats["fallback"] == 0
     assert [row["judge_accuracy"] for row in result.rows] == [1.0, 0.0]
-    # the judge is asked about the record's question, not the prompt's text around it
-    assert all(p.split("Question: ")[-1].startswith(samples[0].question + "\nReference:") for p in server.prompts)
+    # the judge is asked about each record's question, not the prompt's text around it
+    asked = {p.rsplit("Question: ", 1)[-1].split("\nReference:", 1)[0] for p in server.prompts}
+    assert asked == {s.question for s in samples}
