@@ -39,8 +39,8 @@ DEEPEYES_USER_SUFFIX = ("\nThink first, call **image_zoom_in_tool** if needed, t
                         "<think>...</think>  <tool_call>...</tool_call> (if tools needed)  <answer>...</answer> ")
 # Visual-Agent/DeepEyes verl/utils/reward_score/vl_agent.py, the `extra_info` of its __main__ example: a GQA
 # training row (image gqa/images/713270.jpg) with its question and reference answer. The other cells are the
-# columns create_train_dataset.py writes; no row of the three parquet files is in
-# a public repository (searched: the authors' repo and its forks, "visual_toolbox_v2" rows, "env_name" dumps).
+# columns create_train_dataset.py writes. Beyond the prompt of row 0 below, no row of the three parquet files is
+# in a public repository (searched: the authors' repo and its forks, "visual_toolbox_v2" rows, "env_name" dumps).
 DEEPEYES_QUESTION = "Is the woman to the left or to the right of the man who is holding the camera?"
 DEEPEYES_ANSWER = "The woman is to the left of the man who is holding the camera."
 # Row 0 of data_0.1.2_visual_toolbox_v2.parquet as XavierZXY/DeepEyes dumped it
