@@ -129,20 +129,22 @@ def grounding(box, source="original_image") -> str:
     return '<grounding>{"bbox_2d": ' + json.dumps(box) + ', "source": "' + source + '"}</grounding>'
 
 
-def mini_o3_conversation(question: str, gpt_turns: list[str]) -> str:
-    """A ShareGPT conversation as the release stores it: the text of a Python list of turns."""
+def mini_o3_conversation(question: str, gpt_turns: list[str], as_json: bool = False) -> str:
+    """A ShareGPT conversation as the release stores it: the text of a Python list of turns (the authors'
+    preprocess_coldstart.py ``eval``s it), or with ``as_json`` its JSON text (the form other readers of the set
+    take it in: dddraxxx/Mini-o3 examples/minio3/preprocess_coldstart_sft.py and its test ``json.loads`` it)."""
     turns = [{"from": "system", "value": MINI_O3_SYSTEM}, {"from": "human", "value": "<image>\n" + question}]
     for i, text in enumerate(gpt_turns):
         turns.append({"from": "gpt", "value": text})
         if i < len(gpt_turns) - 1:
             turns.append({"from": "human", "value": MINI_O3_OBSERVATION.format(action_turn=i + 1,
                                                                                observation_turn=i + 1)})
-    return repr(turns)
+    return json.dumps(turns) if as_json else repr(turns)
 
 
 def write_mini_o3_coldstart(folder: Path, size=(800, 400)) -> Path:
     """``folder/data/train-00000-of-00001.parquet``: a mapped trajectory (a crop of the original, then a crop
-    of that observation), one with no tool call, three with unmappable calls, a row without an image, a corrupted
+    of that observation), one with no tool call (its turns as JSON text), three with unmappable calls, a row without an image, a corrupted
     image and a conversation that is not a list literal."""
     import datasets
 
@@ -163,8 +165,8 @@ def write_mini_o3_coldstart(folder: Path, size=(800, 400)) -> Path:
         ("What is written on the cup?", ["<answer>coffee</answer>"], []),
         ("What is written on the bag?", ["<answer>sale</answer>"], [{"bytes": b"\xff\xd8\xff not a jpeg", "path": None}]),
     ]
-    records = [{"conversations": mini_o3_conversation(q, turns), "images": images, "image_names": [],
-                "data_source": "visual_probe", "sample_index": i, "rollout_index": 0}
+    records = [{"conversations": mini_o3_conversation(q, turns, as_json=i == 1), "images": images,
+                "image_names": [], "data_source": "visual_probe", "sample_index": i, "rollout_index": 0}
                for i, (q, turns, images) in enumerate(rows)]
     records.append({**records[1], "conversations": "[{'from': 'human', 'value': "})
     path = folder / "data" / "train-00000-of-00001.parquet"
