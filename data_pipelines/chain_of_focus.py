@@ -1,10 +1,11 @@
 """Chain-of-Focus SFT trajectories (CoF-SFT-Data-5.4k) -> ``vqa`` SFT records whose zooms vlmr's ``zoom_in`` executes.
 
-``vlmr data build chain_of_focus --out data/cof_sft --annotations CoF-SFT-Data-5.4k/cof_sft_data_5.4k.json
+``vlmr data build chain_of_focus --out data/cof_sft --annotations CoF-SFT-Data-5.4k/cof_sft_data.json
 --image-dir CoF-SFT-Data-5.4k``
 
-The release is a LLaMA-Factory ``sharegpt`` JSON list (``messages`` with ``role``/``content``, ``images`` as
-paths relative to the image folder; ``configs/dataset_info.json`` of xtong-zhang/Chain-of-Focus), read by
+The release (``xintongzhang/CoF-SFT-Data-5.4k``: ``cof_sft_data.json`` and ``images.zip``, unpacked beside it)
+is a LLaMA-Factory ``sharegpt`` JSON list (``messages`` with ``role``/``content``, ``images`` as paths relative
+to the image folder; ``configs/dataset_info.json`` of xtong-zhang/Chain-of-Focus), read by
 :mod:`vlmr.data_pipelines.releases.sharegpt`. Assistant turns call
 ``<tool_call>{"name": "image_zoom_in_tool", "arguments": {"bbox_2d": [x0, y0, x1, y1]}}</tool_call>`` in
 absolute pixels of the image as Qwen2.5-VL received it: resized by ``smart_resize`` within 112x112 and

@@ -181,8 +181,10 @@ def write_mini_o3_coldstart(folder: Path, size=(800, 400)) -> Path:
 # The first user turn is either that script's f"Question: {text}{USER_PROMPT}" or the layout of the authors'
 # verl/recipe/zoomin/data_progress/prepare_zoomin_data.py ("<image>" + " Question: " + question + an answer
 # instruction + USER_PROMPT). The questions and trajectories are written for the tests: no row of
-# cof_sft_data_5.4k.json is in a public repository (searched: the authors' repo, "image_zoom_in_tool"
-# trajectories with "Think in the mind first").
+# cof_sft_data.json (the Hub file; the authors' dataset_info.json calls it cof_sft_data_5.4k.json) is in a public
+# repository (searched: the authors' repo, "image_zoom_in_tool" trajectories with "Think in the mind first",
+# "cof_sft_data"). Scripts that read the Hub file take an image as a path, "./"-prefixed or not, or
+# {"image": path} (e.g. a cof_sft_download.py found by that search): the second row uses the last two forms.
 COF_SYSTEM = """You are a helpful assistant.
 
 # Tools
@@ -206,7 +208,7 @@ def cof_call(name: str, box) -> str:
 
 
 def write_chain_of_focus(folder: Path, size=(1000, 500)) -> Path:
-    """``folder/cof_sft_data_5.4k.json`` + ``folder/images/``: a zoom trajectory, a direct answer, a call of
+    """``folder/cof_sft_data.json`` + ``folder/images/``: a zoom trajectory, a direct answer, a call of
     another tool, a missing image and an image path leading out of the folder."""
     (folder / "images").mkdir(parents=True, exist_ok=True)
     (folder / "images" / "sa_1.png").write_bytes(png(size, 3))
@@ -227,13 +229,13 @@ def write_chain_of_focus(folder: Path, size=(1000, 500)) -> Path:
             "<think>The umbrella is small; I zoom in.</think> " + cof_call("image_zoom_in_tool", [504, 126, 756, 252]),
             "<think>It is blue.</think> <answer>blue</answer>"]),
         row("Is there a car in the image?", ["<think>Yes, in the centre.</think> <answer>yes</answer>"],
-            instruction="Answer the question using a single word or phrase."),
+            image={"image": "./images/sa_1.png"}, instruction="Answer the question using a single word or phrase."),
         row("What does the sign say?", ["<think>Rotate.</think> " + cof_call("image_rotate_tool", [0, 0, 10, 10]),
                                         "<think>STOP.</think> <answer>STOP</answer>"]),
         row("What colour is the bag?", ["<answer>red</answer>"], image="images/missing.png"),
         row("What colour is the hat?", ["<answer>red</answer>"], image="../outside.png"),
     ]
-    path = folder / "cof_sft_data_5.4k.json"
+    path = folder / "cof_sft_data.json"
     path.write_text(json.dumps(rows), encoding="utf-8")
     return path
 
