@@ -338,3 +338,27 @@ def write_thyme(folder: Path) -> tuple[Path, Path]:
     for name, rows in (("sft.jsonl", sft), ("rl.jsonl", rl)):
         (folder / name).write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     return folder / "sft.jsonl", folder / "rl.jsonl"
+
+
+# --- Pixel-Reasoner RL ------------------------------------------------------------------------------------
+# TIGER-Lab/PixelReasoner-RL-Data rows with the fields the authors' loader reads (TIGER-AI-Lab/Pixel-Reasoner
+# curiosity_driven_rl/openrlhf/datasets/prompts_dataset.py: question, image, is_video, qid) and TIGER-AI-Lab/verl-tool
+# examples/data_preprocess/pixel_reasoner/prepare_train.py maps (question, image: paths inside images.zip or,
+# for a video row, videos.zip, is_video, answer, qid). No released row is in a public repository (searched:
+# both repos, "PixelReasoner-RL-Data" readers): the rows are written for the tests.
+def write_pixel_reasoner_rl(folder: Path) -> Path:
+    """``folder/train.jsonl`` + ``folder/images/``: an image row, a video row, a row without an answer, a missing
+    image and a row without a question."""
+    (folder / "images" / "infovqa").mkdir(parents=True, exist_ok=True)
+    (folder / "images" / "infovqa" / "10043.jpeg").write_bytes(flat_png((120, 300)))
+    image_row = {"qid": "infovqa-10043", "question": "What percentage of people prefer tea?",
+                 "image": ["infovqa/10043.jpeg"], "is_video": False, "answer": "34%"}
+    rows = [image_row,
+            {"qid": "clip-7", "question": "What does the man pick up?", "image": ["clip7/1.jpg", "clip7/2.jpg"],
+             "is_video": True, "answer": "a cup"},
+            {**image_row, "qid": "infovqa-empty", "answer": ""},
+            {**image_row, "qid": "infovqa-missing", "image": ["infovqa/missing.jpeg"]},
+            {k: v for k, v in image_row.items() if k != "question"}]
+    path = folder / "train.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
