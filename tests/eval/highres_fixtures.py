@@ -126,14 +126,18 @@ MME_RW_ROWS = [
 # inference_treebench.py, VLMEvalKit image_mcq.py TreeBench: index, image, question, A-E, answer,
 # category "Perception/..."|"Reasoning/...", target_instances a Python list of x1,y1,x2,y2 boxes). The
 # released rows are not in any public repository; these are written for the tests. Searched: the TreeVGR
-# README (its ten category names and per-category counts only), copies of inference_treebench.py (which
-# builds its prompt from a "multi-choice options" column, not read here), "target_instances" rows.
-TREEBENCH_HEADER = ["index", "image", "question", "A", "B", "C", "D", "answer", "category", "target_instances"]
+# README (its ten category names and per-category counts only), copies of inference_treebench.py (whose prompt
+# is the question + " Options:\n" + the row's "multi-choice options" text), "target_instances" rows. Row 2 has
+# its options only in that text (empty A-E cells), as a question whose options are in the picture may.
+TREEBENCH_HEADER = ["index", "image", "question", "A", "B", "C", "D", "answer", "category", "target_instances",
+                    "multi-choice options"]
 TREEBENCH_ROWS = [
     ["0", "IMG", "What is the color of the cup left of the laptop?", "red", "white", "blue", "green", "B",
-     "Perception/Attributes", "[[10, 10, 30, 30]]"],
+     "Perception/Attributes", "[[10, 10, 30, 30]]", "A. red\nB. white\nC. blue\nD. green"],
     ["1", "0", "Which object is closer to the camera?", "the chair", "the lamp", "", "", "A",
-     "Reasoning/Perspective Transform", "[[0, 0, 20, 20], [40, 20, 60, 40]]"],
+     "Reasoning/Perspective Transform", "[[0, 0, 20, 20], [40, 20, 60, 40]]", "A. the chair\nB. the lamp"],
+    ["2", "0", "Recognize the question and options in the image and answer it.", "", "", "", "", "C",
+     "Perception/OCR", "[[50, 40, 90, 70]]", "A. 12\nB. 21\nC. 112\nD. 121"],
 ]
 
 
