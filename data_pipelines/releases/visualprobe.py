@@ -54,7 +54,8 @@ def visualprobe_samples(path: str | Path, on_skip: OnSkip, image_root: str | Pat
         if not images or not all((root / image).is_file() for image in images):
             on_skip("image file not found")
             return None
-        return sample(str(row.get("doc_id", row.get("id", f"{level}-{i}"))), row, images, level)
+        key = row.get("doc_id", row.get("id", i))  # numbered per file: the level keeps the three files' ids apart
+        return sample(f"{level}-{key}" if level else str(key), row, images, level)
 
     if is_embedded(path):
         level = difficulty or difficulty_of(path)

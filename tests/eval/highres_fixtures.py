@@ -144,15 +144,20 @@ TREEBENCH_ROWS = [
 # VisualProbe_<Level>/val.json rows with the fields Mini-o3's loader reads (Mini-o3/Mini-o3
 # verl/utils/dataset/multimodal_dataset.py: problem, images, solution); the released rows are not in
 # any public repository (searched: the Mini-o3 forks' VisualProbe notes and preprocess_visualprobe.py, which
-# read problem/question, images, solution/answer, doc_id; "VisualProbe_Hard" paths). The first question and
-# its answer are the example of Mini-o3's verl/utils/reward_score/general_qa_tool.py.
+# read problem/question, images, solution/answer, doc_id; "VisualProbe_Hard" paths). Readers of the Hub repos
+# (Mini-o3/VisualProbe_<Level>: val.json + data/*.jpg) take doc_id and data_source from every row and find the
+# image at "VisualProbe_<Level>/data/<file>" under the base folder, the layout written here. The first question
+# and its answer are the example of Mini-o3's verl/utils/reward_score/general_qa_tool.py.
 VISUALPROBE_ROWS = {
-    "VisualProbe_Hard": [{"problem": "<image>\nWhat is the name of the store with a blue sign?",
-                          "images": ["visualprobe/hard_0.jpg"], "solution": "Jptica"}],
-    "VisualProbe_Easy": [{"problem": "What colour is the umbrella of the man on the bench?",
-                          "images": ["visualprobe/easy_0.jpg"], "solution": "<answer>Red</answer>"},
-                         {"problem": "How many bikes are parked by the door?",
-                          "images": ["visualprobe/easy_1.jpg"], "solution": "3"}],
+    "VisualProbe_Hard": [{"doc_id": 0, "problem": "<image>\nWhat is the name of the store with a blue sign?",
+                          "images": ["VisualProbe_Hard/data/0.jpg"], "solution": "Jptica",
+                          "data_source": "visual_probe_hard"}],
+    "VisualProbe_Easy": [{"doc_id": 0, "problem": "What colour is the umbrella of the man on the bench?",
+                          "images": ["VisualProbe_Easy/data/0.jpg"], "solution": "<answer>Red</answer>",
+                          "data_source": "visual_probe_easy"},
+                         {"doc_id": 1, "problem": "How many bikes are parked by the door?",
+                          "images": ["VisualProbe_Easy/data/1.jpg"], "solution": "3",
+                          "data_source": "visual_probe_easy"}],
 }
 
 
@@ -235,10 +240,10 @@ def build_visualprobe(root: Path) -> Path:
 def build_visualprobe_train(root: Path) -> Path:
     """Mini-o3's training layout (its README's ``VISUALPROBE_TRAIN_DATA``): ``VisualProbe_train/train.json``
     with the val rows' fields, images under ``root`` (``BASE_IMAGE_DIR``); a row whose image is missing."""
-    rows = [{"problem": "<image>\nWhat is written on the blue sign?", "images": ["VisualProbe_train/0.jpg"],
+    rows = [{"problem": "<image>\nWhat is written on the blue sign?", "images": ["VisualProbe_train/data/0.jpg"],
              "solution": "Exit"},
-            {"problem": "What colour is the kite?", "images": ["VisualProbe_train/missing.jpg"], "solution": "red"}]
-    write_image(root / "VisualProbe_train" / "0.jpg", 120, 90)
+            {"problem": "What colour is the kite?", "images": ["VisualProbe_train/data/missing.jpg"], "solution": "red"}]
+    write_image(root / "VisualProbe_train" / "data" / "0.jpg", 120, 90)
     (root / "VisualProbe_train" / "train.json").write_text(json.dumps(rows), encoding="utf-8")
     return root / "VisualProbe_train" / "train.json"
 
