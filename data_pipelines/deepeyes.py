@@ -10,8 +10,9 @@ three parquet files: ``data_0.1.2_visual_toolbox_v2`` (V*-style fine-grained VQA
 files whose name starts with one of its comma-separated stems. Rows are read by :mod:`vlmr.data_pipelines.releases.verl`.
 
 Each row becomes one record: the question from ``extra_info.question``, else the user turn without its
-``<image>``, ``Question:`` and the set's format instruction (``USER_PROMPT_V2``, vlmr's to add), the embedded image(s), ``answer.text`` from ``reward_model.ground_truth`` (free-form, so a
-judge model or ``accuracy`` scores it) and, in ``meta``, the row's ``env_name``, ``data_source`` and
+``<image>``, ``Question:`` and the set's format instruction (``USER_PROMPT_V2``, vlmr's to add), the embedded
+image(s), ``answer.text`` from ``reward_model.ground_truth`` (free-form, so a judge model or ``accuracy``
+scores it) and, in ``meta``, the row's ``env_name``, ``data_source`` and
 ``ability`` as released. The set stores prompts only (no trajectories), so nothing is converted. Skipped and
 counted: a row without an image or whose placeholders and images disagree, a corrupted image, a row
 without a ground truth, a malformed row.

@@ -8,7 +8,7 @@ replaceable by a file. A judge behind a network is slow and fallible, so:
 
 * the batch's distinct ``(question, reference, answer)`` triples are sent concurrently (``concurrency`` in
   flight), each at most once per process (a shared cache, so ``tool_use`` with ``correct_reward: judge``
-  re-asks nothing); eval sends a whole benchmark's the same way (:meth:`JudgeReward.ask_ahead`);
+  re-asks nothing); eval sends a whole benchmark's answers the same way (:meth:`JudgeReward.ask_ahead`);
 * a failed request is retried with exponential backoff within ``timeout`` per request and ``time_limit``
   per batch; a server that refuses connections is left alone for ``down_for`` seconds;
 * a reply with no verdict on the 0/1 scale (empty, prose, ``7``) or no reply at all is scored by the
