@@ -127,6 +127,21 @@ def open_image(path: Path | bytes) -> Image.Image | Skipped:
         return Skipped("corrupted image")
 
 
+def image_prompt(sid: str, source: str, question: str, image_dir: str | Path, image: str, media_name: str,
+                 answer: Any, split: str) -> Built | Skipped:
+    """A ``vqa`` prompt record for tool RL: the image ``image`` (inside ``image_dir``, stored as ``media_name``),
+    its question and reference answer; skipped without a reference or a readable image."""
+    if answer is None or not str(answer).strip():
+        return Skipped("row without a ground truth")
+    path = image_in(image_dir, image)
+    opened = path if isinstance(path, Skipped) else open_image(path)
+    if isinstance(opened, Skipped):
+        return opened
+    return Built({"id": sid, "task": "vqa", "source": source, "question": question, "images": [f"media/{media_name}"],
+                  "answer": {"text": str(answer).strip()},
+                  "meta": {"width": opened.width, "height": opened.height, "split": split}}, {media_name: path})
+
+
 @dataclass
 class BuildSummary:
     """What a build produced: counts per task, skips by reason, duplicates dropped."""

@@ -1,10 +1,11 @@
 """Chain-of-Focus SFT trajectories (CoF-SFT-Data-5.4k) -> ``vqa`` SFT records whose zooms vlmr's ``zoom_in`` executes.
 
-``vlmr data build chain_of_focus --out data/cof_sft --annotations CoF-SFT-Data-5.4k/cof_sft_data_5.4k.json
+``vlmr data build chain_of_focus --out data/cof_sft --annotations CoF-SFT-Data-5.4k/cof_sft_data.json
 --image-dir CoF-SFT-Data-5.4k``
 
-The release is a LLaMA-Factory ``sharegpt`` JSON list (``messages`` with ``role``/``content``, ``images`` as
-paths relative to the image folder; ``configs/dataset_info.json`` of xtong-zhang/Chain-of-Focus), read by
+The release (``xintongzhang/CoF-SFT-Data-5.4k``: ``cof_sft_data.json`` and ``images.zip``, unpacked beside it)
+is a LLaMA-Factory ``sharegpt`` JSON list (``messages`` with ``role``/``content``, ``images`` as paths relative
+to the image folder; ``configs/dataset_info.json`` of xtong-zhang/Chain-of-Focus), read by
 :mod:`vlmr.data_pipelines.releases.sharegpt`. Assistant turns call
 ``<tool_call>{"name": "image_zoom_in_tool", "arguments": {"bbox_2d": [x0, y0, x1, y1]}}</tool_call>`` in
 absolute pixels of the image as Qwen2.5-VL received it: resized by ``smart_resize`` within 112x112 and
@@ -31,14 +32,21 @@ from vlmr.rewards.parse import split_think_answer
 MIN_PIXELS, MAX_PIXELS = 112 * 112, 3840 * 3840  # configs/sft_lora-7b.yaml: image_min_pixels, image_max_pixels
 ENLARGE = 1.5  # eval/vstar/vllm_inference.py: --enlarge_factor default
 _TOOL_CALL = re.compile(r"<tool_call>(.*?)</tool_call>", re.DOTALL)
-# the set's user turn is f"Question: {question}" + its format instruction, which is vlmr's to write
-_QUESTION = re.compile(r"\A\s*Question:\s*(.*?)(?:\nThink in the mind first,.*)?\Z", re.DOTALL)
+# the set's user turn is f"Question: {question}" + its answer and format instructions, which are vlmr's to write
+# (the answer instructions as the authors' verl/recipe/zoomin/data_progress/prepare_zoomin_data.py adds them)
+_INSTRUCTIONS = ("Answer the question using a single word or phrase.",
+                 "Answer with the option's letter from the given choices directly.")
+_QUESTION = re.compile(r"\A\s*Question:\s*(.*?)(?:\n(?:" + "|".join(map(re.escape, _INSTRUCTIONS)) + r"))?"
+                       r"(?:\nThink in the mind first,.*)?\Z", re.DOTALL)
 
 
 def question_of(user_text: str) -> str:
     """The question inside CoF's first user turn (image placeholder, ``Question:`` and instruction removed).
 
     >>> question_of("<image>Question: Is it red?\\nThink in the mind first, and then decide ...")
+    'Is it red?'
+    >>> question_of("<image> Question: Is it red?\\nAnswer the question using a single word or phrase."
+    ...             "\\nThink in the mind first, ...")
     'Is it red?'
     """
     text = user_text.replace("<image>", "")

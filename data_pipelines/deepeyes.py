@@ -9,9 +9,10 @@ three parquet files: ``data_0.1.2_visual_toolbox_v2`` (V*-style fine-grained VQA
 ``load_dataset("ChenShawn/DeepEyes-Datasets-47k").save_to_disk(...)`` writes; ``files`` keeps the parquet
 files whose name starts with one of its comma-separated stems. Rows are read by :mod:`vlmr.data_pipelines.releases.verl`.
 
-Each row becomes one record: the question from ``extra_info.question`` (the set's format instruction is
-vlmr's to add), the embedded image(s), ``answer.text`` from ``reward_model.ground_truth`` (free-form, so a
-judge model or ``accuracy`` scores it) and, in ``meta``, the row's ``env_name``, ``data_source`` and
+Each row becomes one record: the question from ``extra_info.question``, else the user turn without its
+``<image>``, ``Question:`` and the set's format instruction (``USER_PROMPT_V2``, vlmr's to add), the embedded
+image(s), ``answer.text`` from ``reward_model.ground_truth`` (free-form, so a judge model or ``accuracy``
+scores it) and, in ``meta``, the row's ``env_name``, ``data_source`` and
 ``ability`` as released. The set stores prompts only (no trajectories), so nothing is converted. Skipped and
 counted: a row without an image or whose placeholders and images disagree, a corrupted image, a row
 without a ground truth, a malformed row.
@@ -19,6 +20,7 @@ without a ground truth, a malformed row.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -27,6 +29,20 @@ from vlmr.data_pipelines.releases.hub import HubCopy, ImageCell, is_hub_copy
 from vlmr.data_pipelines.releases.parquet import parquet_files, parquet_rows
 from vlmr.data_pipelines.releases.rows import MALFORMED
 from vlmr.data_pipelines.releases.verl import VerlRow, verl_row
+
+# DeepEyes' user turn ends with USER_PROMPT_V2 (verl/workers/agent/envs/mm_process_engine/prompt.py): cut from its start
+_INSTRUCTION = re.compile(r"\s*Think first, call \*\*image_zoom_in_tool\*\* if needed, then answer\..*\Z", re.DOTALL)
+_QUESTION_LINE = re.compile(r"\A\s*Question:\s*")
+
+
+def question_of(row: VerlRow) -> str:
+    """The row's question: ``extra_info.question``, else its user text without the set's wrapping.
+
+    >>> question_of(verl_row({"prompt": [{"role": "user", "content": "<image>\\nIs the car on the left?\\nThink "
+    ...     "first, call **image_zoom_in_tool** if needed, then answer. Format strictly as: ..."}]}))
+    'Is the car on the left?'
+    """
+    return _QUESTION_LINE.sub("", _INSTRUCTION.sub("", row.question)).strip()
 
 
 def _rows(files: list[Path]) -> Iterator[tuple[str, int, VerlRow] | Skipped]:
@@ -70,7 +86,7 @@ def verl_record(row: VerlRow, sid: str, source: str, split: str) -> Built | Skip
     names = [f"{source}/{ImageCell(data).name}" for data in row.images]  # one file per distinct picture
     meta = {"width": opened[0].width, "height": opened[0].height, "split": split, "env_name": row.env_name,
             "data_source": row.data_source, "ability": row.ability}
-    return Built({"id": sid, "task": "vqa", "source": source, "question": row.question,
+    return Built({"id": sid, "task": "vqa", "source": source, "question": question_of(row),
                   "images": [f"media/{name}" for name in names], "answer": {"text": row.ground_truth.strip()},
                   "meta": {k: v for k, v in meta.items() if v is not None}},
                  dict(zip(names, row.images, strict=True)))

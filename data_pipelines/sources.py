@@ -39,6 +39,7 @@ SOURCES: dict[str, str] = {
     "chain_of_focus": "vlmr.data_pipelines.chain_of_focus:build_chain_of_focus",
     "thyme_sft": "vlmr.data_pipelines.thyme:build_thyme_sft",
     "thyme_rl": "vlmr.data_pipelines.thyme:build_thyme_rl",
+    "pixel_reasoner_rl": "vlmr.data_pipelines.pixel_reasoner:build_pixel_reasoner_rl",
 }
 
 

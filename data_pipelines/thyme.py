@@ -25,7 +25,15 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from vlmr.data_pipelines.build import Built, Skipped, annotation_rows, image_in, open_image, shard_records
+from vlmr.data_pipelines.build import (
+    Built,
+    Skipped,
+    annotation_rows,
+    image_in,
+    image_prompt,
+    open_image,
+    shard_records,
+)
 from vlmr.data_pipelines.releases.rows import MALFORMED
 from vlmr.data_pipelines.trajectories import StoredCall, convert_trajectory
 from vlmr.formats import CoordinateSpace
@@ -201,17 +209,8 @@ def build_thyme_rl(
             return Skipped.malformed(e)
         if not images:
             return Skipped("prompt without an image")
-        if solution is None or not str(solution).strip():
-            return Skipped("row without a ground truth")
         local = _local(str(images[0]))
-        path = image_in(image_dir, local)
-        image = path if isinstance(path, Skipped) else open_image(path)
-        if isinstance(image, Skipped):
-            return image
-        name = f"thyme/{local}"
-        return Built({"id": str(row.get("id") or f"thyme-rl-{i:06d}"), "task": "vqa", "source": "thyme_rl",
-                      "question": _question(question), "images": [f"media/{name}"],
-                      "answer": {"text": str(solution).strip()},
-                      "meta": {"width": image.width, "height": image.height, "split": split}}, {name: path})
+        return image_prompt(str(row.get("id") or f"thyme-rl-{i:06d}"), "thyme_rl", _question(question), image_dir,
+                            local, f"thyme/{local}", solution, split)
 
     yield from shard_records(annotation_rows(annotations), record, limit=limit, shard=shard, num_shards=num_shards)

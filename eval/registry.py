@@ -182,6 +182,11 @@ class Benchmark:
         repeated; a benchmark may also read its official result-file format)."""
         return load_predictions(path)
 
+    def prepare_scoring(self, samples: list[Sample], predictions: dict[str, dict[str, Any]], ctx: ScoreContext
+                        ) -> None:
+        """Work scoring can do for all samples at once before :meth:`process_results` scores them one
+        by one (e.g. a judge's requests, sent concurrently); none by default."""
+
     # ------------------------------------------------------------------ prompting
     def doc_to_visual(self, sample: Sample, root: Path) -> list[Any]:
         """The sample's own images (PIL, RGB), in prompt order (what segmenters and reports draw on)."""

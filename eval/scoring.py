@@ -49,6 +49,7 @@ def score_predictions(
     """
     source = predictions if isinstance(predictions, PredictionsFile) else None
     predictions = source.rows if source is not None else predictions
+    benchmark.prepare_scoring(samples, predictions, ctx)
     rows: list[dict[str, Any]] = []
     missing = errors = 0
     for sample in samples:

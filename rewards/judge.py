@@ -8,7 +8,7 @@ replaceable by a file. A judge behind a network is slow and fallible, so:
 
 * the batch's distinct ``(question, reference, answer)`` triples are sent concurrently (``concurrency`` in
   flight), each at most once per process (a shared cache, so ``tool_use`` with ``correct_reward: judge``
-  re-asks nothing);
+  re-asks nothing); eval sends a whole benchmark's answers the same way (:meth:`JudgeReward.ask_ahead`);
 * a failed request is retried with exponential backoff within ``timeout`` per request and ``time_limit``
   per batch; a server that refuses connections is left alone for ``down_for`` seconds;
 * a reply with no verdict on the 0/1 scale (empty, prose, ``7``) or no reply at all is scored by the
@@ -118,7 +118,8 @@ def reference_text(answer: dict[str, Any]) -> str | None:
 
 
 def question_text(context: dict[str, Any]) -> str:
-    """The question: the ``question`` column, else the text of the last user message of trl's ``prompts``."""
+    """The question: the ``question`` column (every vlmr row carries it), else the text of the last user
+    message of trl's ``prompts`` (a row made elsewhere; that text holds the prompt's instructions too)."""
     question = context.get("question")
     if isinstance(question, str) and question.strip():
         return question.strip()
@@ -191,7 +192,7 @@ class JudgeReward(Reward):
         self._client = None
         self._down_until = 0.0
         self._lock = threading.Lock()
-        self._batch_verdicts: dict | None = None  # set while __call__ scores its batch
+        self._batch_verdicts: dict | None = None  # set while __call__ scores its batch, or by ask_ahead
 
     def __getstate__(self) -> dict[str, Any]:  # the HTTP client and the lock do not pickle; a copy makes its own
         return {**self.__dict__, "_client": None, "_lock": None}
@@ -278,22 +279,15 @@ class JudgeReward(Reward):
         contexts = self.sample_columns(completions, columns)
         items = [self._item(completion_text(c), context) for c, context in zip(completions, contexts, strict=True)]
         asked = [item for item in items if isinstance(item, tuple)]
-        cache = self._cache()
-        hits = sum(1 for item in asked if item in cache)
         start = time.monotonic()
-        keys = list(dict.fromkeys(item for item in asked if item not in cache))
-        verdicts, why = self._verdicts(keys) if keys else ({}, Counter())
+        self._batch_verdicts, hits, why = self._ask_all(asked)
         latency = time.monotonic() - start
-        self._remember(verdicts)
-        self._batch_verdicts = {**{item: cache.get(item) for item in asked}, **verdicts}
         before = self.stats["fallback"]
         try:
             rewards = [self._score_one(c, context) for c, context in zip(completions, contexts, strict=True)]
         finally:
             self._batch_verdicts = None
         fallbacks = self.stats["fallback"] - before
-        self.stats["cache_hits"] += hits
-        self.stats.update({f"fallback: {reason}": n for reason, n in why.items()})
         if fallbacks:
             logger.warning("judge %s: %d of %d answers scored by the %s fallback (%s)", self.api_base, fallbacks,
                            len(completions), self.fallback.name, ", ".join(f"{r}: {n}" for r, n in why.items()))
@@ -303,6 +297,23 @@ class JudgeReward(Reward):
             log_metric("judge/fallback_share", fallbacks / max(1, len(completions)))
             log_metric("judge/cache_hit_rate", hits / max(1, len(asked)))
         return rewards
+
+    def ask_ahead(self, answers: list[tuple[str, dict[str, Any] | None, dict[str, Any]]]) -> None:
+        """Ask about many ``(prediction, answer, context)`` at once, as a training batch is asked;
+        :meth:`score` then reads the verdicts instead of sending one request at a time (eval's path)."""
+        items = [self._item(prediction, {**context, "answer": answer}) for prediction, answer, context in answers]
+        self._batch_verdicts = self._ask_all([item for item in items if isinstance(item, tuple)])[0]
+
+    def _ask_all(self, asked: list[tuple[str, str, str]]) -> tuple[dict, int, Counter]:
+        """Verdicts of ``asked`` (cached or asked now, concurrently), the cache hits and why some have none."""
+        cache = self._cache()
+        hits = sum(1 for item in asked if item in cache)
+        keys = list(dict.fromkeys(item for item in asked if item not in cache))
+        verdicts, why = self._verdicts(keys) if keys else ({}, Counter())
+        self._remember(verdicts)
+        self.stats["cache_hits"] += hits
+        self.stats.update({f"fallback: {reason}": n for reason, n in why.items()})
+        return {**{item: cache.get(item) for item in asked}, **verdicts}, hits, why
 
     def _remember(self, verdicts: dict) -> None:
         """Cache the verdicts the judge gave (a missing verdict is asked again next time)."""

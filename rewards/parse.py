@@ -294,8 +294,8 @@ def parse_choice(text: Any, n_choices: int | None = None, choices: list[str] | N
     ('B', 'B', None)
     >>> parse_choice("A or B"), parse_choice("The answer is (B) or (A)."), parse_choice("Is it A or B? The answer is B.")
     (None, None, 'B')
-    >>> parse_choice("dog", choices=["A. cat", "B. dog"]), parse_choice("E", n_choices=4)
-    ('B', None)
+    >>> parse_choice("dog", choices=["A. cat", "B. dog"]), parse_choice("E", n_choices=4), parse_choice("A. 27B")
+    ('B', None, 'A')
     """
     text = _clean(text).strip()
     if not text:
@@ -365,7 +365,8 @@ _ANSWER_IS_LOWER = re.compile(
 _OR = r"[)\]]?\.?\s*(?:\bor\b|/)\s*[(\[]?"  # "A or B", "(A)/(B)"
 _HEDGE_AFTER = re.compile(_OR + r"[A-Za-z](?![A-Za-z])")
 _HEDGE = re.compile(r"(?<![A-Za-z'])[(\[]?[A-Z]" + _OR + r"[A-Z](?![A-Za-z'])")
-_LETTER = re.compile(r"(?<![A-Za-z'])[(\[]?([A-Z])[)\].:]?(?![A-Za-z'])(?!\s+[a-z])")
+# a letter inside a token ("27B", "B2", "3D") is part of that token, not an option
+_LETTER = re.compile(r"(?<![A-Za-z0-9'])[(\[]?([A-Z])[)\].:]?(?![A-Za-z0-9'])(?!\s+[a-z])")
 # A plain number is a time unless an ordinal suffix follows ("the 2nd half", "12th second").
 _TIME = re.compile(r"(?<![\w.:])(?:(\d+):)?(\d+):(\d+(?:\.\d+)?)(?![\w:])"
                    r"|(?<![\w.])(\d+(?:\.\d+)?|\.\d+)(?!\d|(?i:st|nd|rd|th)\b)")

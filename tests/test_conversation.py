@@ -129,6 +129,8 @@ def test_grpo_rows_show_frames_with_their_times(grpo, expected):
     assert grpo["scan"]["volume"]["path"].endswith("media/ct.nii.gz") and grpo["scan"]["volume"]["path"][0] == "/"
     assert grpo["mcq"]["choices"] == ["A. cat", "B. dog"]
     assert set(REWARD_COLUMNS) <= set(grpo["mcq"])
+    # the record's own question (a judge's), while the prompt's text adds the choices and the answer instruction
+    assert grpo["mcq"]["question"] == "Which animal is it?"
 
 
 def test_sft_rows_start_with_the_grpo_prompt(data, expected):

@@ -34,7 +34,9 @@ from vlmr.schema import Sample, native_fps, resolve_media, sampling
 
 # Columns every row carries for the rewards (trl passes a GRPO row's columns to each reward; roll-outs
 # and the SFT difficulty filter pass these): a reward declaring another column fails at config load.
-REWARD_COLUMNS = ("id", "task", "answer", "choices", "coord", "images")
+# ``question`` is the record's own question, without the choices and answer instruction the prompt adds
+# (what a judge compares answers against, as DeepEyes' judge reads its row's ``extra_info.question``).
+REWARD_COLUMNS = ("id", "task", "question", "answer", "choices", "coord", "images")
 # What the tool environment's ``reset(**row)`` reads (media paths absolute).
 ENV_COLUMNS = ("images", "coord", "video", "volume", "scene")
 
@@ -180,8 +182,8 @@ def build_conversation(
     all_images = still + frame_images
     media = {"video": video, "volume": _absolute(root, sample.volume), "scene": _absolute(root, sample.scene)}
     env_row = {"images": all_images, "coord": coord_column(space), **{k: v for k, v in media.items() if v}}
-    columns = {"id": sample.id, "task": sample.task, "answer": arrow_safe(sample.answer),
-               "choices": sample.choices, "coord": env_row["coord"]}
+    columns = {"id": sample.id, "task": sample.task, "question": sample.question,
+               "answer": arrow_safe(sample.answer), "choices": sample.choices, "coord": env_row["coord"]}
     return Conversation(messages, all_images, times, env_row, columns)
 
 

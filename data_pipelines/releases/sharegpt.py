@@ -3,8 +3,10 @@
 A row holds its turns under ``conversations`` (Mini-o3-Coldstart-Dataset: ``{"from": "system" | "human" | "gpt",
 "value"}``) or ``messages`` (CoF-SFT-Data-5.4k: ``{"role", "content"}``), and ``images``: the original image,
 then one image per tool observation, embedded (``{"bytes", "path"}`` cells) or as paths relative to the image
-folder. Mini-o3 stores its turns as the *text* of a Python list (its ``scripts/preprocess_coldstart.py`` runs
-``eval`` on it); here that text is read with ``ast.literal_eval``, which evaluates no code.
+folder (bare, ``./``-prefixed or as ``{"image": path}``, forms readers of CoF-SFT-Data-5.4k take them in).
+Mini-o3 stores its turns as the *text* of a list (its ``scripts/preprocess_coldstart.py`` runs ``eval`` on it,
+so a Python literal or JSON); here that text is read with ``ast.literal_eval``, which reads both and evaluates
+no code.
 
 >>> row = sharegpt_row({"conversations": "[{'from': 'human', 'value': '<image>\\\\nWhat is on the sign?'}, "
 ...                                        "{'from': 'gpt', 'value': '<answer>STOP</answer>'}]",
@@ -62,7 +64,9 @@ def _turn(turn: dict) -> tuple[str, str]:
 
 
 def _cell(cell: Any) -> bytes | str | None:
-    return cell if isinstance(cell, str) and cell else image_bytes(cell)
+    if isinstance(cell, dict) and isinstance(cell.get("image"), str):
+        cell = cell["image"]
+    return cell.removeprefix("./") if isinstance(cell, str) and cell else image_bytes(cell)
 
 
 def sharegpt_row(row: dict[str, Any]) -> ShareGptRow:

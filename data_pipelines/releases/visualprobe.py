@@ -1,7 +1,9 @@
 """VisualProbe as Mini-o3's training recipe reads it: ``VisualProbe_Easy/val.json``,
-``VisualProbe_Medium/val.json``, ``VisualProbe_Hard/val.json`` (JSON lists of rows ``problem``,
-``images`` [paths], ``solution``; ``question`` / ``image`` / ``answer`` are read too), images under
-an ``image_root`` (Mini-o3's ``BASE_IMAGE_DIR``); or a Hub copy with those columns, images embedded.
+``VisualProbe_Medium/val.json``, ``VisualProbe_Hard/val.json`` and the training split
+``VisualProbe_train/train.json`` (JSON lists of rows ``problem``, ``images`` [paths], ``solution``;
+``question`` / ``image`` / ``answer`` are read too; the recipe's ``data.image_key=images``,
+``data.answer_key=solution``), images under an ``image_root`` (Mini-o3's ``BASE_IMAGE_DIR``); or a
+Hub copy with those columns, images embedded.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ def difficulty_of(path: Path) -> str | None:
 
 def visualprobe_samples(path: str | Path, on_skip: OnSkip, image_root: str | Path | None = None,
                         difficulty: str | None = None, split: str | None = None) -> list[Sample]:
-    """Every question of one ``val.json``, of the folder holding the three (difficulty from the folder
-    names), or of a Hub copy (``split``; ``difficulty`` or the one its path names)."""
+    """Every question of one ``val.json`` or ``train.json``, of the folder holding the three levels (difficulty
+    from the folder names) or the training file, or of a Hub copy (``split``; ``difficulty`` or the one its
+    path names). Training rows have no difficulty (``unknown``)."""
     path, root = Path(path), media_root(path, image_root)
 
     def sample(key: str, row: dict[str, Any], images: list[str], level: str | None) -> Sample | None:
@@ -51,15 +54,18 @@ def visualprobe_samples(path: str | Path, on_skip: OnSkip, image_root: str | Pat
         if not images or not all((root / image).is_file() for image in images):
             on_skip("image file not found")
             return None
-        return sample(str(row.get("doc_id", row.get("id", f"{level}-{i}"))), row, images, level)
+        key = row.get("doc_id", row.get("id", i))  # numbered per file: the level keeps the three files' ids apart
+        return sample(f"{level}-{key}" if level else str(key), row, images, level)
 
     if is_embedded(path):
         level = difficulty or difficulty_of(path)
         rows = embedded_rows(path, on_skip, "visualprobe", split, image_column="image" if is_tsv(path) else "images")
         return each_row(rows, lambda i, row: sample(f"{level}-{i}", row, row["_images"], level), on_skip)
-    files = [path] if path.is_file() else sorted(path.glob("*/val.json")) or sorted(path.glob("val.json"))
+    files = [path] if path.is_file() else next(
+        (found for pattern in ("*/val.json", "val.json", "train.json") if (found := sorted(path.glob(pattern)))), [])
     if not files:
-        raise FileNotFoundError(f"no VisualProbe val.json under {path} (expected VisualProbe_<Level>/val.json)")
+        raise FileNotFoundError(f"no VisualProbe val.json or train.json under {path} (expected "
+                                "VisualProbe_<Level>/val.json or VisualProbe_train/train.json)")
     samples: list[Sample] = []
     for file in files:
         level = difficulty_of(file.relative_to(path) if path.is_dir() else file) or difficulty_of(file)

@@ -186,6 +186,15 @@ class DatasetDir(Benchmark):
     uses_segmenter = True
     tasks: tuple[str, ...] | None = None  # restrict to these tasks (None: all scoreable)
 
+    def prepare_scoring(self, samples: list[Sample], predictions: dict[str, dict[str, Any]], ctx: ScoreContext
+                        ) -> None:
+        """With a judge, every answer :func:`score_qa` will have judged is asked about at once (concurrently)."""
+        if ctx.judge is None:
+            return
+        judged = [s for s in samples if _scorer_of(s.task) is score_qa and "count" not in s.answer]
+        ctx.judge.ask_ahead([((predictions.get(s.id) or {}).get("response") or "", s.answer,
+                              {"question": s.question, "task": s.task, "choices": s.choices}) for s in judged])
+
     def load(self, path: str | Path) -> list[Sample]:
         """All samples of the directory whose task has a scorer."""
         samples = []

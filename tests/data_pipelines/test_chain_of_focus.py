@@ -20,7 +20,9 @@ def test_zoom_trajectories_are_mapped_in_original_pixels(tmp_path):
     assert zoom.cot[0]["content"] == ('<think>The umbrella is small; I zoom in.</think> <tool_call>{"name": "zoom_in", '
                                       '"arguments": {"bbox_2d": [437, 93, 812, 281]}}</tool_call>')
     assert zoom.answer == {"text": "blue"} and zoom.meta["width"] == 1000
-    assert samples["Is there a car in the image?"].cot == "<think>Yes, in the centre.</think> <answer>yes</answer>"
+    car = samples["Is there a car in the image?"]
+    assert car.cot == "<think>Yes, in the centre.</think> <answer>yes</answer>"
+    assert car.images == zoom.images == ["media/chain_of_focus/images/sa_1.png"]  # {"image": "./images/sa_1.png"}
     card = (out / "README.md").read_text()
     assert "(5 read)" in card
     assert "trajectory mapped to zoom_in: 1" in card and "trajectory kept as given (no tool call): 1" in card

@@ -1,7 +1,7 @@
 """DeepEyes-Datasets-47k: the verl parquet rows as released (release_fixtures.py) -> vqa records."""
 
 import pytest
-from release_fixtures import DEEPEYES_ANSWER, DEEPEYES_QUESTION, write_deepeyes
+from release_fixtures import DEEPEYES_ANSWER, DEEPEYES_QUESTION, DEEPEYES_ROW0_ANSWER, write_deepeyes
 
 from vlmr.data_pipelines.build import build_dataset
 from vlmr.data_pipelines.releases.parquet import parquet_rows
@@ -17,12 +17,14 @@ def test_rows_become_vqa_records_with_their_images(tmp_path, as_image_feature):
     samples = load_samples(out)
     assert [s.id for s in samples] == ["deepeyes-data_0.1.2_visual_toolbox_v2-000000",
                                        "deepeyes-data_0.1.2_visual_toolbox_v2-000001"]
-    first = samples[0]
-    # the question without the set's format instruction; the reference answer as released
-    assert first.question == DEEPEYES_QUESTION and first.answer == {"text": DEEPEYES_ANSWER}
-    assert first.task == "vqa" and first.source == "deepeyes"
-    assert first.meta == {"width": 112, "height": 84, "split": "train", "env_name": "visual_toolbox_v2",
+    first, second = samples
+    # the released row 0 has no extra_info.question: its user turn without <image> and the set's instruction
+    assert first.question == "Is the car on the left side of the person?"
+    assert first.answer == {"text": DEEPEYES_ROW0_ANSWER} and first.task == "vqa" and first.source == "deepeyes"
+    assert first.meta == {"width": 364, "height": 504, "split": "train", "env_name": "visual_toolbox_v2",
                           "data_source": "vstar", "ability": "vl"}
+    # extra_info.question wins over the user turn ("Question:\n..." there); the reference answer as released
+    assert second.question == DEEPEYES_QUESTION and second.answer == {"text": DEEPEYES_ANSWER}
     # the embedded bytes, written once under their content name
     [row] = [verl_row(r) for r in parquet_rows(root / "data_0.1.2_visual_toolbox_v2.parquet")][:1]
     assert resolve_media(out, first.images[0]).read_bytes() == row.images[0]

@@ -24,7 +24,7 @@ def test_trajectories_are_mapped_kept_or_dropped_and_counted(tmp_path):
     assert '"bbox_2d": [400, 150, 500, 200]' in mapped.cot[1]["content"]
     assert mapped.answer == {"text": "red"} and mapped.meta["data_source"] == "visual_probe"
     assert len(mapped.images) == 1  # the observations are vlmr's to produce
-    kept = samples["What does the sign say?"]
+    kept = samples["What does the sign say?"]  # its turns stored as JSON text, the others as a Python literal
     assert kept.cot == "<think>The sign is large and clear.</think>\n<answer>STOP</answer>"
     card = (out / "README.md").read_text()
     assert "(8 read)" in card

@@ -30,12 +30,12 @@ class TestReadTsv:
     def test_rows_read_equal_rows_in_file_and_references_share_the_image(self, tmp_path):
         save = Saver()
         rows = read_tsv(build_hrbench(tmp_path), save)
-        assert len(rows) == len(HRBENCH_ROWS) == 4
-        assert [r["index"] for r in rows] == ["0", "1", "200", "201"]
-        # two full images decoded (80x45 each); rows 200/201 name the images of rows 0/1
-        assert save.sizes == [(80, 45), (80, 45)]
-        assert [r["_images"] for r in rows] == [["img1.png"], ["img2.png"], ["img1.png"], ["img2.png"]]
-        assert rows[1]["C"] == "the black car" and rows[1]["cycle_category"] == "cycle1"
+        assert len(rows) == len(HRBENCH_ROWS) == 8
+        assert [r["index"] for r in rows] == [str(i) for i in range(8)]
+        # five full images decoded (80x45 each: rows 0-4); rows 5-7 name row 4's
+        assert save.sizes == [(80, 45)] * 5
+        assert [r["_images"] for r in rows] == [[f"img{i}.png"] for i in range(1, 6)] + [["img5.png"]] * 3
+        assert rows[4]["C"] == "Four computers" and rows[4]["cycle_category"] == "cycle1"
         assert "image" not in rows[0] and all(r["_image_error"] is None for r in rows)
 
     def test_reference_to_a_later_row_and_to_a_row_without_image(self, tmp_path):

@@ -57,19 +57,34 @@ POPE_GQA_ROWS = [
     {"question_id": 3, "image": "2405722.jpg", "text": "Is there a grass in the image?", "label": "yes"},
 ]
 
-# HR-Bench's TSV columns and values as DreamMr/HR-Bench's and VLMEvalKit's readers use them
-# (hrbench/vlmeval/dataset/utils/hrbench.py: category single|cross, cycle_category; lmms-eval
-# tasks/hrbench: A-D, answer, index). The question texts are not in any public repository, so
-# these rows are written for the tests: one single and one cross question, each in two cycles.
+# HR-Bench 4K (DreamMr/HR-Bench hr_bench_4k.tsv), two questions in their four option cycles, each cell
+# quoted verbatim from XavierZXY/DeepEyes results/qwen2.5_vl_7b/result_hr_bench_4k_qwen2.5_vl_7b.jsonl:
+# DeepEyes' eval/eval_hrbench.py writes one line per TSV row, in file order, with the row's question,
+# answer, category and its A-D cells inside the prompt ("Options: \nA. 27B\nB. 37B..."); its lines 1-4
+# (single) and the four "How many computers" lines (cross). Not in that file, so written for the tests:
+# ``index`` and ``cycle_category`` (the cycle each row belongs to, as VLMEvalKit's and lmms-eval's
+# readers group them). The release stores a full base64 image in every row (DeepEyes decodes each
+# row's cell); the cross rows here use VLMEvalKit's other layout, the index of the row holding the image.
 HRBENCH_HEADER = ["index", "question", "A", "B", "C", "D", "answer", "category", "image", "cycle_category"]
+HRBENCH_SINGLE = "What is the number displayed above the entrance where the woman is standing?"
+HRBENCH_CROSS = "How many computers are visible on the table?"
 HRBENCH_ROWS = [
-    ["0", "What is the number on the bus?", "12", "21", "112", "121", "B", "single", "IMG0", "cycle1"],
-    ["1", "Which car is closer to the red sign?", "the blue car", "the white car", "the black car",
-     "the taxi", "C", "cross", "IMG1", "cycle1"],
-    ["200", "What is the number on the bus?", "21", "112", "121", "12", "A", "single", "0", "cycle2"],
-    ["201", "Which car is closer to the red sign?", "the white car", "the black car", "the taxi",
-     "the blue car", "B", "cross", "1", "cycle2"],
+    ["0", HRBENCH_SINGLE, "27B", "37B", "27D", "27E", "A", "single", "IMG0", "cycle1"],
+    ["1", HRBENCH_SINGLE, "27E", "27B", "37B", "27D", "B", "single", "IMG0", "cycle2"],
+    ["2", HRBENCH_SINGLE, "27E", "27D", "27B", "37B", "C", "single", "IMG0", "cycle3"],
+    ["3", HRBENCH_SINGLE, "27E", "37B", "27D", "27B", "D", "single", "IMG0", "cycle4"],
+    ["4", HRBENCH_CROSS, "Five computers", "Three computers", "Four computers", "Two computers", "A", "cross",
+     "IMG1", "cycle1"],
+    ["5", HRBENCH_CROSS, "Three computers", "Five computers", "Two computers", "Four computers", "B", "cross",
+     "4", "cycle2"],
+    ["6", HRBENCH_CROSS, "Two computers", "Four computers", "Five computers", "Three computers", "C", "cross",
+     "4", "cycle3"],
+    ["7", HRBENCH_CROSS, "Four computers", "Three computers", "Two computers", "Five computers", "D", "cross",
+     "4", "cycle4"],
 ]
+# The same file's ``pred_ans`` of Qwen2.5-VL-7B on those rows (the text of its <answer>), in row order
+HRBENCH_QWEN_ANSWERS = ["A. 27B", "B. 27B", "C. 27B", "D. 27B",
+                        "B. Three computers", "D. Four computers", "B. Four computers", "A. Four computers"]
 
 
 # yfzhang114/MME-RealWorld evaluation/output_test_template.json, rows 1-4 (each key and value as in the file,
@@ -110,27 +125,39 @@ MME_RW_ROWS = [
 # TreeBench.tsv columns as HaochenWang/TreeBench's readers use them (Haochen-Wang409/TreeVGR
 # inference_treebench.py, VLMEvalKit image_mcq.py TreeBench: index, image, question, A-E, answer,
 # category "Perception/..."|"Reasoning/...", target_instances a Python list of x1,y1,x2,y2 boxes). The
-# released rows are not in any public repository; these are written for the tests.
-TREEBENCH_HEADER = ["index", "image", "question", "A", "B", "C", "D", "answer", "category", "target_instances"]
+# released rows are not in any public repository; these are written for the tests. Searched: the TreeVGR
+# README (its ten category names and per-category counts only), copies of inference_treebench.py (whose prompt
+# is the question + " Options:\n" + the row's "multi-choice options" text), "target_instances" rows. Row 2 has
+# its options only in that text (empty A-E cells), as a question whose options are in the picture may.
+TREEBENCH_HEADER = ["index", "image", "question", "A", "B", "C", "D", "answer", "category", "target_instances",
+                    "multi-choice options"]
 TREEBENCH_ROWS = [
     ["0", "IMG", "What is the color of the cup left of the laptop?", "red", "white", "blue", "green", "B",
-     "Perception/Attributes", "[[10, 10, 30, 30]]"],
+     "Perception/Attributes", "[[10, 10, 30, 30]]", "A. red\nB. white\nC. blue\nD. green"],
     ["1", "0", "Which object is closer to the camera?", "the chair", "the lamp", "", "", "A",
-     "Reasoning/Perspective Transform", "[[0, 0, 20, 20], [40, 20, 60, 40]]"],
+     "Reasoning/Perspective Transform", "[[0, 0, 20, 20], [40, 20, 60, 40]]", "A. the chair\nB. the lamp"],
+    ["2", "0", "Recognize the question and options in the image and answer it.", "", "", "", "", "C",
+     "Perception/OCR", "[[50, 40, 90, 70]]", "A. 12\nB. 21\nC. 112\nD. 121"],
 ]
 
 
 # VisualProbe_<Level>/val.json rows with the fields Mini-o3's loader reads (Mini-o3/Mini-o3
 # verl/utils/dataset/multimodal_dataset.py: problem, images, solution); the released rows are not in
-# any public repository. The first question and its answer are the example of Mini-o3's
-# verl/utils/reward_score/general_qa_tool.py.
+# any public repository (searched: the Mini-o3 forks' VisualProbe notes and preprocess_visualprobe.py, which
+# read problem/question, images, solution/answer, doc_id; "VisualProbe_Hard" paths). Readers of the Hub repos
+# (Mini-o3/VisualProbe_<Level>: val.json + data/*.jpg) take doc_id and data_source from every row and find the
+# image at "VisualProbe_<Level>/data/<file>" under the base folder, the layout written here. The first question
+# and its answer are the example of Mini-o3's verl/utils/reward_score/general_qa_tool.py.
 VISUALPROBE_ROWS = {
-    "VisualProbe_Hard": [{"problem": "<image>\nWhat is the name of the store with a blue sign?",
-                          "images": ["visualprobe/hard_0.jpg"], "solution": "Jptica"}],
-    "VisualProbe_Easy": [{"problem": "What colour is the umbrella of the man on the bench?",
-                          "images": ["visualprobe/easy_0.jpg"], "solution": "<answer>Red</answer>"},
-                         {"problem": "How many bikes are parked by the door?",
-                          "images": ["visualprobe/easy_1.jpg"], "solution": "3"}],
+    "VisualProbe_Hard": [{"doc_id": 0, "problem": "<image>\nWhat is the name of the store with a blue sign?",
+                          "images": ["VisualProbe_Hard/data/0.jpg"], "solution": "Jptica",
+                          "data_source": "visual_probe_hard"}],
+    "VisualProbe_Easy": [{"doc_id": 0, "problem": "What colour is the umbrella of the man on the bench?",
+                          "images": ["VisualProbe_Easy/data/0.jpg"], "solution": "<answer>Red</answer>",
+                          "data_source": "visual_probe_easy"},
+                         {"doc_id": 1, "problem": "How many bikes are parked by the door?",
+                          "images": ["VisualProbe_Easy/data/1.jpg"], "solution": "3",
+                          "data_source": "visual_probe_easy"}],
 }
 
 
@@ -179,7 +206,7 @@ def build_pope(root: Path) -> Path:
 
 
 def build_hrbench(root: Path) -> Path:
-    """hr_bench_4k.tsv with base64 images; the cycle-2 rows refer to the cycle-1 rows' images by index."""
+    """hr_bench_4k.tsv: the single rows each hold the base64 image, the cross rows refer to row 4's."""
     images = {"IMG0": b64_png(80, 45, (200, 0, 0)), "IMG1": b64_png(80, 45, (0, 0, 200))}
     rows = [[images.get(cell, cell) for cell in row] for row in HRBENCH_ROWS]
     return write_tsv(root / "hr_bench_4k.tsv", HRBENCH_HEADER, rows)
@@ -208,6 +235,17 @@ def build_visualprobe(root: Path) -> Path:
         for row in rows:
             write_image(root / row["images"][0], 120, 90)
     return root
+
+
+def build_visualprobe_train(root: Path) -> Path:
+    """Mini-o3's training layout (its README's ``VISUALPROBE_TRAIN_DATA``): ``VisualProbe_train/train.json``
+    with the val rows' fields, images under ``root`` (``BASE_IMAGE_DIR``); a row whose image is missing."""
+    rows = [{"problem": "<image>\nWhat is written on the blue sign?", "images": ["VisualProbe_train/data/0.jpg"],
+             "solution": "Exit"},
+            {"problem": "What colour is the kite?", "images": ["VisualProbe_train/data/missing.jpg"], "solution": "red"}]
+    write_image(root / "VisualProbe_train" / "data" / "0.jpg", 120, 90)
+    (root / "VisualProbe_train" / "train.json").write_text(json.dumps(rows), encoding="utf-8")
+    return root / "VisualProbe_train" / "train.json"
 
 
 HIGHRES_BUILDERS = {"vstar": build_vstar, "pope": build_pope, "mme_realworld": build_mme_realworld,

@@ -8,7 +8,14 @@ three is then averaged over the cycles.
 from __future__ import annotations
 
 import pytest
-from highres_fixtures import HRBENCH_HEADER, b64_png, build_hrbench, write_tsv
+from highres_fixtures import (
+    HRBENCH_HEADER,
+    HRBENCH_QWEN_ANSWERS,
+    HRBENCH_ROWS,
+    b64_png,
+    build_hrbench,
+    write_tsv,
+)
 from test_eval_metrics import score
 
 from vlmr.eval import get_benchmark
@@ -21,21 +28,35 @@ def media_cache(tmp_path, monkeypatch):
 
 def test_rows_read_equal_rows_in_file(tmp_path):
     samples = get_benchmark("hrbench4k").load(build_hrbench(tmp_path))
-    assert [s.id for s in samples] == ["0", "1", "200", "201"]
-    assert samples[2].images == samples[0].images  # row 200's image cell names row 0
-    assert samples[1].choices == ["A. the blue car", "B. the white car", "C. the black car", "D. the taxi"]
-    assert samples[1].meta == {"width": 80, "height": 45, "category": "cross", "cycle_category": "cycle1"}
+    assert [s.id for s in samples] == [row[0] for row in HRBENCH_ROWS]
+    assert samples[5].images == samples[4].images  # row 5's image cell names row 4
+    assert samples[4].question == "How many computers are visible on the table?"
+    assert samples[4].choices == ["A. Five computers", "B. Three computers", "C. Four computers", "D. Two computers"]
+    assert samples[4].answer == {"choice": "A"} and samples[7].answer == {"choice": "D"}
+    assert samples[4].meta == {"width": 80, "height": 45, "category": "cross", "cycle_category": "cycle1"}
+
+
+def test_the_published_predictions_score_as_released(tmp_path):
+    # Qwen2.5-VL-7B's answers from the same result file: all four single cycles right (27B each time),
+    # all four cross cycles wrong -> each cycle: single 1, cross 0, all 1/2; averaged: 1.0, 0.0, 0.5
+    responses = {row[0]: f"<answer>{text}</answer>" for row, text in zip(HRBENCH_ROWS, HRBENCH_QWEN_ANSWERS, strict=True)}
+    result = score("hrbench4k", build_hrbench(tmp_path), responses)
+    assert result.overall == {"accuracy": 0.5, "single": 1.0, "cross": 0.0, "average": 0.5}
 
 
 def test_single_cross_and_average_over_cycles(tmp_path):
     # cycle1: single right, cross wrong -> single 1, cross 0, all 1/2
     # cycle2: both right              -> single 1, cross 1, all 1
-    # averaged over the two cycles: single 1.0, cross 0.5, average 0.75
-    responses = {"0": "<answer>B</answer>", "1": "<answer>A</answer>", "200": "<answer>A. 21</answer>",
-                 "201": "The answer is B."}
+    # cycle3: both wrong              -> single 0, cross 0, all 0
+    # cycle4: both right              -> single 1, cross 1, all 1
+    # averaged over the four cycles: single 3/4, cross 2/4, average (1/2 + 1 + 0 + 1) / 4 = 0.625
+    responses = {"0": "<answer>A</answer>", "4": "<answer>B</answer>", "1": "<answer>B. 27B</answer>",
+                 "5": "The answer is B.", "2": "<answer>A</answer>", "6": "<answer>D</answer>",
+                 "3": "<answer>D</answer>", "7": "<answer>D. Five computers</answer>"}
     result = score("hrbench4k", build_hrbench(tmp_path), responses)
-    assert result.overall == {"accuracy": 0.75, "single": 1.0, "cross": 0.5, "average": 0.75}
+    assert result.overall == {"accuracy": 0.625, "single": 0.75, "cross": 0.5, "average": 0.625}
     assert result.breakdown["cycle_category"]["cycle1"]["accuracy"] == 0.5
+    assert result.breakdown["cycle_category"]["cycle3"]["accuracy"] == 0.0
 
 
 def test_cycles_of_different_sizes_are_averaged_not_pooled():
@@ -49,7 +70,7 @@ def test_cycles_of_different_sizes_are_averaged_not_pooled():
 
 
 def test_bad_rows_are_skipped_counted_and_named(tmp_path):
-    good = ["0", "What is the number on the bus?", "12", "21", "112", "121", "B", "single", b64_png(), "cycle1"]
+    good = [*HRBENCH_ROWS[0][:8], b64_png(), "cycle1"]
     rows = [
         good,
         ["1", "q?", "x", "y", "", "", "B", "single", "!" * 80, "cycle1"],          # corrupt base64
@@ -68,7 +89,6 @@ def test_hub_copy_with_base64_image_column(tmp_path):
     # DreamMr/HR-Bench's parquet keeps the TSV's columns: the image is base64 text, not an image cell
     import datasets
     from eval_fixtures import write_hub_snapshot
-    from highres_fixtures import HRBENCH_ROWS
 
     columns = {name: [row[i] for row in HRBENCH_ROWS[:2]] for i, name in enumerate(HRBENCH_HEADER)}
     columns["image"] = [b64_png(), b64_png(8, 8)]

@@ -20,8 +20,10 @@ def media_cache(tmp_path, monkeypatch):
 
 def test_rows_and_target_boxes(tmp_path):
     samples = get_benchmark("treebench").load(build_treebench(tmp_path))
-    assert [s.id for s in samples] == ["0", "1"]
+    assert [s.id for s in samples] == ["0", "1", "2"]
     assert samples[1].choices == ["A. the chair", "B. the lamp"]
+    # empty A-E cells: the options of the "multi-choice options" text
+    assert samples[2].choices == ["A. 12", "B. 21", "C. 112", "D. 121"] and samples[2].answer["choice"] == "C"
     assert samples[1].answer == {"choice": "A", "boxes": [[0.0, 0.0, 20.0, 20.0], [40.0, 20.0, 60.0, 40.0]]}
     assert samples[0].meta == {"width": 100, "height": 80, "category": "Perception/Attributes"}
 
@@ -34,8 +36,9 @@ def test_accuracy_and_miou(tmp_path):
         # not read) -> 0.5; answer "B" wrong (gt A)
         "1": "<think><box>[0,0,20,20]</box> <box>[40, 20, 60, 40]</box></think><answer>B</answer>",
     }
+    # row 2 has no response: wrong, IoU 0 -> accuracy 1/3, mIoU (0.5 + 0.5 + 0) / 3
     result = score("treebench", build_treebench(tmp_path), responses, convention="pixel")
-    assert result.overall["accuracy"] == 0.5 and result.overall["miou"] == 0.5
+    assert result.overall["accuracy"] == pytest.approx(1 / 3) and result.overall["miou"] == pytest.approx(1 / 3)
     assert result.breakdown["category"]["Reasoning/Perspective Transform"]["accuracy"] == 0.0
 
 

@@ -10,6 +10,7 @@ from vlmr.eval import get_benchmark
 
 def test_levels_from_the_folders(tmp_path):
     samples = get_benchmark("visualprobe").load(build_visualprobe(tmp_path))
+    # doc_id 0 is in both files: the level keeps the ids apart
     assert [(s.id, s.meta["difficulty"]) for s in samples] == [("easy-0", "easy"), ("easy-1", "easy"),
                                                                ("hard-0", "hard")]
     assert samples[0].answer == {"text": "Red"}  # the solution's <answer> tags dropped
