@@ -52,4 +52,5 @@ GEMMA3 = register_family(FixedSizeFamily(
     placeholder_tokens=("<start_of_image>", "<image_soft_token>", "<end_of_image>"),
     tool_template=ToolTemplate(default_system=None, image="<start_of_image>", video="", source="gemma3_tools.jinja"),
     tool_parser=hermes_tool_parser("<start_of_turn>model\n", "<end_of_turn>"),
+    video_input="images",
 ))
