@@ -41,19 +41,30 @@ def test_the_larger_object_keeps_a_shared_centre_cell():
     assert t["center"].sum() == 1 and t["shape"][0] == SHAPES.index("pentagon")
 
 
-@pytest.mark.slow
-def test_training_the_tower_makes_colour_and_count_readable():
-    """Sixty steps on the nano preset already beat the random tower's linear probes on colour."""
-    import torch
-
+def test_a_few_steps_teach_the_tower_colour_and_the_language_stages_freeze_all_but_the_merger():
+    """Forty steps of 16 scenes on the nano preset: the per-token colour loss falls from chance (ln 9 = 2.2)."""
     from vlmr.tiny_model import create_tiny_model
-    from vlmr.train.vision_pretrain import probe_tower, train_vision_tower
+    from vlmr.train.pretrain import freeze_tower
+    from vlmr.train.vision_pretrain import train_vision_tower
 
-    torch.manual_seed(0)
-    spec = VisionSpec(steps=60, batch_size=32)
     model, processor = create_tiny_model("nano", seed=0, max_pixels=112 * 112)
-    before = probe_tower(model, processor, spec, n=200)
-    losses = train_vision_tower(model, processor, spec)
-    after = probe_tower(model, processor, spec, n=200)
+    losses = train_vision_tower(model, processor, VisionSpec(steps=40, batch_size=16))
     assert set(losses) == {"color", "center", "shape", "object_color", "box", "position"}
-    assert after["color_probe"] > before["color_probe"] + 0.1
+    assert losses["color"] < 1.2
+    freeze_tower(model)
+    trainable = {name.split(".")[0] for name, p in model.model.visual.named_parameters() if p.requires_grad}
+    assert trainable == {"merger"}
+    assert all(p.requires_grad for p in model.model.language_model.parameters())
+
+
+def test_the_probes_read_what_is_linearly_there_and_nothing_more():
+    from vlmr.train.vision_pretrain import _logistic_probe, _ridge
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 8))
+    labels = (x[:, 0] > 0).astype(int) + 2 * (x[:, 1] > 0)  # four classes, each a side of two planes
+    assert _logistic_probe(x[:200], labels[:200], x[200:], labels[200:]) >= 0.95
+    noise = rng.integers(0, 4, size=400)  # labels unrelated to x: chance, a quarter
+    assert _logistic_probe(x[:200], noise[:200], x[200:], noise[200:]) < 0.4
+    targets = x @ rng.normal(size=(8, 4)) + 0.5
+    assert _ridge(x[:200], targets[:200], x[200:], alpha=1e-6) == pytest.approx(targets[200:], abs=1e-4)
