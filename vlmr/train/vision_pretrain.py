@@ -231,8 +231,8 @@ def _ridge(x_fit: np.ndarray, y_fit: np.ndarray, x_test: np.ndarray, alpha: floa
 
 def probe_tower(model, processor, spec: VisionSpec, n: int = 2000, seed: int = 12345) -> dict[str, float]:
     """Linear probes on the frozen tower's merged tokens, fitted on ``n`` fresh scenes and scored on ``n`` more:
-    the number of objects (1-4) from the tokens' mean and max, each object's colour from its centre token, and
-    the box of a one-object scene by ridge regression from its centre token (mean IoU)."""
+    the number of objects (1-4) from the tokens' mean and max, each object's colour and shape from its centre
+    token, and the box of a one-object scene by ridge regression from its centre token (mean IoU)."""
     import numpy as np
 
     from vlmr.rewards.metrics import box_iou
@@ -245,19 +245,22 @@ def probe_tower(model, processor, spec: VisionSpec, n: int = 2000, seed: int = 1
     pooled = np.concatenate([feats.mean(axis=1), feats.max(axis=1)], axis=1)
     counts = np.array([len(s.objects) for s in drawn])
     count = _logistic_probe(pooled[~test], counts[~test], pooled[test], counts[test])
-    tokens, held_out, colors, boxes, single = [], [], [], [], []
+    tokens, held_out, colors, shapes, boxes, single = [], [], [], [], [], []
     for i, scene in enumerate(drawn):
         t = cell_targets(scene, grid)
         for k in np.flatnonzero(t["center"]):
             tokens.append(feats[i, k])
             held_out.append(test[i])
             colors.append(t["object_color"][k])
+            shapes.append(t["shape"][k])
             boxes.append(t["box"][k])
             single.append(len(scene.objects) == 1)
-    tokens, held_out, colors = np.asarray(tokens), np.asarray(held_out), np.asarray(colors)
+    tokens, held_out, colors, shapes = (np.asarray(a) for a in (tokens, held_out, colors, shapes))
     boxes, single = np.asarray(boxes), np.asarray(single)
     color = _logistic_probe(tokens[~held_out], colors[~held_out], tokens[held_out], colors[held_out])
+    shape = _logistic_probe(tokens[~held_out], shapes[~held_out], tokens[held_out], shapes[held_out])
     fit, scored = ~held_out & single, held_out & single
     predicted = _ridge(tokens[fit], boxes[fit], tokens[scored])
     iou = float(np.mean([box_iou(list(p), list(b)) for p, b in zip(predicted, boxes[scored], strict=True)]))
-    return {"count_probe": round(count, 3), "color_probe": round(color, 3), "box_probe_iou": round(iou, 3)}
+    return {"count_probe": round(count, 3), "color_probe": round(color, 3), "shape_probe": round(shape, 3),
+            "box_probe_iou": round(iou, 3)}
