@@ -62,8 +62,12 @@ def test_pretrain_tiny_writes_a_loadable_checkpoint_report_and_card(pretrained):
     assert meta["pretraining"]["steps"] == 2 and meta["family"] == "qwen2_5_vl"
     assert meta["pretraining"]["vision"]["steps"] == 2
     assert set(meta["pretraining"]["vision_losses"]) == {"color", "center", "shape", "object_color", "box", "position"}
+    probes = meta["pretraining"]["vision_probe"]
+    assert set(probes) == {"count_probe", "color_probe", "shape_probe", "box_probe_iou"}
+    assert all(0.0 <= v <= 1.0 for v in probes.values()) and report["vision_probe"] == probes
     card = (out / "PRETRAINED.md").read_text()
     assert "| color_accuracy |" in card and "2 steps of 2 conversations" in card
+    assert "Stage 1, the vision tower alone (2 steps of 64 scenes)" in card and f"color_probe {probes['color_probe']:.3f}" in card
     assert main(["model", "pretrain-tiny", str(out), "--steps", "1"]) == 2  # an existing run is not replaced
 
 

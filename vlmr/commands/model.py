@@ -47,10 +47,11 @@ def register(subparsers) -> None:
     pretrain = actions.add_parser(
         "pretrain-tiny",
         help="pretrain a tiny Qwen2.5-VL on synthetic shape scenes (CPU), with a held-out perception report",
-        description="Build a random tiny model and train it by next-token prediction on conversations about "
-        "synthetic shape scenes drawn on the fly (a curriculum from one large shape to full scenes: boxes, "
-        "colours, counts, zoom_in trajectories), then report held-out greedy figures. Writes the checkpoint, "
-        "PRETRAINED.md and pretrain_report.json to DIR.",
+        description="Build a random tiny model and train it in stages on synthetic shape scenes drawn on the fly: "
+        "the vision tower alone (a per-token head reads colour, shape, objectness, box and position), then the "
+        "language model on the frozen tower by next-token prediction (shapes listed with their boxes on one-object "
+        "scenes first, then colours, counts, boxes and zoom_in trajectories), then report held-out greedy figures. "
+        "Writes the checkpoint, PRETRAINED.md and pretrain_report.json to DIR.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     pretrain.add_argument("dir", metavar="DIR", help="output checkpoint directory")

@@ -169,7 +169,7 @@ def pretrain_tiny(out_dir: str | Path, spec: PretrainSpec | None = None, overwri
     from vlmr.tools.environment import make_environment
     from vlmr.train.collator import ToolConversationCollator
     from vlmr.train.sft import collator_tools
-    from vlmr.train.vision_pretrain import train_vision_tower
+    from vlmr.train.vision_pretrain import probe_tower, train_vision_tower
 
     spec = spec or PretrainSpec()
     out = Path(out_dir)
@@ -181,6 +181,8 @@ def pretrain_tiny(out_dir: str | Path, spec: PretrainSpec | None = None, overwri
     torch.set_num_threads(max(1, (os.cpu_count() or 2) - workers))
     model, processor = create_tiny_model(spec.size, seed=spec.seed, max_pixels=spec.max_pixels)
     vision_losses = train_vision_tower(model, processor, spec.vision, seed=spec.seed)
+    vision_probe = probe_tower(model, processor, spec.vision, n=spec.vision.probe_scenes)
+    logger.info("stage 1, linear probes on the frozen tower: %s", vision_probe)
     freeze_tower(model)
     model.train()
     stream = datasets.IterableDataset.from_generator(conversations, gen_kwargs={"spec": spec})
@@ -197,7 +199,7 @@ def pretrain_tiny(out_dir: str | Path, spec: PretrainSpec | None = None, overwri
                          optimizers=(_optimizer(model, spec), None))
     trainer.train()
     meta = {"pretraining": {**asdict(spec), "curriculum": [asdict(s) for s in spec.curriculum],
-                            "vision_losses": vision_losses}}
+                            "vision_losses": vision_losses, "vision_probe": vision_probe}}
     return save_tiny_model(out, trainer.model.eval(), processor, spec.size, spec.seed, extra_meta=meta)
 
 
@@ -272,6 +274,7 @@ def write_card(out_dir: str | Path, spec: PretrainSpec, report: dict[str, float]
     (out / "pretrain_report.json").write_text(json.dumps({**record, "heldout": report}, indent=2) + "\n",
                                               encoding="utf-8")
     rows = "\n".join(f"| {name} | {value:.3f} |" for name, value in report.items())
+    probes = ", ".join(f"{name} {value:.3f}" for name, value in record["vision_probe"].items())
     stages = "\n".join(f"| {s.share:.2f} | {s.tasks} | {s.min_objects}-{s.max_objects} | "
                        f"{s.min_size or 'default'}-{s.max_size or 'default'} |" for s in spec.curriculum)
     card = f"""# Pretrained tiny model (`{spec.size}` preset, {record['num_parameters']:,} parameters)
@@ -280,7 +283,11 @@ Made by `{record['command']}`
 (vlmr commit `{record['commit']}`, seed {spec.seed}, {spec.steps} steps of {spec.batch_size} conversations,
 {record['minutes']:.1f} min on {record['machine']}).
 
-Held-out figures, greedy, {record['report_n']} fresh scenes per row, no system prompt
+Stage 1, the vision tower alone ({spec.vision.steps} steps of {spec.vision.batch_size} scenes): linear probes on
+its frozen merged tokens ({spec.vision.probe_scenes} fresh scenes to fit, as many to score;
+`vlmr.train.vision_pretrain.probe_tower`): {probes}.
+
+Stages 2-3, the language model on the frozen tower. Held-out figures, greedy, {record['report_n']} fresh scenes per row, no system prompt
 (`vlmr.train.pretrain.perception_report`):
 
 | figure | value |
@@ -315,7 +322,7 @@ def run_pretraining(out_dir: str | Path, spec: PretrainSpec, report_n: int = 64,
                    f"--batch-size {spec.batch_size} --seed {spec.seed} --report-n {report_n}",
         "commit": commit, "minutes": round(minutes, 1), "num_parameters": meta["num_parameters"],
         "machine": f"{os.cpu_count()} CPU cores ({platform.machine()}), load average {os.getloadavg()[0]:.1f}",
-        "report_n": report_n,
+        "report_n": report_n, "vision_probe": meta["pretraining"]["vision_probe"],
     }
     write_card(out, spec, report, record)
     return report

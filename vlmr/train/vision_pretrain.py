@@ -39,6 +39,7 @@ class VisionSpec:
     width: int = 112
     min_objects: int = 1
     max_objects: int = 4
+    probe_scenes: int = 500  # the linear probes after training fit on this many scenes and score on as many more
 
 
 def _labels():
