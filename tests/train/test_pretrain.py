@@ -67,7 +67,7 @@ def test_pretrain_tiny_writes_a_loadable_checkpoint_report_and_card(pretrained):
     assert all(0.0 <= v <= 1.0 for v in probes.values()) and report["vision_probe"] == probes
     card = (out / "PRETRAINED.md").read_text()
     assert "| color_accuracy |" in card and "2 steps of 2 conversations" in card
-    assert "Stage 1, the vision tower alone (2 steps of 64 scenes)" in card and f"color_probe {probes['color_probe']:.3f}" in card
+    assert "Stage 1, the vision tower alone (2 steps of 32 scenes)" in card and f"color_probe {probes['color_probe']:.3f}" in card
     assert main(["model", "pretrain-tiny", str(out), "--steps", "1"]) == 2  # an existing run is not replaced
 
 

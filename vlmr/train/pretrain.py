@@ -71,8 +71,8 @@ class PretrainSpec:
     size: str = "small"
     seed: int = 0
     vision: VisionSpec = field(default_factory=VisionSpec)  # stage 1, the tower alone
-    steps: int = 4000  # stages 2-3, the language model on the frozen tower
-    batch_size: int = 32
+    steps: int = 1500  # stages 2-3, the language model on the frozen tower (about 45 minutes on 2 CPU cores)
+    batch_size: int = 16
     learning_rate: float = 2e-3  # language model; a random 2.5M-parameter model takes a high rate
     merger_lr_scale: float = 0.1  # the merger (the projector) adapts slowly: its output is what stage 1 trained
     warmup_steps: int = 20
