@@ -8,17 +8,17 @@ from vlmr.train.pretrain import REPORT, PretrainSpec, Stage, _samples, conversat
 
 
 def test_stage_steps_share_the_run_and_the_last_stage_takes_the_rounding():
-    assert stage_steps(PretrainSpec(steps=2000)) == [160, 340, 1500]
+    assert stage_steps(PretrainSpec(steps=2000)) == [300, 500, 1200]
     assert sum(stage_steps(PretrainSpec(steps=7))) == 7
 
 
-def test_first_stage_draws_one_large_shape_per_scene():
+def test_alignment_stage_draws_one_ordinary_shape_per_scene():
     spec = PretrainSpec()
     first = spec.curriculum[0]
     stage = Stage(1.0, "detection", first.min_objects, first.max_objects, first.min_size, first.max_size)
     for sample, images in (next(s) for s in [_samples(stage, spec, "t", 0)] * 12):
         (box,) = sample.answer["boxes"]
-        assert max(box[2] - box[0], box[3] - box[1]) >= 60  # sizes 70-100 px, less where the border clips
+        assert 6 <= max(box[2] - box[0], box[3] - box[1]) <= 38  # default sizes, 11-28 px, turned up to 0.4 rad
         assert images[0].size == (spec.width, spec.width)
 
 
@@ -43,8 +43,8 @@ def pretrained(tmp_path_factory):
     from vlmr.cli import main
 
     out = tmp_path_factory.mktemp("pretrain") / "pre"
-    assert main(["model", "pretrain-tiny", str(out), "--size", "nano", "--steps", "2", "--batch-size", "2",
-                 "--report-n", "2"]) == 0
+    assert main(["model", "pretrain-tiny", str(out), "--size", "nano", "--vision-steps", "2", "--steps", "2",
+                 "--batch-size", "2", "--report-n", "2"]) == 0
     return out
 
 
@@ -56,11 +56,18 @@ def test_pretrain_tiny_writes_a_loadable_checkpoint_report_and_card(pretrained):
     report = json.loads((out / "pretrain_report.json").read_text())
     assert set(report["heldout"]) == {*REPORT, "zoom_tool_call_rate"}
     assert all(0.0 <= v <= 1.0 for v in report["heldout"].values())
-    assert report["command"].startswith("vlmr model pretrain-tiny DIR --size nano --steps 2 --batch-size 2 --seed 0")
+    assert report["command"].startswith(
+        "vlmr model pretrain-tiny DIR --size nano --vision-steps 2 --steps 2 --batch-size 2 --seed 0")
     meta = json.loads((out / "vlmr_meta.json").read_text())
     assert meta["pretraining"]["steps"] == 2 and meta["family"] == "qwen2_5_vl"
+    assert meta["pretraining"]["vision"]["steps"] == 2
+    assert set(meta["pretraining"]["vision_losses"]) == {"color", "center", "shape", "object_color", "box", "position"}
+    probes = meta["pretraining"]["vision_probe"]
+    assert set(probes) == {"count_probe", "color_probe", "shape_probe", "box_probe_iou"}
+    assert all(0.0 <= v <= 1.0 for v in probes.values()) and report["vision_probe"] == probes
     card = (out / "PRETRAINED.md").read_text()
     assert "| color_accuracy |" in card and "2 steps of 2 conversations" in card
+    assert "Stage 1, the vision tower alone (2 steps of 32 scenes)" in card and f"color_probe {probes['color_probe']:.3f}" in card
     assert main(["model", "pretrain-tiny", str(out), "--steps", "1"]) == 2  # an existing run is not replaced
 
 

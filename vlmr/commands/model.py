@@ -47,15 +47,19 @@ def register(subparsers) -> None:
     pretrain = actions.add_parser(
         "pretrain-tiny",
         help="pretrain a tiny Qwen2.5-VL on synthetic shape scenes (CPU), with a held-out perception report",
-        description="Build a random tiny model and train it by next-token prediction on conversations about "
-        "synthetic shape scenes drawn on the fly (a curriculum from one large shape to full scenes: boxes, "
-        "colours, counts, zoom_in trajectories), then report held-out greedy figures. Writes the checkpoint, "
-        "PRETRAINED.md and pretrain_report.json to DIR.",
+        description="Build a random tiny model and train it in stages on synthetic shape scenes drawn on the fly: "
+        "the vision tower alone (a per-token head reads colour, shape, objectness, box and position), then the "
+        "language model on the frozen tower by next-token prediction (shapes listed with their boxes on one-object "
+        "scenes first, then colours, counts, boxes and zoom_in trajectories), then report held-out greedy figures. "
+        "Writes the checkpoint, PRETRAINED.md and pretrain_report.json to DIR.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     pretrain.add_argument("dir", metavar="DIR", help="output checkpoint directory")
     pretrain.add_argument("--size", choices=list(PRESETS), default=defaults.size, help="size preset")
-    pretrain.add_argument("--steps", type=int, default=defaults.steps, help="optimizer steps")
+    pretrain.add_argument("--vision-steps", type=int, default=defaults.vision.steps,
+                          help="stage 1: optimizer steps of the vision tower alone")
+    pretrain.add_argument("--steps", type=int, default=defaults.steps,
+                          help="stages 2-3: optimizer steps of the language model on the frozen tower")
     pretrain.add_argument("--batch-size", type=int, default=defaults.batch_size, help="conversations per step")
     pretrain.add_argument("--seed", type=int, default=defaults.seed, help="seed for weights and scenes")
     pretrain.add_argument("--report-n", type=int, default=64, help="held-out questions per reported figure")
@@ -97,9 +101,11 @@ def run_pretrain(args: argparse.Namespace) -> int:
     from rich.markup import escape
 
     from vlmr.train.pretrain import PretrainSpec, run_pretraining
+    from vlmr.train.vision_pretrain import VisionSpec
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[RichHandler(show_path=False)])
-    spec = PretrainSpec(size=args.size, steps=args.steps, batch_size=args.batch_size, seed=args.seed)
+    spec = PretrainSpec(size=args.size, vision=VisionSpec(steps=args.vision_steps), steps=args.steps,
+                        batch_size=args.batch_size, seed=args.seed)
     console = Console()
     try:
         report = run_pretraining(args.dir, spec, report_n=args.report_n, overwrite=args.overwrite)
