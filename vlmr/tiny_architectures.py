@@ -161,6 +161,12 @@ INTERNVL_TOKENS = {"start_image_token": "<img>", "end_image_token": "</img>", "c
 IMAGENET_MEAN, IMAGENET_STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
 
 
+def _vit_sizes(preset: TinyPreset) -> dict[str, int]:
+    """The preset's vision sizes under the names ViT-style vision configs (InternViT, SigLIP) use."""
+    return {"hidden_size": preset.vision_hidden, "num_hidden_layers": preset.vision_depth,
+            "num_attention_heads": preset.vision_heads, "intermediate_size": preset.vision_intermediate}
+
+
 def _internvl(preset: TinyPreset, tokenizer):
     """An ``InternVLConfig`` (InternViT + Qwen2) with the preset's sizes, and InternVL's processor with the published
     tile size; the preset's pixel limits become whole tiles (at least one: 448x448 px, 256 tokens)."""
@@ -177,10 +183,7 @@ def _internvl(preset: TinyPreset, tokenizer):
     family = get_family("internvl")
     tile = family.patch_factor
     vision_config = {
-        "hidden_size": preset.vision_hidden,
-        "num_hidden_layers": preset.vision_depth,
-        "num_attention_heads": preset.vision_heads,
-        "intermediate_size": preset.vision_intermediate,
+        **_vit_sizes(preset),
         "image_size": [tile, tile],
         "patch_size": [14, 14],
     }
@@ -224,10 +227,7 @@ def _llava_onevision(preset: TinyPreset, tokenizer):
     grids = [g for g in PINPOINTS if g[0] * g[1] <= preset.max_pixels] or [[tile, tile]]
     vision_config = {
         "model_type": "siglip_vision_model",
-        "hidden_size": preset.vision_hidden,
-        "num_hidden_layers": preset.vision_depth,
-        "num_attention_heads": preset.vision_heads,
-        "intermediate_size": preset.vision_intermediate,
+        **_vit_sizes(preset),
         "image_size": tile,
         "patch_size": 14,
         "vision_use_head": False,
@@ -338,10 +338,7 @@ def _gemma3(preset: TinyPreset, tokenizer):
     }
     vision_config = {
         "model_type": "siglip_vision_model",
-        "hidden_size": preset.vision_hidden,
-        "num_hidden_layers": preset.vision_depth,
-        "num_attention_heads": preset.vision_heads,
-        "intermediate_size": preset.vision_intermediate,
+        **_vit_sizes(preset),
         "image_size": side,
         "patch_size": 14,
         "vision_use_head": False,
@@ -384,10 +381,7 @@ def _smolvlm(preset: TinyPreset, tokenizer):
     family = get_family("smolvlm")
     tile = family.patch_factor
     vision_config = {
-        "hidden_size": preset.vision_hidden,
-        "num_hidden_layers": preset.vision_depth,
-        "num_attention_heads": preset.vision_heads,
-        "intermediate_size": preset.vision_intermediate,
+        **_vit_sizes(preset),
         "image_size": tile,
         "patch_size": 16,
     }
