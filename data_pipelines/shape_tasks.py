@@ -39,6 +39,11 @@ ZOOM_WINDOW = 40  # smallest side of a zoom region (px); above the tools' 28 px 
 ZOOM_MARGIN = 6  # px a zoom region extends past its 3x3 cell, so a tiny shape near the border fits
 
 
+def default_object_sizes(width: int) -> tuple[int, int]:
+    """The object size range (px) of ordinary scenes ``width`` px wide: a tenth to a quarter of the width."""
+    return max(10, width // 10), max(14, width // 4)
+
+
 def _cell(obj: ShapeObject, scene: ShapeScene) -> tuple[int, int]:
     """(row, column) of the 3x3 cell that holds ``obj``'s centre."""
     cx, cy = obj.center
@@ -242,7 +247,8 @@ def build_shapes(
             scene, target, region = _zoom_scene(scene_seed, rng, width, height)
             task, question, answer, thought, meta = _zoom_question(scene, target, region, trajectories and cot)
         else:
-            sizes = (min_size or max(10, width // 10), max_size or max(14, width // 4))
+            default_min, default_max = default_object_sizes(width)
+            sizes = (min_size or default_min, max_size or default_max)
             for _ in range(MAX_REDRAWS):  # redraw scenes where the question would be ambiguous
                 drawn = _scene_question(kind, scene_seed, rng, width, height, (min_objects, max_objects), sizes)
                 if drawn is not None:

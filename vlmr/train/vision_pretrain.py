@@ -85,13 +85,13 @@ def scenes(spec: VisionSpec, seed: int) -> Iterator:
     """Endless fresh scenes like the held-out ones (``seed`` picks the stream; no two streams share a scene)."""
     import numpy as np
 
+    from vlmr.data_pipelines.shape_tasks import default_object_sizes
     from vlmr.data_pipelines.shapes import make_scene
 
     rng = np.random.default_rng(seed)
-    size = (max(10, spec.width // 10), max(14, spec.width // 4))  # build_shapes' default object sizes
     while True:
         yield make_scene(int(rng.integers(2**31)), spec.width, spec.width, (spec.min_objects, spec.max_objects),
-                         *size)
+                         *default_object_sizes(spec.width))
 
 
 def batch(processor, drawn: list, grid: int) -> tuple[dict, dict]:
@@ -119,18 +119,16 @@ def batches(processor, spec: VisionSpec, seed: int):
     return iter(torch.utils.data.DataLoader(Batches(), batch_size=None, num_workers=1, prefetch_factor=4))
 
 
-class CellHead:
-    """The throwaway linear readouts on merged tokens (built lazily so this module imports without torch)."""
+def cell_head(width: int):
+    """The throwaway linear readouts on merged tokens of ``width`` features (see :func:`cell_targets`)."""
+    import torch
 
-    def __new__(cls, width: int):
-        import torch
-
-        colors, shapes = _labels()
-        return torch.nn.ModuleDict({
-            "color": torch.nn.Linear(width, len(colors) + 1), "center": torch.nn.Linear(width, 1),
-            "shape": torch.nn.Linear(width, len(shapes)), "object_color": torch.nn.Linear(width, len(colors)),
-            "box": torch.nn.Linear(width, 4), "position": torch.nn.Linear(width, 2),
-        })
+    colors, shapes = _labels()
+    return torch.nn.ModuleDict({
+        "color": torch.nn.Linear(width, len(colors) + 1), "center": torch.nn.Linear(width, 1),
+        "shape": torch.nn.Linear(width, len(shapes)), "object_color": torch.nn.Linear(width, len(colors)),
+        "box": torch.nn.Linear(width, 4), "position": torch.nn.Linear(width, 2),
+    })
 
 
 def head_losses(head, tokens, targets) -> dict:
@@ -154,14 +152,14 @@ def visual_tokens(visual, inputs):
 
 
 def train_vision_tower(model, processor, spec: VisionSpec, seed: int = 0) -> dict[str, float]:
-    """Train ``model``'s vision tower (patch embedding, blocks and merger) with :class:`CellHead` on fresh
+    """Train ``model``'s vision tower (patch embedding, blocks and merger) with :func:`cell_head` on fresh
     scenes; returns the last logged losses. The head is thrown away."""
     import torch
     from tqdm.auto import tqdm
 
     visual = model.model.visual
     torch.manual_seed(seed)
-    head = CellHead(model.config.text_config.hidden_size)
+    head = cell_head(model.config.text_config.hidden_size)
     params = [*visual.parameters(), *head.parameters()]
     optimizer = torch.optim.AdamW(params, lr=spec.learning_rate, weight_decay=0.01)
     warmup = max(1, spec.steps // 20)
