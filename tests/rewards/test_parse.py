@@ -288,7 +288,7 @@ class TestNeverRaise:
         text=st.lists(
             st.sampled_from(["<think>", "</think>", "<answer>", "</answer>", "[", "]", "{", "}", ",", "(", ")",
                              '"bbox_2d":', '"point_2d":', '"size": [2, 2]', '"counts":', '"polygon":', "1",
-                             "-2.5", "1e999", "NaN", ":", "%", "s", " to ", "twelve", "B", "yes", "\u2212", "."]),
+                             "-2.5", "1e999", "NaN", ":", "%", "s", " to ", "twelve", "B", "yes", "\u2212", ".", "<|begin_of_box|>", "<|end_of_box|>"]),
             max_size=40,
         ).map("".join)
     )  # fmt: skip
