@@ -1,6 +1,7 @@
 """HR-Bench 4K and 8K as released (``DreamMr/HR-Bench``): ``hr_bench_4k.tsv`` / ``hr_bench_8k.tsv``
 (VLMEvalKit's TSV: ``index, question, A``-``D``, ``answer, category, image`` base64,
-``cycle_category``), or the Hub copy with the same columns (splits ``hrbench_4k`` / ``hrbench_8k``).
+``cycle_category``: 0-3, the option rotation), or the Hub copy with the same columns (splits ``hrbench_4k`` /
+``hrbench_8k``; its ``cycle_category`` may be a number).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ def hrbench_samples(path: str | Path, on_skip: OnSkip, name: str = "hrbench", sp
     root = media_root(path)
 
     def sample(i: int, row: dict[str, Any]) -> Sample | None:
-        meta = {"category": str(row["category"]), "cycle_category": str(row.get("cycle_category") or "")}
+        cycle = row.get("cycle_category")  # 0 is a cycle (the Hub copy may hold the number 0), not a missing one
+        meta = {"category": str(row["category"]), "cycle_category": "" if cycle is None else str(cycle)}
         return mcq_sample(str(row["index"]), name, row["question"], tsv_options(row), row["answer"], row["_images"],
                           root, meta, on_skip)
 

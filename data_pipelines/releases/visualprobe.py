@@ -2,8 +2,10 @@
 ``VisualProbe_Medium/val.json``, ``VisualProbe_Hard/val.json`` and the training split
 ``VisualProbe_train/train.json`` (JSON lists of rows ``problem``, ``images`` [paths], ``solution``;
 ``question`` / ``image`` / ``answer`` are read too; the recipe's ``data.image_key=images``,
-``data.answer_key=solution``), images under an ``image_root`` (Mini-o3's ``BASE_IMAGE_DIR``); or a
-Hub copy with those columns, images embedded.
+``data.answer_key=solution``), images under an ``image_root`` (Mini-o3's ``BASE_IMAGE_DIR``): the release
+names them from there (``VisualProbe_Hard/data/visual_probe_hard_60.jpg``), so a ``val.json`` given alone
+finds them without that first folder, beside it (``data/...``, as each level's Hub repository holds them); or
+a Hub copy with those columns, images embedded.
 """
 
 from __future__ import annotations
@@ -31,6 +33,14 @@ def difficulty_of(path: Path) -> str | None:
     return None
 
 
+def found_image(root: Path, image: str) -> str | None:
+    """``image`` as it lies under ``root``: as named, else without its first folder; ``None`` when neither is."""
+    for candidate in (Path(image), Path(*Path(image).parts[1:])):
+        if candidate.parts and (root / candidate).is_file():
+            return candidate.as_posix()
+    return None
+
+
 def visualprobe_samples(path: str | Path, on_skip: OnSkip, image_root: str | Path | None = None,
                         difficulty: str | None = None, split: str | None = None) -> list[Sample]:
     """Every question of one ``val.json`` or ``train.json``, of the folder holding the three levels (difficulty
@@ -50,8 +60,9 @@ def visualprobe_samples(path: str | Path, on_skip: OnSkip, image_root: str | Pat
 
     def released(i: int, row: dict[str, Any], level: str | None) -> Sample | None:
         images = row.get("images", row.get("image"))
-        images = [str(x) for x in images] if isinstance(images, list) else [str(images)] if images else []
-        if not images or not all((root / image).is_file() for image in images):
+        named = images if isinstance(images, list) else [images] if images else []
+        images = [found_image(root, str(image)) for image in named]
+        if not images or not all(images):
             on_skip("image file not found")
             return None
         key = row.get("doc_id", row.get("id", i))  # numbered per file: the level keeps the three files' ids apart

@@ -3,7 +3,7 @@ High-Resolution Image Perception in Multimodal Large Language Models", AAAI 2025
 
 Each benchmark has 200 questions on 4K (``hrbench4k``) or 8K (``hrbench8k``, 7680x4320) images,
 100 ``single`` (fine-grained single-instance perception, FSP) and 100 ``cross`` (cross-instance,
-FCP), each asked four times with its options rotated (``cycle_category`` cycle 1..4): 800 rows.
+FCP), each asked four times with its options rotated (``cycle_category`` 0..3): 800 rows.
 
 Data, detected from ``--data``: the release's ``hr_bench_4k.tsv`` / ``hr_bench_8k.tsv``
 (``DreamMr/HR-Bench``, VLMEvalKit's TSV: ``index, question, A``-``D``, ``answer, category,

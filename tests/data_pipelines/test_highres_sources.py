@@ -26,10 +26,10 @@ def test_vstar_release_becomes_a_dataset_the_dataset_benchmark_reads(tmp_path):
 def test_hrbench_cycles_repeat_a_question_and_are_kept_once(tmp_path, monkeypatch):
     monkeypatch.setenv("VLMR_MEDIA_CACHE", str(tmp_path / "cache"))
     out = build_dataset("hrbench4k", tmp_path / "ds", annotations=str(build_hrbench(tmp_path / "h")), progress=False)
-    # cycles 2-4 ask cycle 1's questions on the same images (options rotated): the builder's duplicate rule
+    # cycles 1-3 ask cycle 0's questions on the same images (options rotated): the builder's duplicate rule
     # (same image bytes and question) keeps the first of each, as it does for every source
     records = load_samples(out)
-    assert [r.id for r in records] == ["0", "4"] and records[1].meta["category"] == "cross"
+    assert [r.id for r in records] == ["0", "408"] and records[1].meta["category"] == "cross"
     assert len(list((out / "media").iterdir())) == 2
 
 

@@ -31,11 +31,11 @@ class TestReadTsv:
         save = Saver()
         rows = read_tsv(build_hrbench(tmp_path), save)
         assert len(rows) == len(HRBENCH_ROWS) == 8
-        assert [r["index"] for r in rows] == [str(i) for i in range(8)]
-        # five full images decoded (80x45 each: rows 0-4); rows 5-7 name row 4's
+        assert [r["index"] for r in rows] == [row[0] for row in HRBENCH_ROWS]
+        # five full images decoded (80x45 each: rows 0-3 and 408); rows 409-411 name row 408's
         assert save.sizes == [(80, 45)] * 5
         assert [r["_images"] for r in rows] == [[f"img{i}.png"] for i in range(1, 6)] + [["img5.png"]] * 3
-        assert rows[4]["C"] == "Four computers" and rows[4]["cycle_category"] == "cycle1"
+        assert rows[4]["C"] == "Four computers" and rows[4]["cycle_category"] == "0"
         assert "image" not in rows[0] and all(r["_image_error"] is None for r in rows)
 
     def test_reference_to_a_later_row_and_to_a_row_without_image(self, tmp_path):

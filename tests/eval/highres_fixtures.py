@@ -61,26 +61,30 @@ POPE_GQA_ROWS = [
 # quoted verbatim from XavierZXY/DeepEyes results/qwen2.5_vl_7b/result_hr_bench_4k_qwen2.5_vl_7b.jsonl:
 # DeepEyes' eval/eval_hrbench.py writes one line per TSV row, in file order, with the row's question,
 # answer, category and its A-D cells inside the prompt ("Options: \nA. 27B\nB. 37B..."); its lines 1-4
-# (single) and the four "How many computers" lines (cross). Not in that file, so written for the tests:
-# ``index`` and ``cycle_category`` (the cycle each row belongs to, as VLMEvalKit's and lmms-eval's
-# readers group them). The release stores a full base64 image in every row (DeepEyes decodes each
-# row's cell); the cross rows here use VLMEvalKit's other layout, the index of the row holding the image.
+# (single) and the four "How many computers" lines (cross). ``index``: the rows' positions, as
+# Tiamat-Tech/InSight-o3 data/HR-Bench/hrbench_4k.jsonl numbers its 800 rows ("question_id" 0-3 and 408-411
+# for these questions). ``cycle_category``: 0-3, the answer A-D of each cycle, the strata
+# Miocio-nora/TGVF-E2E-RL src/tgvf_rl/evaluation/deepeyes_dev.py requires of the pinned hr_bench_8k.parquet
+# (100 rows for each category, cycle and answer). Not found verbatim: the TSV's column order (the parquet's,
+# per that file: index, answer, question, A-D, category, cycle_category, image). The release stores a full
+# base64 image in every row (DeepEyes decodes each row's cell); the cross rows here use VLMEvalKit's other
+# layout, the index of the row holding the image.
 HRBENCH_HEADER = ["index", "question", "A", "B", "C", "D", "answer", "category", "image", "cycle_category"]
 HRBENCH_SINGLE = "What is the number displayed above the entrance where the woman is standing?"
 HRBENCH_CROSS = "How many computers are visible on the table?"
 HRBENCH_ROWS = [
-    ["0", HRBENCH_SINGLE, "27B", "37B", "27D", "27E", "A", "single", "IMG0", "cycle1"],
-    ["1", HRBENCH_SINGLE, "27E", "27B", "37B", "27D", "B", "single", "IMG0", "cycle2"],
-    ["2", HRBENCH_SINGLE, "27E", "27D", "27B", "37B", "C", "single", "IMG0", "cycle3"],
-    ["3", HRBENCH_SINGLE, "27E", "37B", "27D", "27B", "D", "single", "IMG0", "cycle4"],
-    ["4", HRBENCH_CROSS, "Five computers", "Three computers", "Four computers", "Two computers", "A", "cross",
-     "IMG1", "cycle1"],
-    ["5", HRBENCH_CROSS, "Three computers", "Five computers", "Two computers", "Four computers", "B", "cross",
-     "4", "cycle2"],
-    ["6", HRBENCH_CROSS, "Two computers", "Four computers", "Five computers", "Three computers", "C", "cross",
-     "4", "cycle3"],
-    ["7", HRBENCH_CROSS, "Four computers", "Three computers", "Two computers", "Five computers", "D", "cross",
-     "4", "cycle4"],
+    ["0", HRBENCH_SINGLE, "27B", "37B", "27D", "27E", "A", "single", "IMG0", "0"],
+    ["1", HRBENCH_SINGLE, "27E", "27B", "37B", "27D", "B", "single", "IMG0", "1"],
+    ["2", HRBENCH_SINGLE, "27E", "27D", "27B", "37B", "C", "single", "IMG0", "2"],
+    ["3", HRBENCH_SINGLE, "27E", "37B", "27D", "27B", "D", "single", "IMG0", "3"],
+    ["408", HRBENCH_CROSS, "Five computers", "Three computers", "Four computers", "Two computers", "A", "cross",
+     "IMG1", "0"],
+    ["409", HRBENCH_CROSS, "Three computers", "Five computers", "Two computers", "Four computers", "B", "cross",
+     "408", "1"],
+    ["410", HRBENCH_CROSS, "Two computers", "Four computers", "Five computers", "Three computers", "C", "cross",
+     "408", "2"],
+    ["411", HRBENCH_CROSS, "Four computers", "Three computers", "Two computers", "Five computers", "D", "cross",
+     "408", "3"],
 ]
 # The same file's ``pred_ans`` of Qwen2.5-VL-7B on those rows (the text of its <answer>), in row order
 HRBENCH_QWEN_ANSWERS = ["A. 27B", "B. 27B", "C. 27B", "D. 27B",
@@ -122,42 +126,71 @@ MME_RW_ROWS = [
      "Output": "D"},
 ]
 
-# TreeBench.tsv columns as HaochenWang/TreeBench's readers use them (Haochen-Wang409/TreeVGR
-# inference_treebench.py, VLMEvalKit image_mcq.py TreeBench: index, image, question, A-E, answer,
-# category "Perception/..."|"Reasoning/...", target_instances a Python list of x1,y1,x2,y2 boxes). The
-# released rows are not in any public repository; these are written for the tests. Searched: the TreeVGR
-# README (its ten category names and per-category counts only), copies of inference_treebench.py (whose prompt
-# is the question + " Options:\n" + the row's "multi-choice options" text), "target_instances" rows. Row 2 has
-# its options only in that text (empty A-E cells), as a question whose options are in the picture may.
+# TreeBench.tsv (HaochenWang/TreeBench) rows 8, 142, 286, 327 and 330: ``index``, ``question``, ``answer``,
+# ``category``, ``target_instances`` and the ``multi-choice options`` text quoted verbatim from
+# Tiamat-Tech/InSight-o3 data/TreeBench/treebench.jsonl, the 405 rows in TSV order ("question_id" = index,
+# "options" = the options text: the index, answer and layout of rows 142 and 330 match what the tests of a
+# VLMEvalKit-based reader of the release say of them; that file's repository was not identified). Chosen for the
+# text's forms: one option a line (8), an OCR row whose options are only in that text and the picture (142),
+# letters without a period (286), a letter repeated (327), two options on one line (330). Written for the tests:
+# the A-D cells (the text's lines without their letters; empty for the OCR rows, as that reader says they are;
+# row 330's shifted as it describes the defect: option B at the end of A, D missing), the column order, and one
+# 2250x1500 image (the boxes are in its pixels) that row 8 holds and the others name by index.
 TREEBENCH_HEADER = ["index", "image", "question", "A", "B", "C", "D", "answer", "category", "target_instances",
                     "multi-choice options"]
 TREEBENCH_ROWS = [
-    ["0", "IMG", "What is the color of the cup left of the laptop?", "red", "white", "blue", "green", "B",
-     "Perception/Attributes", "[[10, 10, 30, 30]]", "A. red\nB. white\nC. blue\nD. green"],
-    ["1", "0", "Which object is closer to the camera?", "the chair", "the lamp", "", "", "A",
-     "Reasoning/Perspective Transform", "[[0, 0, 20, 20], [40, 20, 60, 40]]", "A. the chair\nB. the lamp"],
-    ["2", "0", "Recognize the question and options in the image and answer it.", "", "", "", "", "C",
-     "Perception/OCR", "[[50, 40, 90, 70]]", "A. 12\nB. 21\nC. 112\nD. 121"],
+    ["8", "IMG", "From the perspective of the red car, in which direction is the man walking a dog on the left side "
+                 "of the image located?", "Front left", "Front right", "Left rear", "Right rear", "B",
+     "Reasoning/Perspective Transform", "[[231.0, 679.0, 278.0, 777.0], [554.0, 695.0, 626.0, 736.0]]",
+     "A. Front left\nB. Front right\nC. Left rear\nD. Right rear"],
+    ["142", "8", "Recognize the question and options in the image and answer it.", "", "", "", "", "D",
+     "Perception/OCR", "[[1379.0, 893.0, 2000.0, 1086.0], [1147.0, 1050.0, 1691.0, 1203.0], "
+                       "[50.0, 50.0, 2184.953125, 266.0]]",
+     "A. The front section of the ferry\nB. The middle section of the ferry \nC. The rear section of the ferry "
+     "\nD. No part of the ferry is occluded by the structure "],
+    ["286", "8", "Considering its sheen, slight imperfections, and the way light reflects off it, what is the most "
+                 "likely material and surface finish of the large, cylindrical pot situated in the lower right "
+                 "section of the image, partially visible behind the glass enclosure?",
+     "Cast iron", "Polished copper with a high-gloss, reddish finish", "Stainless steel with a brushed",
+     "Ceramic with a smooth, glazed white coating", "C", "Perception/Material", "[[1722.0, 1175.0, 2249.0, 1469.0]]",
+     "A Cast iron \nB Polished copper with a high-gloss, reddish finish\nC Stainless steel with a brushed \n"
+     "D Ceramic with a smooth, glazed white coating"],
+    ["327", "8", "Recognize the question and options in the image and answer it.", "", "", "", "", "C",
+     "Perception/OCR", "[[439.0, 940.0, 574.0, 1086.0], [50.0, 50.0, 2025.96875, 266.0]]",
+     "A. Fully closed and latched\nB. Completely detached and lying beside the chest\nC. Propped open at an acute "
+     "angle\nC. Open flat, parallel to the floor"],
+    ["330", "8", "What is the physical posture of the boy in the red shirt on the grassy hill at the far top left?",
+     "He is standing and watching the performance. B. He is lying down flat on the grass.",
+     "He is in the middle of running down the hill.", "He is sitting with his knees bent.", "", "D",
+     "Perception/Physical State", "[[124.0, 491.0, 172.0, 561.0]]",
+     "A. He is standing and watching the performance. B. He is lying down flat on the grass. \nC. He is in the "
+     "middle of running down the hill. \nD. He is sitting with his knees bent."],
 ]
 
 
-# VisualProbe_<Level>/val.json rows with the fields Mini-o3's loader reads (Mini-o3/Mini-o3
-# verl/utils/dataset/multimodal_dataset.py: problem, images, solution); the released rows are not in
-# any public repository (searched: the Mini-o3 forks' VisualProbe notes and preprocess_visualprobe.py, which
-# read problem/question, images, solution/answer, doc_id; "VisualProbe_Hard" paths). Readers of the Hub repos
-# (Mini-o3/VisualProbe_<Level>: val.json + data/*.jpg) take doc_id and data_source from every row and find the
-# image at "VisualProbe_<Level>/data/<file>" under the base folder, the layout written here. The first question
-# and its answer are the example of Mini-o3's verl/utils/reward_score/general_qa_tool.py.
+# Mini-o3/VisualProbe_Hard val.json, four of its 106 rows in file order (the 1st-3rd and the 49th), their values
+# quoted verbatim from Tiamat-Tech/InSight-o3 data/VisualProbe_Hard/visual_probe_hard.jsonl, a conversion of that
+# file: its "question_id", "image", "question", "answer" and "category" are the rows' doc_id, images[0], problem
+# (without the "<image>\n" Mini-o3's docs/mini_o3_demo.md requires it to begin with, put back here), solution and
+# data_source (the keys of the demo's input format). The image paths name the folder above the level's, where
+# Mini-o3's loader joins them to BASE_IMAGE_DIR (verl/utils/dataset/multimodal_dataset.py); the level's Hub
+# repository holds them as data/visual_probe_hard_<n>.jpg (readers of those repositories strip that folder). No
+# Easy or Medium row was found (searched: Mini-o3 and its forks, "visual_probe_easy" rows, readers' tests).
 VISUALPROBE_ROWS = {
-    "VisualProbe_Hard": [{"doc_id": 0, "problem": "<image>\nWhat is the name of the store with a blue sign?",
-                          "images": ["VisualProbe_Hard/data/0.jpg"], "solution": "Jptica",
-                          "data_source": "visual_probe_hard"}],
-    "VisualProbe_Easy": [{"doc_id": 0, "problem": "What colour is the umbrella of the man on the bench?",
-                          "images": ["VisualProbe_Easy/data/0.jpg"], "solution": "<answer>Red</answer>",
-                          "data_source": "visual_probe_easy"},
-                         {"doc_id": 1, "problem": "How many bikes are parked by the door?",
-                          "images": ["VisualProbe_Easy/data/1.jpg"], "solution": "3",
-                          "data_source": "visual_probe_easy"}],
+    "VisualProbe_Hard": [
+        {"images": ["VisualProbe_Hard/data/visual_probe_hard_60.jpg"], "doc_id": "visual_probe_hard_60",
+         "problem": "<image>\nWhat is the color of the lampshade on the left side of the piano?", "solution": "White.",
+         "data_source": "visual_probe_hard"},
+        {"images": ["VisualProbe_Hard/data/visual_probe_hard_20.jpg"], "doc_id": "visual_probe_hard_20",
+         "problem": '<image>\nWhat is the line of English where the dark yellow "YE" is located?',
+         "solution": "YE OLDE.", "data_source": "visual_probe_hard"},
+        {"images": ["VisualProbe_Hard/data/visual_probe_hard_65.jpg"], "doc_id": "visual_probe_hard_65",
+         "problem": "<image>\nWhat color is the body of the butterfly with black wings?", "solution": "brown",
+         "data_source": "visual_probe_hard"},
+        {"images": ["VisualProbe_Hard/data/visual_probe_hard_69.jpg"], "doc_id": "visual_probe_hard_69",
+         "problem": "<image>\nHow many people are sitting on the wooden chairs?", "solution": "two",
+         "data_source": "visual_probe_hard"},
+    ],
 }
 
 
@@ -206,7 +239,7 @@ def build_pope(root: Path) -> Path:
 
 
 def build_hrbench(root: Path) -> Path:
-    """hr_bench_4k.tsv: the single rows each hold the base64 image, the cross rows refer to row 4's."""
+    """hr_bench_4k.tsv: the single rows each hold the base64 image, the cross rows refer to row 408's."""
     images = {"IMG0": b64_png(80, 45, (200, 0, 0)), "IMG1": b64_png(80, 45, (0, 0, 200))}
     rows = [[images.get(cell, cell) for cell in row] for row in HRBENCH_ROWS]
     return write_tsv(root / "hr_bench_4k.tsv", HRBENCH_HEADER, rows)
@@ -222,13 +255,14 @@ def build_mme_realworld(root: Path) -> Path:
 
 
 def build_treebench(root: Path) -> Path:
-    """TreeBench.tsv with one base64 image (100x80) shared by both rows."""
-    rows = [[b64_png(100, 80) if cell == "IMG" else cell for cell in row] for row in TREEBENCH_ROWS]
+    """TreeBench.tsv with one base64 image (2250x1500) that row 8 holds and the others name."""
+    rows = [[b64_png(2250, 1500) if cell == "IMG" else cell for cell in row] for row in TREEBENCH_ROWS]
     return write_tsv(root / "TreeBench.tsv", TREEBENCH_HEADER, rows)
 
 
 def build_visualprobe(root: Path) -> Path:
-    """The three-folder layout (two levels here) with images under the same root."""
+    """Mini-o3's layout under ``root`` (its ``BASE_IMAGE_DIR``): ``VisualProbe_Hard/val.json`` and the images
+    it names (the other levels' folders are left out)."""
     for folder, rows in VISUALPROBE_ROWS.items():
         (root / folder).mkdir(parents=True)
         (root / folder / "val.json").write_text(json.dumps(rows), encoding="utf-8")
@@ -239,11 +273,14 @@ def build_visualprobe(root: Path) -> Path:
 
 def build_visualprobe_train(root: Path) -> Path:
     """Mini-o3's training layout (its README's ``VISUALPROBE_TRAIN_DATA``): ``VisualProbe_train/train.json``
-    with the val rows' fields, images under ``root`` (``BASE_IMAGE_DIR``); a row whose image is missing."""
-    rows = [{"problem": "<image>\nWhat is written on the blue sign?", "images": ["VisualProbe_train/data/0.jpg"],
-             "solution": "Exit"},
-            {"problem": "What colour is the kite?", "images": ["VisualProbe_train/data/missing.jpg"], "solution": "red"}]
-    write_image(root / "VisualProbe_train" / "data" / "0.jpg", 120, 90)
+    with the val rows' fields, images under ``root`` (``BASE_IMAGE_DIR``); a row whose image is missing. The
+    image names are the release's form (``VisualProbe_train/data/visual_probe_train_7.jpg``, the example two of
+    its readers give); the questions and answers are written for the tests (no train row was found)."""
+    rows = [{"problem": "<image>\nWhat is written on the blue sign?",
+             "images": ["VisualProbe_train/data/visual_probe_train_7.jpg"], "solution": "Exit"},
+            {"problem": "What colour is the kite?", "images": ["VisualProbe_train/data/visual_probe_train_8.jpg"],
+             "solution": "red"}]
+    write_image(root / "VisualProbe_train" / "data" / "visual_probe_train_7.jpg", 120, 90)
     (root / "VisualProbe_train" / "train.json").write_text(json.dumps(rows), encoding="utf-8")
     return root / "VisualProbe_train" / "train.json"
 

@@ -29,11 +29,11 @@ def media_cache(tmp_path, monkeypatch):
 def test_rows_read_equal_rows_in_file(tmp_path):
     samples = get_benchmark("hrbench4k").load(build_hrbench(tmp_path))
     assert [s.id for s in samples] == [row[0] for row in HRBENCH_ROWS]
-    assert samples[5].images == samples[4].images  # row 5's image cell names row 4
+    assert samples[5].images == samples[4].images  # row 409's image cell names row 408
     assert samples[4].question == "How many computers are visible on the table?"
     assert samples[4].choices == ["A. Five computers", "B. Three computers", "C. Four computers", "D. Two computers"]
     assert samples[4].answer == {"choice": "A"} and samples[7].answer == {"choice": "D"}
-    assert samples[4].meta == {"width": 80, "height": 45, "category": "cross", "cycle_category": "cycle1"}
+    assert samples[4].meta == {"width": 80, "height": 45, "category": "cross", "cycle_category": "0"}
 
 
 def test_the_published_predictions_score_as_released(tmp_path):
@@ -45,38 +45,38 @@ def test_the_published_predictions_score_as_released(tmp_path):
 
 
 def test_single_cross_and_average_over_cycles(tmp_path):
-    # cycle1: single right, cross wrong -> single 1, cross 0, all 1/2
-    # cycle2: both right              -> single 1, cross 1, all 1
-    # cycle3: both wrong              -> single 0, cross 0, all 0
-    # cycle4: both right              -> single 1, cross 1, all 1
+    # cycle 0: single right, cross wrong -> single 1, cross 0, all 1/2
+    # cycle 1: both right              -> single 1, cross 1, all 1
+    # cycle 2: both wrong              -> single 0, cross 0, all 0
+    # cycle 3: both right              -> single 1, cross 1, all 1
     # averaged over the four cycles: single 3/4, cross 2/4, average (1/2 + 1 + 0 + 1) / 4 = 0.625
-    responses = {"0": "<answer>A</answer>", "4": "<answer>B</answer>", "1": "<answer>B. 27B</answer>",
-                 "5": "The answer is B.", "2": "<answer>A</answer>", "6": "<answer>D</answer>",
-                 "3": "<answer>D</answer>", "7": "<answer>D. Five computers</answer>"}
+    responses = {"0": "<answer>A</answer>", "408": "<answer>B</answer>", "1": "<answer>B. 27B</answer>",
+                 "409": "The answer is B.", "2": "<answer>A</answer>", "410": "<answer>D</answer>",
+                 "3": "<answer>D</answer>", "411": "<answer>D. Five computers</answer>"}
     result = score("hrbench4k", build_hrbench(tmp_path), responses)
     assert result.overall == {"accuracy": 0.625, "single": 0.75, "cross": 0.5, "average": 0.625}
-    assert result.breakdown["cycle_category"]["cycle1"]["accuracy"] == 0.5
-    assert result.breakdown["cycle_category"]["cycle3"]["accuracy"] == 0.0
+    assert result.breakdown["cycle_category"]["0"]["accuracy"] == 0.5
+    assert result.breakdown["cycle_category"]["2"]["accuracy"] == 0.0
 
 
 def test_cycles_of_different_sizes_are_averaged_not_pooled():
-    # cycle1: 2 of 2 right (1.0); cycle2: 0 of 1 (0.0) -> average 0.5 while pooled accuracy is 2/3
-    rows = [{"accuracy": 1.0, "_category": "single", "_cycle": "cycle1"},
-            {"accuracy": 1.0, "_category": "single", "_cycle": "cycle1"},
-            {"accuracy": 0.0, "_category": "single", "_cycle": "cycle2"}]
+    # cycle 0: 2 of 2 right (1.0); cycle 1: 0 of 1 (0.0) -> average 0.5 while pooled accuracy is 2/3
+    rows = [{"accuracy": 1.0, "_category": "single", "_cycle": "0"},
+            {"accuracy": 1.0, "_category": "single", "_cycle": "0"},
+            {"accuracy": 0.0, "_category": "single", "_cycle": "1"}]
     out = get_benchmark("hrbench").aggregate(rows)
     assert out["average"] == 0.5 and out["single"] == 0.5 and out["accuracy"] == pytest.approx(2 / 3)
     assert "cross" not in out
 
 
 def test_bad_rows_are_skipped_counted_and_named(tmp_path):
-    good = [*HRBENCH_ROWS[0][:8], b64_png(), "cycle1"]
+    good = [*HRBENCH_ROWS[0][:8], b64_png(), "0"]
     rows = [
         good,
-        ["1", "q?", "x", "y", "", "", "B", "single", "!" * 80, "cycle1"],          # corrupt base64
-        ["2", "q?", "x", "y", "z", "w", "E", "single", "0", "cycle1"],             # E is no option of A-D
-        ["3", "q?", "", "", "", "", "A", "cross", "0", "cycle1"],                    # no options at all
-        ["4", "q?", "x", "y", "", "", "C", "cross", "0", "cycle1"],                 # C is past the 2 options
+        ["1", "q?", "x", "y", "", "", "B", "single", "!" * 80, "1"],          # corrupt base64
+        ["2", "q?", "x", "y", "z", "w", "E", "single", "0", "2"],             # E is no option of A-D
+        ["3", "q?", "", "", "", "", "A", "cross", "0", "3"],                    # no options at all
+        ["4", "q?", "x", "y", "", "", "C", "cross", "0", "0"],                 # C is past the 2 options
     ]
     path = write_tsv(tmp_path / "hr_bench_8k.tsv", HRBENCH_HEADER, rows)
     bench = get_benchmark("hrbench8k")
@@ -86,24 +86,26 @@ def test_bad_rows_are_skipped_counted_and_named(tmp_path):
 
 
 def test_hub_copy_with_base64_image_column(tmp_path):
-    # DreamMr/HR-Bench's parquet keeps the TSV's columns: the image is base64 text, not an image cell
+    # DreamMr/HR-Bench's parquet keeps the TSV's columns: the image is base64 text, not an image cell; a
+    # cycle_category stored as a number keeps cycle 0
     import datasets
     from eval_fixtures import write_hub_snapshot
 
     columns = {name: [row[i] for row in HRBENCH_ROWS[:2]] for i, name in enumerate(HRBENCH_HEADER)}
-    columns["image"] = [b64_png(), b64_png(8, 8)]
-    snapshot = write_hub_snapshot(tmp_path / "hub", {k: datasets.Value("string") for k in HRBENCH_HEADER},
-                                  {"hrbench_8k": columns})
+    columns["image"], columns["cycle_category"] = [b64_png(), b64_png(8, 8)], [0, 1]
+    features = {k: datasets.Value("int64" if k == "cycle_category" else "string") for k in HRBENCH_HEADER}
+    snapshot = write_hub_snapshot(tmp_path / "hub", features, {"hrbench_8k": columns})
     samples = get_benchmark("hrbench8k").load(snapshot)
     assert [s.id for s in samples] == ["0", "1"] and samples[1].meta["width"] == 8
+    assert [s.meta["cycle_category"] for s in samples] == ["0", "1"]
 
 
 def test_skipped_rows_are_named_in_scores_json(tmp_path):
     from vlmr.eval.registry import ScoreContext
     from vlmr.eval.scoring import score_predictions, scores_document
 
-    rows = [["0", "q?", "x", "y", "", "", "A", "single", b64_png(), "cycle1"],
-            ["1", "q?", "x", "y", "", "", "A", "single", "!" * 100, "cycle1"]]
+    rows = [["0", "q?", "x", "y", "", "", "A", "single", b64_png(), "0"],
+            ["1", "q?", "x", "y", "", "", "A", "single", "!" * 100, "0"]]
     path = write_tsv(tmp_path / "hr_bench_4k.tsv", HRBENCH_HEADER, rows)
     bench = get_benchmark("hrbench4k")
     samples = bench.load(path)

@@ -1,4 +1,4 @@
-"""TreeBench: accuracy and mean IoU of the evidence boxes, by the authors' inference_treebench.py.
+"""TreeBench: accuracy and mean IoU of the evidence boxes, by the authors' inference_treebench.py, on released rows.
 
 Expected values by hand: accuracy = <answer> upper-cased equals the letter; per question IoU = mean over
 the target boxes of the best IoU with any valid <box>[x1,y1,x2,y2]</box>; mIoU = mean over questions.
@@ -7,7 +7,7 @@ the target boxes of the best IoU with any valid <box>[x1,y1,x2,y2]</box>; mIoU =
 from __future__ import annotations
 
 import pytest
-from highres_fixtures import TREEBENCH_HEADER, b64_png, build_treebench, write_tsv
+from highres_fixtures import TREEBENCH_HEADER, TREEBENCH_ROWS, b64_png, build_treebench, write_tsv
 from test_eval_metrics import score
 
 from vlmr.eval import get_benchmark
@@ -20,33 +20,50 @@ def media_cache(tmp_path, monkeypatch):
 
 def test_rows_and_target_boxes(tmp_path):
     samples = get_benchmark("treebench").load(build_treebench(tmp_path))
-    assert [s.id for s in samples] == ["0", "1", "2"]
-    assert samples[1].choices == ["A. the chair", "B. the lamp"]
-    # empty A-E cells: the options of the "multi-choice options" text
-    assert samples[2].choices == ["A. 12", "B. 21", "C. 112", "D. 121"] and samples[2].answer["choice"] == "C"
-    assert samples[1].answer == {"choice": "A", "boxes": [[0.0, 0.0, 20.0, 20.0], [40.0, 20.0, 60.0, 40.0]]}
-    assert samples[0].meta == {"width": 100, "height": 80, "category": "Perception/Attributes"}
+    assert [s.id for s in samples] == [row[0] for row in TREEBENCH_ROWS]
+    assert samples[0].choices == ["A. Front left", "B. Front right", "C. Left rear", "D. Right rear"]
+    assert samples[0].answer == {"choice": "B", "boxes": [[231.0, 679.0, 278.0, 777.0], [554.0, 695.0, 626.0, 736.0]]}
+    assert samples[0].meta == {"width": 2250, "height": 1500, "category": "Reasoning/Perspective Transform"}
+    # the OCR row's A-D cells are empty: its options come from the text
+    assert samples[1].choices[3] == "D. No part of the ferry is occluded by the structure"
+    assert samples[1].answer["boxes"][2] == [50.0, 50.0, 2184.953125, 266.0]
+    # letters without a period
+    assert samples[2].choices[2] == "C. Stainless steel with a brushed" and samples[2].answer["choice"] == "C"
+    # "C." twice: the list ends at the repeated letter
+    assert samples[3].choices == ["A. Fully closed and latched", "B. Completely detached and lying beside the chest",
+                                  "C. Propped open at an acute angle"]
+    # two options on one line: the text gives all four, where the shifted cells lack D, the answer
+    assert samples[4].choices == ["A. He is standing and watching the performance.",
+                                  "B. He is lying down flat on the grass.",
+                                  "C. He is in the middle of running down the hill.",
+                                  "D. He is sitting with his knees bent."]
+    assert samples[4].answer["choice"] == "D"
 
 
 def test_accuracy_and_miou(tmp_path):
     responses = {
-        # box [10,10,20,30] vs target [10,10,30,30]: 200 / 400 = 0.5; answer B right
-        "0": "<think>the cup <box>[10,10,20,30]</box></think><answer>b</answer>",
-        # targets [0,0,20,20] (best IoU 1.0 with the first box) and [40,20,60,40] (best 0: the box with spaces is
-        # not read) -> 0.5; answer "B" wrong (gt A)
-        "1": "<think><box>[0,0,20,20]</box> <box>[40, 20, 60, 40]</box></think><answer>B</answer>",
+        # targets [231,679,278,777] (the first box equals it: IoU 1) and [554,695,626,736] (72x41 = 2952 px, inside
+        # the second box [554,695,626,756], 72x61 = 4392 px: IoU 2952 / 4392) -> (1 + 2952/4392) / 2; "b" -> B right
+        "8": "<think>the car <box>[231,679,278,777]</box> the man <box>[554,695,626,756]</box></think><answer>b</answer>",
+        # target [124,491,172,561] (48x70 = 3360 px) holds the box [124,491,172,526] (48x35 = 1680 px): 0.5; A wrong (D)
+        "330": "<think><box>[124,491,172,526]</box></think><answer>A</answer>",
+        "286": "<answer>C</answer>",  # right, no box: IoU 0
+        "327": "<box>[439, 940, 574, 1086]</box><answer>C</answer>",  # right; the box with spaces is not read: IoU 0
     }
-    # row 2 has no response: wrong, IoU 0 -> accuracy 1/3, mIoU (0.5 + 0.5 + 0) / 3
+    # row 142 has no response: wrong, IoU 0 -> accuracy 3/5, mIoU ((1 + 2952/4392) / 2 + 0.5) / 5
     result = score("treebench", build_treebench(tmp_path), responses, convention="pixel")
-    assert result.overall["accuracy"] == pytest.approx(1 / 3) and result.overall["miou"] == pytest.approx(1 / 3)
-    assert result.breakdown["category"]["Reasoning/Perspective Transform"]["accuracy"] == 0.0
+    assert result.overall["accuracy"] == pytest.approx(3 / 5)
+    assert result.overall["miou"] == pytest.approx(((1 + 2952 / 4392) / 2 + 0.5) / 5)
+    assert result.breakdown["category"]["Perception/OCR"]["accuracy"] == 0.5
+    assert result.breakdown["category"]["Perception/Physical State"]["accuracy"] == 0.0
 
 
 def test_boxes_in_the_model_frame_are_mapped_to_pixels(tmp_path):
-    # norm1000: [100,125,200,375] on the 100x80 image is [10,10,20,30] in pixels -> IoU 0.5 as above
-    result = score("treebench", build_treebench(tmp_path), {"0": "<box>[100,125,200,375]</box><answer>B</answer>"},
+    # norm1000 [60,330,80,350] on the 2250x1500 image is [135,495,180,525] px (45x30 = 1350); with row 330's target
+    # [124,491,172,561] (3360 px) it shares x 135-172, y 495-525 = 37x30 = 1110 px: IoU 1110 / (3360 + 1350 - 1110)
+    result = score("treebench", build_treebench(tmp_path), {"330": "<box>[60,330,80,350]</box><answer>D</answer>"},
                    convention="norm1000")
-    assert result.rows[0]["miou"] == pytest.approx(0.5)
+    assert next(row for row in result.rows if row["id"] == "330")["miou"] == pytest.approx(1110 / 3600)
 
 
 def test_bad_targets_skipped_and_counted(tmp_path):

@@ -1,30 +1,49 @@
-"""VisualProbe: its val.json layout per difficulty, exact match without a judge, a judge when given."""
+"""VisualProbe: released val.json rows in Mini-o3's layout, exact match without a judge, a judge when given."""
 
 from __future__ import annotations
 
-from highres_fixtures import build_visualprobe
+from highres_fixtures import VISUALPROBE_ROWS, build_visualprobe
 from test_eval_metrics import score
 
 from vlmr.eval import get_benchmark
 
+HARD = VISUALPROBE_ROWS["VisualProbe_Hard"]
 
-def test_levels_from_the_folders(tmp_path):
+
+def test_rows_read_equal_rows_in_file(tmp_path):
     samples = get_benchmark("visualprobe").load(build_visualprobe(tmp_path))
-    # doc_id 0 is in both files: the level keeps the ids apart
-    assert [(s.id, s.meta["difficulty"]) for s in samples] == [("easy-0", "easy"), ("easy-1", "easy"),
-                                                               ("hard-0", "hard")]
-    assert samples[0].answer == {"text": "Red"}  # the solution's <answer> tags dropped
-    assert samples[2].question == "What is the name of the store with a blue sign?"  # <image> token dropped
+    assert [s.id for s in samples] == [f"hard-{row['doc_id']}" for row in HARD]
+    assert {s.meta["difficulty"] for s in samples} == {"hard"}
+    assert samples[0].question == "What is the color of the lampshade on the left side of the piano?"  # no <image>
+    assert samples[0].answer == {"text": "White."}
+    assert samples[0].images == ["VisualProbe_Hard/data/visual_probe_hard_60.jpg"]
 
 
-def test_exact_match_per_difficulty(tmp_path):
-    responses = {"easy-0": "<answer>red.</answer>",  # normalised "red" == "red": right
-                 "easy-1": "<answer>three</answer>",  # "three" != "3": wrong without a judge
-                 "hard-0": '<answer>The name of the store with a blue sign is "J&optica."</answer>'}  # wrong
+def test_a_val_json_given_alone_finds_its_images_beside_it(tmp_path):
+    # the paths name VisualProbe_Hard/ from BASE_IMAGE_DIR; the file's own folder holds data/ (the Hub repository)
+    alone = build_visualprobe(tmp_path) / "VisualProbe_Hard" / "val.json"
+    samples = get_benchmark("visualprobe").load(alone)
+    assert len(samples) == len(HARD) and samples[1].images == ["data/visual_probe_hard_20.jpg"]
+    assert samples[1].meta["difficulty"] == "hard" and samples[1].meta["width"] == 120
+
+
+def test_a_row_whose_image_is_missing_is_skipped_and_counted(tmp_path):
+    root = build_visualprobe(tmp_path)
+    (root / "VisualProbe_Hard" / "data" / "visual_probe_hard_65.jpg").unlink()
+    bench = get_benchmark("visualprobe")
+    assert [s.id for s in bench.load(root)] == ["hard-visual_probe_hard_60", "hard-visual_probe_hard_20",
+                                                 "hard-visual_probe_hard_69"]
+    assert dict(bench.skipped) == {"image file not found": 1}
+
+
+def test_exact_match(tmp_path):
+    responses = {"hard-visual_probe_hard_60": "<answer>white</answer>",  # normalised "white" == "white.": right
+                 "hard-visual_probe_hard_20": "<answer>Ye Olde</answer>",  # "ye olde" == "ye olde": right
+                 "hard-visual_probe_hard_65": "<answer>orange</answer>",  # wrong
+                 "hard-visual_probe_hard_69": "<answer>2</answer>"}  # "2" != "two": wrong without a judge
     result = score("visualprobe", build_visualprobe(tmp_path), responses)
-    assert result.overall == {"accuracy": 1 / 3}
-    assert result.breakdown["difficulty"]["easy"]["accuracy"] == 0.5
-    assert result.breakdown["difficulty"]["hard"]["accuracy"] == 0.0
+    assert result.overall == {"accuracy": 2 / 4}
+    assert result.breakdown["difficulty"]["hard"]["accuracy"] == 0.5
 
 
 def test_a_judge_decides_when_given(tmp_path):
@@ -32,8 +51,11 @@ def test_a_judge_decides_when_given(tmp_path):
 
     def judge(prompt: str) -> str:
         asked.append(prompt)
-        return "The answers agree. Score: 1" if "Model answer: three" in prompt else "Score: 0"
+        return "The answers agree. Score: 1" if "Model answer: 2" in prompt else "Score: 0"
 
-    result = score("visualprobe", build_visualprobe(tmp_path), {"easy-1": "<answer>three</answer>"}, extractor=judge)
-    assert result.rows[1] == {"id": "easy-1", "accuracy": 1.0, "accuracy_exact": 0.0, "_pred": "three"}
-    assert len(asked) == 1 and "Correct answer: 3" in asked[0]  # empty answers are not sent to the judge
+    result = score("visualprobe", build_visualprobe(tmp_path), {"hard-visual_probe_hard_69": "<answer>2</answer>"},
+                   extractor=judge)
+    row = next(r for r in result.rows if r["id"] == "hard-visual_probe_hard_69")
+    assert row == {"id": "hard-visual_probe_hard_69", "accuracy": 1.0, "accuracy_exact": 0.0, "_pred": "2"}
+    assert len(asked) == 1 and "Correct answer: two" in asked[0]  # empty answers are not sent to the judge
+
