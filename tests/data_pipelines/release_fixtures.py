@@ -107,9 +107,14 @@ def write_deepeyes(folder: Path, *, bad_rows: bool = True, as_image_feature: boo
 # --- Mini-o3 cold start ---------------------------------------------------------------------------------
 # youthHan/Mini-o3 (a mirror of Mini-o3/Mini-o3) verl/trainer/constants.py: TOOL_CROP_SYSTEM_PROMPT and
 # TOOL_CALL_CROP_MULTI_TRUN_PROMPT (the observation turn; its vision tokens written as the <image> placeholder
-# of the ShareGPT files LLaMA-Factory reads, see the authors' scripts/preprocess_coldstart.py). The questions
-# and trajectories are written for the tests: no cold-start row is in a public repository (searched: the
-# Mini-o3 forks, their preprocess_coldstart tests, "here is the the zoom-in image (Observation 1)").
+# of the ShareGPT files LLaMA-Factory reads, see the authors' scripts/preprocess_coldstart.py), numbered as
+# Mini-o3/Mini-o3 verl/workers/rollout/vllm_rollout/vllm_async_engine.py fills it: action_turn = the call's
+# 0-based number, observation_turn = action_turn + 1 ("After the above Action 0, ... (Observation 1)", as the
+# preprocess_coldstart_sft test of dddraxxx/Mini-o3 writes it too). One image a placeholder (the original, then
+# each observation), named in image_names: LLaMA-Factory pairs them with the placeholders and the preprocess
+# script saves images[i] as image_names[i]. The questions, trajectories and names are written for the tests: no
+# cold-start row is in a public repository (searched: Mini-o3 and its forks, their preprocess_coldstart tests,
+# "here is the the zoom-in image (Observation 1)", "minio3_coldstart_0/", the Hub card and commit pages).
 MINI_O3_SYSTEM = (
     "You are a helpful assistant. Answer the user's question based on the image provided. Output your thinking "
     "process within the <think> and </think> tags. Whenever you find anything unclear, you can zoom in a specific "
@@ -137,15 +142,15 @@ def mini_o3_conversation(question: str, gpt_turns: list[str], as_json: bool = Fa
     for i, text in enumerate(gpt_turns):
         turns.append({"from": "gpt", "value": text})
         if i < len(gpt_turns) - 1:
-            turns.append({"from": "human", "value": MINI_O3_OBSERVATION.format(action_turn=i + 1,
-                                                                               observation_turn=i + 1)})
+            turns.append({"from": "human", "value": MINI_O3_OBSERVATION.format(action_turn=i, observation_turn=i + 1)})
     return json.dumps(turns) if as_json else repr(turns)
 
 
 def write_mini_o3_coldstart(folder: Path, size=(800, 400)) -> Path:
     """``folder/data/train-00000-of-00001.parquet``: a mapped trajectory (a crop of the original, then a crop
-    of that observation), one with no tool call (its turns as JSON text), three with unmappable calls, a row without an image, a corrupted
-    image and a conversation that is not a list literal."""
+    of that observation), one with no tool call (its turns as JSON text), three with unmappable calls, a row
+    without an image, a corrupted image and a conversation that is not a list literal. Rows with an image also
+    hold their observations' pictures, which vlmr leaves for zoom_in to produce."""
     import datasets
 
     image = {"bytes": png(size, 7), "path": "minio3_coldstart_0/image_0.jpg"}
@@ -165,9 +170,14 @@ def write_mini_o3_coldstart(folder: Path, size=(800, 400)) -> Path:
         ("What is written on the cup?", ["<answer>coffee</answer>"], []),
         ("What is written on the bag?", ["<answer>sale</answer>"], [{"bytes": b"\xff\xd8\xff not a jpeg", "path": None}]),
     ]
-    records = [{"conversations": mini_o3_conversation(q, turns, as_json=i == 1), "images": images,
-                "image_names": [], "data_source": "visual_probe", "sample_index": i, "rollout_index": 0}
-               for i, (q, turns, images) in enumerate(rows)]
+    records = []
+    for i, (question, turns, images) in enumerate(rows):
+        if images and images[0]["path"]:  # then one picture per observation turn's <image> placeholder
+            images = images + [{"bytes": png((64, 32), 8 + k), "path": f"minio3_coldstart_0/image_{k + 1}.jpg"}
+                               for k in range(len(turns) - 1)]
+        records.append({"conversations": mini_o3_conversation(question, turns, as_json=i == 1), "images": images,
+                        "image_names": [f"image_{k}.jpg" for k in range(len(images))], "data_source": "visual_probe",
+                        "sample_index": i, "rollout_index": 0})
     records.append({**records[1], "conversations": "[{'from': 'human', 'value': "})
     path = folder / "data" / "train-00000-of-00001.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
