@@ -192,8 +192,8 @@ def write_mini_o3_coldstart(folder: Path, size=(800, 400)) -> Path:
 # verl/recipe/zoomin/data_progress/prepare_zoomin_data.py ("<image>" + " Question: " + question + an answer
 # instruction + USER_PROMPT). The questions and trajectories are written for the tests: no row of
 # cof_sft_data.json (the Hub file; the authors' dataset_info.json calls it cof_sft_data_5.4k.json) is in a public
-# repository (searched: the authors' repo, "image_zoom_in_tool" trajectories with "Think in the mind first",
-# "cof_sft_data"). Scripts that read the Hub file take an image as a path, "./"-prefixed or not, or
+# repository (searched: the authors' repo and its full history, which holds no data file; "image_zoom_in_tool"
+# trajectories with "Think in the mind first"; "cof_sft_data"; the system prompt's "args_format" text). Scripts that read the Hub file take an image as a path, "./"-prefixed or not, or
 # {"image": path} (e.g. a cof_sft_download.py found by that search): the second row uses the last two forms.
 COF_SYSTEM = """You are a helpful assistant.
 
@@ -355,7 +355,8 @@ def write_thyme(folder: Path) -> tuple[Path, Path]:
 # curiosity_driven_rl/openrlhf/datasets/prompts_dataset.py: question, image, is_video, qid) and TIGER-AI-Lab/verl-tool
 # examples/data_preprocess/pixel_reasoner/prepare_train.py maps (question, image: paths inside images.zip or,
 # for a video row, videos.zip, is_video, answer, qid). No released row is in a public repository (searched:
-# both repos, "PixelReasoner-RL-Data" readers): the rows are written for the tests.
+# both repos, "PixelReasoner-RL-Data" readers, '"message_list": [' rows of the SFT set): the rows are written
+# for the tests.
 def write_pixel_reasoner_rl(folder: Path) -> Path:
     """``folder/train.jsonl`` + ``folder/images/``: an image row, a video row, a row without an answer, a missing
     image and a row without a question."""
