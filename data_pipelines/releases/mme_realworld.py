@@ -2,9 +2,11 @@
 
 The release: a JSON list of rows ``Question_id, Image, Text, Answer choices ["(A) ...", ...],
 Ground truth, Task, Subtask, Category``, images under an ``image_root`` at the row's ``Image`` path.
-``MME-RealWorld.tsv`` / ``mme_realworld_lite.tsv`` (or a Hub copy with those columns): ``index,
-image, question, multi-choice options, A``-``E, answer, category`` = ``Task/Subtask``,
-``l2-category`` = the category; the Lite file has the options only in ``multi-choice options``.
+``MME-RealWorld.tsv`` / ``mme_realworld_lite.tsv``: ``index, image, question, multi-choice options,
+A``-``E, answer, category`` = ``Task/Subtask``, ``l2-category`` = the category; the Lite file has the
+options only in ``multi-choice options``, as a Python list. The Hub copies lmms-eval reads
+(``yifanzhang114/MME-RealWorld-Lmms-eval``, ``yifanzhang114/MME-RealWorld-lite-lmms-eval``, split
+``train``) have the same fields, the options as a list, the image as base64 text in ``bytes``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ import string
 from pathlib import Path
 from typing import Any
 
-from vlmr.data_pipelines.releases.highres import OnSkip, embedded_rows, is_embedded, mcq_sample, media_root
+from vlmr.data_pipelines.releases.highres import (
+    OnSkip,
+    embedded_rows,
+    is_embedded,
+    is_tsv,
+    mcq_sample,
+    media_root,
+)
 from vlmr.data_pipelines.releases.rows import each_row, read_rows
 from vlmr.data_pipelines.releases.vlmevalkit_tsv import tsv_options
 from vlmr.schema import Sample
@@ -80,5 +89,6 @@ def mme_realworld_samples(path: str | Path, on_skip: OnSkip, name: str = "mme_re
                           row["_images"], root, _meta(task, subtask, str(row.get("l2-category") or "")), on_skip)
 
     if is_embedded(path):
-        return each_row(embedded_rows(path, on_skip, name, split), embedded, on_skip)
+        rows = embedded_rows(path, on_skip, name, split, image_column="image" if is_tsv(path) else "bytes")
+        return each_row(rows, embedded, on_skip)
     return each_row(read_rows(path), released, on_skip)

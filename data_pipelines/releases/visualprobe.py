@@ -41,6 +41,17 @@ def found_image(root: Path, image: str) -> str | None:
     return None
 
 
+def sample_id(i: int, row: dict[str, Any], level: str | None) -> str:
+    """A row's id: its ``doc_id`` (else ``id``, else its position) after the level, which keeps the three
+    files' ids apart (each numbers its own), so a Hub copy's rows keep the release's ids.
+
+    >>> sample_id(0, {"doc_id": "visual_probe_hard_60"}, "hard"), sample_id(3, {}, None)
+    ('hard-visual_probe_hard_60', '3')
+    """
+    key = row.get("doc_id", row.get("id", i))
+    return f"{level}-{key}" if level else str(key)
+
+
 def visualprobe_samples(path: str | Path, on_skip: OnSkip, image_root: str | Path | None = None,
                         difficulty: str | None = None, split: str | None = None) -> list[Sample]:
     """Every question of one ``val.json`` or ``train.json``, of the folder holding the three levels (difficulty
@@ -65,13 +76,12 @@ def visualprobe_samples(path: str | Path, on_skip: OnSkip, image_root: str | Pat
         if not images or not all(images):
             on_skip("image file not found")
             return None
-        key = row.get("doc_id", row.get("id", i))  # numbered per file: the level keeps the three files' ids apart
-        return sample(f"{level}-{key}" if level else str(key), row, images, level)
+        return sample(sample_id(i, row, level), row, images, level)
 
     if is_embedded(path):
         level = difficulty or difficulty_of(path)
         rows = embedded_rows(path, on_skip, "visualprobe", split, image_column="image" if is_tsv(path) else "images")
-        return each_row(rows, lambda i, row: sample(f"{level}-{i}", row, row["_images"], level), on_skip)
+        return each_row(rows, lambda i, row: sample(sample_id(i, row, level), row, row["_images"], level), on_skip)
     files = [path] if path.is_file() else next(
         (found for pattern in ("*/val.json", "val.json", "train.json") if (found := sorted(path.glob(pattern)))), [])
     if not files:

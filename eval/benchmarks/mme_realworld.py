@@ -13,8 +13,9 @@ Data, detected from ``--data``:
   folder) at the row's ``Image`` path;
 * VLMEvalKit's ``MME-RealWorld.tsv`` / ``mme_realworld_lite.tsv`` (``index, image, question,
   multi-choice options, A``-``E, answer, category`` = ``Task/Subtask``, ``l2-category`` = the
-  category; the Lite file has the options only as a Python list in ``multi-choice options``), or a
-  Hub copy with those columns.
+  category; the Lite file has the options only as a Python list in ``multi-choice options``), or
+  the Hub copies lmms-eval reads (``yifanzhang114/MME-RealWorld-Lmms-eval``,
+  ``yifanzhang114/MME-RealWorld-lite-lmms-eval``: those fields, the image as base64 in ``bytes``).
 
 Metric: the official ``evaluation/eval_your_results.py``: ``extract_characters_regex`` (drop "The
 best answer is"-style prefixes, as listed with their missing commas; more than 10 words and no

@@ -50,6 +50,23 @@ POPE_COCO_LINES = [
     '"label": "yes"}',
 ]
 
+# AoiDragon/POPE output/coco/coco_pope_popular.json and coco_pope_adversarial.json, lines 1-2 each: the COCO
+# files as that earlier copy of the release holds them (question_id from 0, an image_id beside the image)
+POPE_COCO_EARLIER_LINES = {
+    "popular": [
+        '{"question_id": 0, "image": "COCO_val2014_000000548882.jpg", "image_id": 548882, "text": "Is there a dining '
+        'table in the image?", "label": "yes"}',
+        '{"question_id": 1, "image": "COCO_val2014_000000548882.jpg", "image_id": 548882, "text": "Is there a sandwich '
+        'in the image?", "label": "yes"}',
+    ],
+    "adversarial": [
+        '{"question_id": 0, "image": "COCO_val2014_000000548882.jpg", "image_id": 548882, "text": "Is there a dining '
+        'table in the image?", "label": "yes"}',
+        '{"question_id": 1, "image": "COCO_val2014_000000548882.jpg", "image_id": 548882, "text": "Is there a chair in '
+        'the image?", "label": "no"}',
+    ],
+}
+
 # RUCAIBox/POPE output/seem/gqa/gqa_pope_seem_popular.json, its first 3 rows (a JSON list)
 POPE_GQA_ROWS = [
     {"question_id": 1, "image": "2405722.jpg", "text": "Is there a bird in the image?", "label": "yes"},
@@ -125,6 +142,23 @@ MME_RW_ROWS = [
      "Ground truth": "C", "Category": "diagram", "Subtask": "Diagram and Table", "Task": "Reasoning",
      "Output": "D"},
 ]
+
+# MME-RealWorld's other layouts, holding MME_RW_ROWS' values. VLMEvalKit (vlmeval/dataset/image_mcq.py,
+# MMERealWorld.load_data) writes MME-RealWorld.tsv from yifanzhang114/MME-RealWorld-Base64's rows: index, image,
+# question, "multi-choice options" ("The choices are listed below:\n" and the options a line), A-E (each option
+# without its "(X) "), answer, category, l2-category; it reads that repository's mme_realworld_lite.tsv with the
+# options as a Python list in "multi-choice options" (the Lite file's other columns are not named there: these are
+# assumed). The Hub copies lmms-eval reads (yifanzhang114/MME-RealWorld-Lmms-eval, -lite-lmms-eval,
+# data/train-*.parquet; lmms_eval/tasks/mme_realworld/utils.py) hold index, question, "multi-choice options" (the
+# list), answer, category (Task/Subtask: "Perception/Monitoring", as the readers of the Lite copy filter it),
+# l2-category (the release's Category) and the image as base64 text in "bytes". Not found: the index of these
+# questions in those files (here their position).
+def mme_realworld_fields(i: int, row: dict) -> dict:
+    """Release row ``i`` under the field names of the TSV and the Hub copies (options: the release's list)."""
+    return {"index": i, "question": row["Text"], "multi-choice options": row["Answer choices"],
+            "answer": row["Ground truth"], "category": f"{row['Task']}/{row['Subtask']}",
+            "l2-category": row["Category"]}
+
 
 # TreeBench.tsv (HaochenWang/TreeBench) rows 8, 142, 286, 327 and 330: ``index``, ``question``, ``answer``,
 # ``category``, ``target_instances`` and the ``multi-choice options`` text quoted verbatim from
@@ -254,10 +288,53 @@ def build_mme_realworld(root: Path) -> Path:
     return path
 
 
+def build_mme_realworld_tsv(root: Path, lite: bool = False) -> Path:
+    """``MME-RealWorld.tsv`` of MME_RW_ROWS, or ``mme_realworld_lite.tsv`` (the options only as a Python list)."""
+    header = ["index", "image", "question", "multi-choice options", *([] if lite else "ABCDE"), "answer", "category",
+              "l2-category"]
+    rows = []
+    for i, release_row in enumerate(MME_RW_ROWS):
+        row = mme_realworld_fields(i, release_row)
+        options = row["multi-choice options"]
+        listed = repr(options) if lite else "The choices are listed below:\n" + "\n".join(options)
+        rows.append([str(i), b64_png(64, 48, (30 * i, 60, 90)), row["question"], listed,
+                     *([] if lite else [option[4:] for option in options]), row["answer"], row["category"],
+                     row["l2-category"]])
+    return write_tsv(root / ("mme_realworld_lite.tsv" if lite else "MME-RealWorld.tsv"), header, rows)
+
+
+def build_mme_realworld_hub(root: Path) -> Path:
+    """lmms-eval's Hub copy of MME_RW_ROWS: ``data/train-00000-of-00001.parquet``, the image base64 in ``bytes``."""
+    import datasets
+    from eval_fixtures import write_hub_snapshot
+
+    text = datasets.Value("string")
+    features = {"index": datasets.Value("int64"), "question": text, "multi-choice options": datasets.Sequence(text),
+                "answer": text, "category": text, "l2-category": text, "bytes": text}
+    rows = [mme_realworld_fields(i, row) for i, row in enumerate(MME_RW_ROWS)]
+    columns = {name: [row[name] for row in rows] for name in features if name != "bytes"}
+    columns["bytes"] = [b64_png(64, 48, (30 * i, 60, 90)) for i in range(len(rows))]
+    return write_hub_snapshot(root, features, {"train": columns})
+
+
 def build_treebench(root: Path) -> Path:
     """TreeBench.tsv with one base64 image (2250x1500) that row 8 holds and the others name."""
     rows = [[b64_png(2250, 1500) if cell == "IMG" else cell for cell in row] for row in TREEBENCH_ROWS]
     return write_tsv(root / "TreeBench.tsv", TREEBENCH_HEADER, rows)
+
+
+def build_treebench_hub(root: Path) -> Path:
+    """TREEBENCH_ROWS as ``load_dataset("HaochenWang/TreeBench")`` reads the TSV (split ``train``, ``index`` a
+    number, an empty cell null), written as a Hub parquet; each row holds its own base64 picture (2250x1500), as
+    the release's rows do."""
+    import datasets
+    from eval_fixtures import write_hub_snapshot
+
+    features = {name: datasets.Value("int64" if name == "index" else "string") for name in TREEBENCH_HEADER}
+    columns = {name: [row[i] or None for row in TREEBENCH_ROWS] for i, name in enumerate(TREEBENCH_HEADER)}
+    columns["index"] = [int(row[0]) for row in TREEBENCH_ROWS]
+    columns["image"] = [b64_png(2250, 1500, (40 * i, 90, 160)) for i in range(len(TREEBENCH_ROWS))]
+    return write_hub_snapshot(root, features, {"train": columns})
 
 
 def build_visualprobe(root: Path) -> Path:
@@ -269,6 +346,22 @@ def build_visualprobe(root: Path) -> Path:
         for row in rows:
             write_image(root / row["images"][0], 120, 90)
     return root
+
+
+def build_visualprobe_hub(root: Path) -> Path:
+    """VISUALPROBE_ROWS' Hard rows as a parquet with the val.json's columns, each image embedded in ``images``
+    (split ``validation``, as ``datasets`` names a val file). No such copy was found published: the level's Hub
+    repository is the val.json and data/ (:func:`build_visualprobe`'s ``VisualProbe_Hard`` folder)."""
+    import datasets
+    from eval_fixtures import png_bytes, write_hub_snapshot
+
+    rows = VISUALPROBE_ROWS["VisualProbe_Hard"]
+    text = datasets.Value("string")
+    features = {"images": datasets.Sequence(datasets.Image()), "doc_id": text, "problem": text, "solution": text,
+                "data_source": text}
+    columns = {name: [row[name] for row in rows] for name in features if name != "images"}
+    columns["images"] = [[{"bytes": png_bytes(120, 90), "path": None}] for _ in rows]
+    return write_hub_snapshot(root, features, {"validation": columns})
 
 
 def build_visualprobe_train(root: Path) -> Path:

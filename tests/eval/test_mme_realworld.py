@@ -1,4 +1,4 @@
-"""MME-RealWorld on its release JSON and VLMEvalKit's TSV, scored by the official rule.
+"""MME-RealWorld on its release JSON, VLMEvalKit's TSVs and lmms-eval's Hub copies, scored by the official rule.
 
 Expected values by hand from yfzhang114/MME-RealWorld evaluation/eval_your_results.py: the letter is
 ``extract_characters_regex(Output, Answer choices)`` (prefixes removed, first capital A-E, else the
@@ -8,12 +8,21 @@ first option containing the text); correct when it equals "Ground truth"; counts
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
-from highres_fixtures import MME_RW_ROWS, b64_png, build_mme_realworld, write_tsv
+from highres_fixtures import (
+    MME_RW_ROWS,
+    build_mme_realworld,
+    build_mme_realworld_hub,
+    build_mme_realworld_tsv,
+)
 from test_eval_metrics import score
 
+from vlmr.data_pipelines.build import build_dataset
 from vlmr.eval import get_benchmark
 from vlmr.eval.benchmarks.mme_realworld import mme_extract
+from vlmr.schema import load_samples
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -58,21 +67,29 @@ def test_empty_answer_is_wrong_not_a(tmp_path):
     assert result.rows[0]["accuracy"] == 0.0 and result.rows[0]["_pred_choice"] == ""
 
 
-def test_vlmevalkit_tsv_full_and_lite(tmp_path, monkeypatch):
+@pytest.mark.parametrize(("write", "name"), [
+    (build_mme_realworld_tsv, "mme_realworld"),                            # VLMEvalKit MME-RealWorld.tsv
+    (partial(build_mme_realworld_tsv, lite=True), "mme_realworld_lite"),  # mme_realworld_lite.tsv
+    (build_mme_realworld_hub, "mme_realworld"),                            # lmms-eval's Hub copy, base64 in bytes
+    (build_mme_realworld_hub, "mme_realworld_lite"),                       # its Lite copy, the same layout
+], ids=["tsv", "lite_tsv", "hub", "lite_hub"])
+def test_embedded_layouts_read_as_the_release(tmp_path, monkeypatch, write, name):
     monkeypatch.setenv("VLMR_MEDIA_CACHE", str(tmp_path / "cache"))
-    full = write_tsv(tmp_path / "MME-RealWorld.tsv",
-                     ["index", "image", "question", "multi-choice options", "A", "B", "C", "D", "E", "answer",
-                      "category", "l2-category"],
-                     [["0", b64_png(), "What is the number of buses in the image?", "The choices are listed below:",
-                       "13", "90", "77", "6", "The image does not feature the buses", "E", "Perception/Monitoring",
-                       "Vehicle/counting"]])
-    (sample,) = get_benchmark("mme_realworld").load(full)
-    assert sample.choices[4] == "E. The image does not feature the buses"
-    assert sample.meta["category"] == "Perception/Monitoring/vehicle/counting"
-    lite = write_tsv(tmp_path / "mme_realworld_lite.tsv",
-                     ["index", "image", "question", "multi-choice options", "answer", "category", "l2-category"],
-                     [["7", b64_png(), "What is the data of Interest in Feb-23 in the table?",
-                       "['(A) 458', '(B) 457', '(C) 456', '(D) 455', \"(E) This image doesn't feature the data.\"]",
-                       "B", "Perception/Diagram and Table", "diagram"]])
-    (sample,) = get_benchmark("mme_realworld_lite").load(lite)
-    assert sample.choices[:2] == ["A. 458", "B. 457"] and sample.answer == {"choice": "B"}
+    path = write(tmp_path / "copy")
+    samples = get_benchmark(name).load(path)
+    released = get_benchmark(name).load(build_mme_realworld(tmp_path / "release"))
+    assert [s.id for s in samples] == ["0", "1", "2", "3"]  # every row written, numbered by its index
+    assert [(s.question, s.choices, s.answer, s.meta) for s in samples] == [
+        (s.question, s.choices, s.answer, s.meta) for s in released]
+    bus = samples[2]
+    assert bus.question == "What is the number of buses in the image?" and bus.answer == {"choice": "E"}
+    assert bus.choices == ["A. 13", "B. 90", "C. 77", "D. 6", "E. The image does not feature the buses"]
+    assert bus.meta == {"width": 64, "height": 48, "task": "Perception", "domain": "Perception/Monitoring",
+                        "category": "Perception/Monitoring/vehicle/counting"}
+    assert (tmp_path / "cache" / bus.images[0]).is_file()
+    # vlmr data build: the same rows as records, each image copied into the dataset
+    out = build_dataset(name, tmp_path / "ds", annotations=str(path), progress=False)
+    records = load_samples(out)
+    assert [r.id for r in records] == ["0", "1", "2", "3"] and records[2].choices == bus.choices
+    assert records[2].answer == {"choice": "E"} and records[2].meta["category"] == bus.meta["category"]
+    assert all((out / r.images[0]).is_file() for r in records)

@@ -8,11 +8,13 @@ precision TP/(TP+FP), recall TP/(TP+FN), F1 2PR/(P+R), accuracy (TP+TN)/all, yes
 from __future__ import annotations
 
 import pytest
-from highres_fixtures import b64_png, build_pope, write_tsv
+from highres_fixtures import POPE_COCO_EARLIER_LINES, b64_png, build_pope, write_image, write_tsv
 from test_eval_metrics import score
 
+from vlmr.data_pipelines.build import build_dataset
 from vlmr.eval import get_benchmark
 from vlmr.eval.benchmarks.pope import pope_answer
+from vlmr.schema import load_samples
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -39,6 +41,26 @@ def test_release_files_json_lines_and_json_list(tmp_path):
     assert samples[1].answer == {"text": "no"}
     assert samples[1].meta == {"width": 64, "height": 48, "dataset": "coco", "setting": ["random"],
                                "subset": ["coco/random"]}
+
+
+def test_every_coco_setting_of_the_earlier_release(tmp_path):
+    # AoiDragon/POPE's popular and adversarial COCO files beside the random one: question_id from 0, an image_id
+    root = build_pope(tmp_path / "output")
+    for setting, lines in POPE_COCO_EARLIER_LINES.items():
+        (root / "coco" / f"coco_pope_{setting}.json").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_image(root / "val2014" / "COCO_val2014_000000548882.jpg")
+    samples = get_benchmark("pope").load(root)
+    assert [s.id for s in samples] == ["coco_adversarial_0", "coco_adversarial_1", "coco_popular_0", "coco_popular_1",
+                                       "coco_random_1", "coco_random_2", "coco_random_3",
+                                       "gqa_popular_1", "gqa_popular_2", "gqa_popular_3"]
+    chair = samples[1]
+    assert chair.question == "Is there a chair in the image?" and chair.answer == {"text": "no"}
+    assert chair.images == ["val2014/COCO_val2014_000000548882.jpg"]
+    assert chair.meta["subset"] == ["coco/adversarial"] and samples[3].meta["subset"] == ["coco/popular"]
+    # vlmr data build: popular's first question repeats adversarial's (same image and text); the builder's duplicate
+    # rule keeps the first, as it does for every source
+    out = build_dataset("pope", tmp_path / "ds", annotations=str(root), progress=False)
+    assert [r.id for r in load_samples(out)] == [s.id for s in samples if s.id != "coco_popular_0"]
 
 
 def test_official_metrics_overall_and_per_file(tmp_path):

@@ -7,10 +7,19 @@ the target boxes of the best IoU with any valid <box>[x1,y1,x2,y2]</box>; mIoU =
 from __future__ import annotations
 
 import pytest
-from highres_fixtures import TREEBENCH_HEADER, TREEBENCH_ROWS, b64_png, build_treebench, write_tsv
+from highres_fixtures import (
+    TREEBENCH_HEADER,
+    TREEBENCH_ROWS,
+    b64_png,
+    build_treebench,
+    build_treebench_hub,
+    write_tsv,
+)
 from test_eval_metrics import score
 
+from vlmr.data_pipelines.build import build_dataset
 from vlmr.eval import get_benchmark
+from vlmr.schema import load_samples
 
 
 @pytest.fixture(autouse=True)
@@ -38,6 +47,27 @@ def test_rows_and_target_boxes(tmp_path):
                                   "C. He is in the middle of running down the hill.",
                                   "D. He is sitting with his knees bent."]
     assert samples[4].answer["choice"] == "D"
+
+
+def test_hub_copy_reads_as_the_tsv(tmp_path):
+    # the TSV as datasets loads HaochenWang/TreeBench (split train, index a number, empty cells null), as parquet
+    path = build_treebench_hub(tmp_path / "hub")
+    samples = get_benchmark("treebench").load(path)
+    released = get_benchmark("treebench").load(build_treebench(tmp_path / "tsv"))
+    assert [s.id for s in samples] == [row[0] for row in TREEBENCH_ROWS]
+    assert [(s.question, s.choices, s.answer, s.meta) for s in samples] == [
+        (s.question, s.choices, s.answer, s.meta) for s in released]
+    ocr = samples[1]
+    assert ocr.question == "Recognize the question and options in the image and answer it."
+    assert ocr.choices[0] == "A. The front section of the ferry" and ocr.answer["choice"] == "D"
+    assert ocr.meta == {"width": 2250, "height": 1500, "category": "Perception/OCR"}
+    # vlmr data build: every row a record, its picture copied into the dataset
+    out = build_dataset("treebench", tmp_path / "ds", annotations=str(path), progress=False)
+    records = load_samples(out)
+    assert [r.id for r in records] == [row[0] for row in TREEBENCH_ROWS]
+    assert records[4].answer["boxes"] == [[124.0, 491.0, 172.0, 561.0]]
+    assert records[4].choices == samples[4].choices
+    assert len(list((out / "media").iterdir())) == len(TREEBENCH_ROWS)
 
 
 def test_accuracy_and_miou(tmp_path):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from highres_fixtures import VISUALPROBE_ROWS, build_visualprobe
+import pytest
+from highres_fixtures import VISUALPROBE_ROWS, build_visualprobe, build_visualprobe_hub
 from test_eval_metrics import score
 
+from vlmr.data_pipelines.build import build_dataset
 from vlmr.eval import get_benchmark
+from vlmr.schema import load_samples
 
 HARD = VISUALPROBE_ROWS["VisualProbe_Hard"]
 
@@ -25,6 +28,28 @@ def test_a_val_json_given_alone_finds_its_images_beside_it(tmp_path):
     samples = get_benchmark("visualprobe").load(alone)
     assert len(samples) == len(HARD) and samples[1].images == ["data/visual_probe_hard_20.jpg"]
     assert samples[1].meta["difficulty"] == "hard" and samples[1].meta["width"] == 120
+
+
+@pytest.mark.parametrize("layout", ["hub_snapshot", "parquet"])
+def test_hub_copies_keep_the_release_rows_and_ids(tmp_path, monkeypatch, layout):
+    # hub_snapshot: the Mini-o3/VisualProbe_Hard repository as downloaded (val.json beside data/); parquet: the
+    # val.json's columns with the images embedded
+    monkeypatch.setenv("VLMR_MEDIA_CACHE", str(tmp_path / "cache"))
+    if layout == "hub_snapshot":
+        path = build_visualprobe(tmp_path / "base") / "VisualProbe_Hard"
+    else:
+        path = build_visualprobe_hub(tmp_path / "VisualProbe_Hard")
+    samples = get_benchmark("visualprobe").load(path)
+    assert [s.id for s in samples] == [f"hard-{row['doc_id']}" for row in HARD]
+    assert samples[1].question == 'What is the line of English where the dark yellow "YE" is located?'
+    assert samples[1].answer == {"text": "YE OLDE."}
+    assert samples[1].meta == {"width": 120, "height": 90, "difficulty": "hard"}
+    # vlmr data build: the same rows as records, the image copied into the dataset
+    out = build_dataset("visualprobe", tmp_path / "ds", annotations=str(path), progress=False)
+    records = load_samples(out)
+    assert [r.id for r in records] == [s.id for s in samples] and records[3].answer == {"text": "two"}
+    assert records[3].question == "How many people are sitting on the wooden chairs?"
+    assert all((out / r.images[0]).is_file() for r in records)
 
 
 def test_a_row_whose_image_is_missing_is_skipped_and_counted(tmp_path):
