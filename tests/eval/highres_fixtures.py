@@ -40,6 +40,14 @@ VSTAR_ANNOTATION = {"target_object": ["glove"], "bbox": [[564, 142, 155, 157]],
                     "question": "What is the material of the glove?",
                     "options": ["rubber", "cotton", "kevlar", "leather"]}
 
+# craigwu/vstar_bench relative_position/sa_41869.json: its question and options in the file's order (the correct one
+# first), quoted from XavierZXY/DeepEyes results/qwen2.5_vl_7b/result_relative_position_qwen2.5_vl_7b.jsonl line 1
+# (its eval/eval_vstar.py lists a file's options in order and records options[0] as the answer); the file's
+# target_object and bbox are not quoted there and are left out (the reader does not read them)
+VSTAR_SPATIAL_ANNOTATION = {"question": "Is the cyclist on the left or right side of the sculpture?",
+                            "options": ["The cyclist is on the right side of the sculpture.",
+                                        "The cyclist is on the left side of the sculpture."]}
+
 # RUCAIBox/POPE output/coco/coco_pope_random.json, lines 1-3 (JSON Lines despite the suffix)
 POPE_COCO_LINES = [
     '{"question_id": 1, "image": "COCO_val2014_000000310196.jpg", "text": "Is there a snowboard in the image?", '
@@ -254,9 +262,12 @@ def build_vstar(root: Path) -> Path:
 
 
 def build_vstar_folders(root: Path) -> Path:
-    """The release's per-image layout: direct_attributes/sa_4690.jpg beside sa_4690.json."""
-    write_image(root / "direct_attributes" / "sa_4690.jpg", 96, 72)
-    (root / "direct_attributes" / "sa_4690.json").write_text(json.dumps(VSTAR_ANNOTATION), encoding="utf-8")
+    """The release's per-image layout: direct_attributes/sa_4690.jpg beside sa_4690.json, and
+    relative_position/sa_41869.jpg beside sa_41869.json."""
+    for name, annotation in (("direct_attributes/sa_4690", VSTAR_ANNOTATION),
+                             ("relative_position/sa_41869", VSTAR_SPATIAL_ANNOTATION)):
+        write_image(root / f"{name}.jpg", 96, 72)
+        (root / f"{name}.json").write_text(json.dumps(annotation), encoding="utf-8")
     return root
 
 

@@ -7,7 +7,14 @@ questions for the overall figure.
 
 from __future__ import annotations
 
-from highres_fixtures import VSTAR_ROWS, b64_png, build_vstar, build_vstar_folders, write_tsv
+from highres_fixtures import (
+    VSTAR_ROWS,
+    VSTAR_SPATIAL_ANNOTATION,
+    b64_png,
+    build_vstar,
+    build_vstar_folders,
+    write_tsv,
+)
 from test_eval_metrics import score
 
 from vlmr.data_pipelines.releases.vstar import split_text
@@ -27,12 +34,18 @@ class TestLoad:
         assert samples[1].answer == {"choice": "C"} and samples[1].choices[2] == "C. blue"
 
     def test_per_image_json_layout_puts_the_first_option_at_a_fixed_letter(self, tmp_path):
-        (sample,) = get_benchmark("vstar").load(build_vstar_folders(tmp_path))
+        sample, spatial = get_benchmark("vstar").load(build_vstar_folders(tmp_path))
         assert sample.id == "direct_attributes/sa_4690"
         # the annotation lists the correct option ("rubber") first; the order drawn from the file name
         # keeps it at A and swaps kevlar and leather (the same every run)
         assert sample.choices == ["A. rubber", "B. cotton", "C. leather", "D. kevlar"]
         assert sample.answer == {"choice": "A"}
+        # relative_position: two options; wherever the drawn order puts the first (correct) one, the answer names it
+        assert spatial.id == "relative_position/sa_41869" and spatial.meta["category"] == "relative_position"
+        assert spatial.question == "Is the cyclist on the left or right side of the sculpture?"
+        assert sorted(c[3:] for c in spatial.choices) == sorted(VSTAR_SPATIAL_ANNOTATION["options"])
+        correct = spatial.choices["AB".index(spatial.answer["choice"])]
+        assert correct[3:] == "The cyclist is on the right side of the sculpture."
 
     def test_vlmevalkit_tsv(self, tmp_path, monkeypatch):
         monkeypatch.setenv("VLMR_MEDIA_CACHE", str(tmp_path / "cache"))
