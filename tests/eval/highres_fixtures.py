@@ -115,6 +115,17 @@ HRBENCH_ROWS = [
 HRBENCH_QWEN_ANSWERS = ["A. 27B", "B. 27B", "C. 27B", "D. 27B",
                         "B. Three computers", "D. Four computers", "B. Four computers", "A. Four computers"]
 
+# HR-Bench 8K (DreamMr/HR-Bench hr_bench_8k.tsv), its first question in its four option cycles, each cell quoted
+# verbatim from XavierZXY/DeepEyes results/hrbench_bs256_step56/result_hr_bench_8k_hrbench_bs256_step56.jsonl lines
+# 1-4 (the same eval_hrbench.py, one line per row in file order). Not found verbatim for 8K: index and
+# cycle_category, taken as for 4K (the rows' positions; the cycle of each answer A-D).
+HRBENCH_8K_ROWS = [
+    ["0", HRBENCH_SINGLE, "27B", "27D", "27E", "37B", "A", "single", "IMG0", "0"],
+    ["1", HRBENCH_SINGLE, "37B", "27B", "27E", "27D", "B", "single", "IMG0", "1"],
+    ["2", HRBENCH_SINGLE, "37B", "27D", "27B", "27E", "C", "single", "IMG0", "2"],
+    ["3", HRBENCH_SINGLE, "27E", "27D", "37B", "27B", "D", "single", "IMG0", "3"],
+]
+
 
 # yfzhang114/MME-RealWorld evaluation/output_test_template.json, rows 1-4 (each key and value as in the file,
 # with the template's model "Output"; the release's MME_RealWorld.json has the same rows without it)
@@ -288,6 +299,23 @@ def build_hrbench(root: Path) -> Path:
     images = {"IMG0": b64_png(80, 45, (200, 0, 0)), "IMG1": b64_png(80, 45, (0, 0, 200))}
     rows = [[images.get(cell, cell) for cell in row] for row in HRBENCH_ROWS]
     return write_tsv(root / "hr_bench_4k.tsv", HRBENCH_HEADER, rows)
+
+
+def build_hrbench_snapshot(root: Path) -> Path:
+    """The DreamMr/HR-Bench repository as downloaded: ``hr_bench_4k.parquet`` (HRBENCH_ROWS) and
+    ``hr_bench_8k.parquet`` (HRBENCH_8K_ROWS) in the parquet's column order, ``index`` and ``cycle_category``
+    numbers, every row holding its question's picture as base64 (the cycles of a question, the same bytes)."""
+    import pandas as pd
+
+    root.mkdir(parents=True, exist_ok=True)
+    order = ["index", "answer", "question", "A", "B", "C", "D", "category", "cycle_category", "image"]
+    for name, rows, size in (("hr_bench_4k", HRBENCH_ROWS, (80, 45)), ("hr_bench_8k", HRBENCH_8K_ROWS, (160, 90))):
+        frame = pd.DataFrame(rows, columns=HRBENCH_HEADER)[order]
+        frame["index"], frame["cycle_category"] = frame["index"].astype(int), frame["cycle_category"].astype(int)
+        frame["image"] = frame["question"].map({HRBENCH_SINGLE: b64_png(*size, (200, 0, 0)),
+                                                HRBENCH_CROSS: b64_png(*size, (0, 0, 200))})
+        frame.to_parquet(root / f"{name}.parquet", index=False)
+    return root
 
 
 def build_mme_realworld(root: Path) -> Path:

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import pytest
 from highres_fixtures import (
+    HRBENCH_8K_ROWS,
     HRBENCH_HEADER,
     HRBENCH_QWEN_ANSWERS,
     HRBENCH_ROWS,
     b64_png,
     build_hrbench,
+    build_hrbench_snapshot,
     write_tsv,
 )
 from test_eval_metrics import score
 
+from vlmr.data_pipelines.build import build_dataset
 from vlmr.eval import get_benchmark
+from vlmr.schema import load_samples
 
 
 @pytest.fixture(autouse=True)
@@ -98,6 +102,32 @@ def test_hub_copy_with_base64_image_column(tmp_path):
     samples = get_benchmark("hrbench8k").load(snapshot)
     assert [s.id for s in samples] == ["0", "1"] and samples[1].meta["width"] == 8
     assert [s.meta["cycle_category"] for s in samples] == ["0", "1"]
+
+
+def test_repository_snapshot_is_read_through_the_file_of_each_size(tmp_path):
+    # DreamMr/HR-Bench downloaded: hr_bench_4k.parquet beside hr_bench_8k.parquet (datasets would read both as one
+    # split); each benchmark reads its own file, every row of it
+    snapshot = build_hrbench_snapshot(tmp_path / "HR-Bench")
+    four, eight = get_benchmark("hrbench4k").load(snapshot), get_benchmark("hrbench8k").load(snapshot)
+    assert [s.id for s in four] == [row[0] for row in HRBENCH_ROWS]
+    assert [s.id for s in eight] == [row[0] for row in HRBENCH_8K_ROWS]
+    assert eight[1].question == "What is the number displayed above the entrance where the woman is standing?"
+    assert eight[1].choices == ["A. 37B", "B. 27B", "C. 27E", "D. 27D"] and eight[1].answer == {"choice": "B"}
+    assert eight[1].meta == {"width": 160, "height": 90, "category": "single", "cycle_category": "1"}
+    assert four[4].choices[0] == "A. Five computers" and four[4].meta["cycle_category"] == "0"
+    assert [s.id for s in get_benchmark("hrbench").load(snapshot)] == [s.id for s in four]  # either: 4K first
+    # vlmr data build hrbench8k: every row read, the four cycles of one question kept once (the duplicate rule)
+    out = build_dataset("hrbench8k", tmp_path / "ds", annotations=str(snapshot), progress=False)
+    [record] = load_samples(out)
+    assert record.id == "0" and record.choices == ["A. 27B", "B. 27D", "C. 27E", "D. 37B"]
+
+
+def test_8k_tsv_rows_read_equal_rows_in_file(tmp_path):
+    rows = [[b64_png(160, 90) if cell == "IMG0" else cell for cell in row] for row in HRBENCH_8K_ROWS]
+    samples = get_benchmark("hrbench8k").load(write_tsv(tmp_path / "hr_bench_8k.tsv", HRBENCH_HEADER, rows))
+    assert [s.id for s in samples] == ["0", "1", "2", "3"]
+    assert [s.answer["choice"] for s in samples] == ["A", "B", "C", "D"]
+    assert samples[3].choices == ["A. 27E", "B. 27D", "C. 37B", "D. 27B"] and samples[3].meta["category"] == "single"
 
 
 def test_skipped_rows_are_named_in_scores_json(tmp_path):
