@@ -1,7 +1,9 @@
 """MME-RealWorld and MME-RealWorld-Lite as released (``yifanzhang114/MME-RealWorld``) and as VLMEvalKit's TSV.
 
 The release: a JSON list of rows ``Question_id, Image, Text, Answer choices ["(A) ...", ...],
-Ground truth, Task, Subtask, Category``, images under an ``image_root`` at the row's ``Image`` path.
+Ground truth, Task, Subtask, Category``, images under an ``image_root`` at the row's ``Image`` path, or
+under ``imgs/`` there, as the Lite release's ``data.zip`` holds them (``data/MME-RealWorld-Lite.json`` beside
+``data/imgs/``).
 ``MME-RealWorld.tsv`` / ``mme_realworld_lite.tsv``: ``index, image, question, multi-choice options,
 A``-``E, answer, category`` = ``Task/Subtask``, ``l2-category`` = the category; the Lite file has the
 options only in ``multi-choice options``, as a Python list. The Hub copies lmms-eval reads
@@ -76,11 +78,12 @@ def mme_realworld_samples(path: str | Path, on_skip: OnSkip, name: str = "mme_re
     root = media_root(path, image_root)
 
     def released(i: int, row: dict[str, Any]) -> Sample | None:
-        if not (root / row["Image"]).is_file():
+        image = next((rel for rel in (row["Image"], f"imgs/{row['Image']}") if (root / rel).is_file()), None)
+        if image is None:
             on_skip("image file not found")
             return None
         return mcq_sample(str(row["Question_id"]), name, row["Text"], _lettered(row["Answer choices"]),
-                          row["Ground truth"], [row["Image"]], root, _meta(row["Task"], row["Subtask"], row["Category"]),
+                          row["Ground truth"], [image], root, _meta(row["Task"], row["Subtask"], row["Category"]),
                           on_skip)
 
     def embedded(i: int, row: dict[str, Any]) -> Sample | None:

@@ -10,7 +10,8 @@ Data, detected from ``--data``:
 * the release (``yifanzhang114/MME-RealWorld``): a JSON list of rows ``Question_id, Image, Text,
   Answer choices ["(A) ...", ...], Ground truth, Task, Subtask, Category`` (the same rows as the
   official ``output_test_template.json``), images under option ``image_root`` (default: the JSON's
-  folder) at the row's ``Image`` path;
+  folder) at the row's ``Image`` path or under its ``imgs/`` (the Lite release's ``data.zip``:
+  ``MME-RealWorld-Lite.json`` beside ``imgs/``);
 * VLMEvalKit's ``MME-RealWorld.tsv`` / ``mme_realworld_lite.tsv`` (``index, image, question,
   multi-choice options, A``-``E, answer, category`` = ``Task/Subtask``, ``l2-category`` = the
   category; the Lite file has the options only as a Python list in ``multi-choice options``), or

@@ -318,11 +318,12 @@ def build_hrbench_snapshot(root: Path) -> Path:
     return root
 
 
-def build_mme_realworld(root: Path) -> Path:
-    """The release JSON (the template's rows) and an image at each row's path."""
+def build_mme_realworld(root: Path, lite: bool = False) -> Path:
+    """The release JSON (the template's rows) and an image at each row's path; ``lite``: as the Lite release's
+    data.zip holds them, ``MME-RealWorld-Lite.json`` beside ``imgs/``."""
     for i, row in enumerate(MME_RW_ROWS):
-        write_image(root / row["Image"], 64, 48, color=(30 * i, 60, 90))  # .jpg and .webp, by suffix
-    path = root / "MME_RealWorld.json"
+        write_image(root / ("imgs" if lite else "") / row["Image"], 64, 48, color=(30 * i, 60, 90))  # .jpg, .webp
+    path = root / ("MME-RealWorld-Lite.json" if lite else "MME_RealWorld.json")
     path.write_text(json.dumps(MME_RW_ROWS, indent=4), encoding="utf-8")
     return path
 

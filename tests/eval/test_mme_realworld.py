@@ -49,6 +49,17 @@ def test_release_rows_become_samples(tmp_path):
                         "category": "Perception/Monitoring/vehicle/counting"}
 
 
+def test_lite_release_finds_its_images_in_imgs(tmp_path):
+    # yifanzhang114/MME-RealWorld-Lite's data.zip: data/MME-RealWorld-Lite.json beside data/imgs/<Image>
+    data = build_mme_realworld(tmp_path / "data", lite=True)
+    samples = get_benchmark("mme_realworld_lite").load(data)
+    assert [s.id for s in samples] == [row["Question_id"] for row in MME_RW_ROWS]
+    assert samples[1].images == ["imgs/diagram_and_table/cons9.jpg"] and samples[1].answer == {"choice": "B"}
+    assert samples[1].choices[:2] == ["A. 458", "B. 457"] and samples[1].meta["domain"] == "Perception/Diagram and Table"
+    out = build_dataset("mme_realworld_lite", tmp_path / "ds", annotations=str(data), progress=False)
+    assert [r.id for r in load_samples(out)] == [s.id for s in samples]
+
+
 def test_template_outputs_scored_as_the_official_script(tmp_path):
     # the template's Outputs: D (gt D) right, A (gt B) wrong, E (gt E) right, D (gt C) wrong
     data = build_mme_realworld(tmp_path)
