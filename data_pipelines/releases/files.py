@@ -1,8 +1,10 @@
-"""Finding a release's files: its annotation file in a folder, the size of each image it names."""
+"""Finding a release's files: its annotation file in a folder, an image among the places it may lie, the size
+of each image it names."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 
 from vlmr.media.image import UnreadableImage
@@ -20,6 +22,11 @@ def find_file(path: str | Path, names: tuple[str, ...]) -> Path:
         if (path / name).is_file():
             return path / name
     raise FileNotFoundError(f"none of {list(names)} found in {path}; pass the annotation file itself")
+
+
+def file_under(root: Path, candidates: Iterable[str]) -> str | None:
+    """The first of ``candidates`` (paths relative to ``root``) that is a file there; ``None`` when none is."""
+    return next((c for c in candidates if (root / c).is_file()), None)
 
 
 def image_size(path: str | Path) -> tuple[int | None, int | None]:

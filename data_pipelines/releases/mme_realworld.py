@@ -19,6 +19,7 @@ import string
 from pathlib import Path
 from typing import Any
 
+from vlmr.data_pipelines.releases.files import file_under
 from vlmr.data_pipelines.releases.highres import (
     OnSkip,
     embedded_rows,
@@ -78,7 +79,7 @@ def mme_realworld_samples(path: str | Path, on_skip: OnSkip, name: str = "mme_re
     root = media_root(path, image_root)
 
     def released(i: int, row: dict[str, Any]) -> Sample | None:
-        image = next((rel for rel in (row["Image"], f"imgs/{row['Image']}") if (root / rel).is_file()), None)
+        image = file_under(root, (row["Image"], f"imgs/{row['Image']}"))
         if image is None:
             on_skip("image file not found")
             return None

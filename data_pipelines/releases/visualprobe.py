@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from vlmr.data_pipelines.releases.files import file_under
 from vlmr.data_pipelines.releases.highres import OnSkip, embedded_rows, is_embedded, is_tsv, media_root, sized
 from vlmr.data_pipelines.releases.rows import each_row, read_rows
 from vlmr.rewards.parse import split_think_answer
@@ -35,10 +36,7 @@ def difficulty_of(path: Path) -> str | None:
 
 def found_image(root: Path, image: str) -> str | None:
     """``image`` as it lies under ``root``: as named, else without its first folder; ``None`` when neither is."""
-    for candidate in (Path(image), Path(*Path(image).parts[1:])):
-        if candidate.parts and (root / candidate).is_file():
-            return candidate.as_posix()
-    return None
+    return file_under(root, (p.as_posix() for p in (Path(image), Path(*Path(image).parts[1:])) if p.parts))
 
 
 def sample_id(i: int, row: dict[str, Any], level: str | None) -> str:
